@@ -1,0 +1,24 @@
+# The project's two commands are `make demo` and `make test` (see README.md). Every target
+# installs what it needs first, so both work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: demo test lint test-rust rust-setup
+
+## demo: the onboarding against the embedded simulator, printing each step.
+demo: rust-setup
+	cargo run --quiet -p ctt-onboard-example
+
+## test: every test of every language, lints included.
+test: lint test-rust
+
+rust-setup:
+	@bash scripts/ensure-rust.sh
+
+lint: rust-setup
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test-rust: rust-setup
+	cargo test --workspace

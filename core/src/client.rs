@@ -1,0 +1,1129 @@
+//! The HTTP client: one async method per vendor endpoint, with tokens, retries and error mapping.
+//!
+//! [`Client`] is cheap to clone (one connection pool, one token cache behind an `Arc`), so a portal
+//! builds it once and shares it. The rules that make it safe against a live tenant live here once
+//! for every binding: which calls may be repeated, how a lost create is settled without creating
+//! twice, and how an answer becomes an [`Error`] with a stable code and no secret in it.
+
+use crate::auth::{TokenLevel, TokenOrigin, TokenResponse, TokenSource};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Credentials, DEFAULT_BASE_URL, Endpoint, EnterpriseAuth, RetryPolicy, Route};
+use crate::error::{Error, ErrorCode, Result};
+use crate::models::{
+    ActionType, AuthenticatedUser, AuthenticationResult, EnterpriseSummary,
+    ManagementConsentRequest, NewEnterprise, O365UserInfo, PbxType, SbcGateway,
+    decode_action_item_url, decode_enterprise_id, decode_enterprise_list,
+};
+use crate::secret::{Secret, redact_excerpt};
+use base64::Engine as _;
+use reqwest::header::{HeaderMap, HeaderValue};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The vendor's text for the missing Teams/Skype Administrator roles (matched case-insensitively).
+pub const TENANT_ROLES_MISSING_TEXT: &str = "Roles Teams/Skype Administrator could not be found";
+/// The default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// The longest body excerpt an error carries.
+const EXCERPT_LIMIT: usize = 1024;
+/// Response headers that may carry a request id, in order of preference.
+const REQUEST_ID_HEADERS: &[&str] = &[
+    "x-request-id",
+    "request-id",
+    "x-correlation-id",
+    "x-amzn-requestid",
+];
+
+/// Configures and builds a [`Client`].
+///
+/// ```
+/// use ctt_onboard::{Client, Credentials};
+/// let client = Client::builder()
+///     .base_url("http://127.0.0.1:8080")
+///     .reseller_credentials(Credentials::new("client-id", "client-secret", "api-admin", "password"))
+///     .build()
+///     .expect("valid configuration");
+/// # drop(client);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    reseller: Option<Credentials>,
+    reseller_token: Option<Secret>,
+    enterprise: Option<EnterpriseAuth>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
+    proxy: Option<String>,
+    ca_certs_pem: Vec<String>,
+    paths: Vec<(String, String)>,
+    callback_key: Option<Secret>,
+    clock: Option<SharedClock>,
+    max_response_bytes: usize,
+    reseller_id: Option<i64>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            reseller: None,
+            reseller_token: None,
+            enterprise: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            user_agent: format!("ctt-onboard/{}", env!("CARGO_PKG_VERSION")),
+            proxy: None,
+            ca_certs_pem: Vec::new(),
+            paths: Vec::new(),
+            callback_key: None,
+            clock: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            reseller_id: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API's base URL. Default `https://api.connecttoteams.com`. Must be https, except on a
+    /// loopback host (the simulator).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The reseller API user's password-grant credentials (for `/reseller/*` and `/enterprise/*`).
+    pub fn reseller_credentials(mut self, credentials: Credentials) -> Self {
+        self.reseller = Some(credentials);
+        self
+    }
+
+    /// A reseller-level token obtained elsewhere; used as is, never renewed.
+    pub fn reseller_token(mut self, token: impl Into<Secret>) -> Self {
+        self.reseller_token = Some(token.into());
+        self
+    }
+
+    /// The enterprise's API credentials (password grant) for the `/provisioning/*` calls.
+    pub fn enterprise_credentials(mut self, credentials: Credentials) -> Self {
+        self.enterprise = Some(EnterpriseAuth::Credentials(credentials));
+        self
+    }
+
+    /// An enterprise-level token obtained elsewhere; used as is, never renewed.
+    pub fn enterprise_token(mut self, token: impl Into<Secret>) -> Self {
+        self.enterprise = Some(EnterpriseAuth::Token(token.into()));
+        self
+    }
+
+    /// How long to wait for a connection. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt of a call may take in all. Default 30 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The retry policy. Default [`RetryPolicy::default`].
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The `User-Agent`. Default `ctt-onboard/<version>`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// An HTTP(S) proxy for every call, such as `http://proxy.internal:3128`.
+    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+
+    /// Trusts the CA certificates in this PEM text in addition to the system's.
+    pub fn add_ca_cert_pem(mut self, pem: impl Into<String>) -> Self {
+        self.ca_certs_pem.push(pem.into());
+        self
+    }
+
+    /// Replaces an endpoint's path, or method and path: `("o365_user_info", "GET /provisioning/getO365UserInfo")`.
+    /// Names are [`Endpoint::name`]; `{resellerId}` in the path is filled in per call.
+    pub fn path(mut self, endpoint: impl Into<String>, route: impl Into<String>) -> Self {
+        self.paths.push((endpoint.into(), route.into()));
+        self
+    }
+
+    /// The portal's secret for tagging and verifying callback URLs (see the `callback` module).
+    pub fn callback_key(mut self, key: impl Into<Secret>) -> Self {
+        self.callback_key = Some(key.into());
+        self
+    }
+
+    /// The clock used for token renewal, MSAL expiry and the onboarding's waits. Default: the system's.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The largest response body accepted; a larger one is a `decode` error. Default 1 MiB.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// The reseller id, when known; otherwise it is read once from `getAuthenticatedUser`.
+    pub fn reseller_id(mut self, reseller_id: i64) -> Self {
+        self.reseller_id = Some(reseller_id);
+        self
+    }
+
+    /// Checks the configuration and builds the client. Errors are `invalid_input` naming the setting.
+    pub fn build(self) -> Result<Client> {
+        let base = parse_endpoint_url("base_url", &self.base_url)?;
+        if self.max_response_bytes == 0 {
+            return Err(Error::invalid_input("max_response_bytes must be positive"));
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(Error::invalid_input(
+                "retry max_attempts must be at least 1",
+            ));
+        }
+        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(Error::invalid_input(
+                "timeout and connect_timeout must be positive",
+            ));
+        }
+        if let Some(id) = self.reseller_id.filter(|id| *id <= 0) {
+            return Err(Error::invalid_input(format!(
+                "reseller_id is {id}; ids are positive"
+            )));
+        }
+        let mut routes: HashMap<Endpoint, Route> = Endpoint::ALL
+            .iter()
+            .map(|e| (*e, Route::default_for(*e)))
+            .collect();
+        for (name, spec) in &self.paths {
+            let endpoint = Endpoint::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = Endpoint::ALL.iter().map(|e| e.name()).collect();
+                Error::invalid_input(format!(
+                    "unknown endpoint {name:?} in path overrides (known: {})",
+                    known.join(", ")
+                ))
+            })?;
+            routes.insert(endpoint, Route::parse(endpoint, spec)?);
+        }
+        let mut http = reqwest::Client::builder()
+            .user_agent(self.user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true);
+        for (i, pem) in self.ca_certs_pem.iter().enumerate() {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                Error::invalid_input(format!("ca_cert_pem #{} is not PEM: {e}", i + 1))
+            })?;
+            if certs.is_empty() {
+                return Err(Error::invalid_input(format!(
+                    "ca_cert_pem #{} holds no certificate",
+                    i + 1
+                )));
+            }
+            for cert in certs {
+                http = http.add_root_certificate(cert);
+            }
+        }
+        if let Some(proxy) = &self.proxy {
+            let p = reqwest::Proxy::all(proxy.as_str()).map_err(|e| {
+                Error::invalid_input(format!("proxy {proxy:?} is not a proxy URL: {e}"))
+            })?;
+            http = http.proxy(p);
+        }
+        let http = http.build().map_err(|e| {
+            Error::invalid_input(format!("the HTTP client could not be built: {e}"))
+        })?;
+
+        let mut known_secrets = Vec::new();
+        let reseller_origin = match (self.reseller, self.reseller_token) {
+            (Some(c), _) => {
+                known_secrets.push(c.client_secret.clone());
+                known_secrets.push(c.password.clone());
+                TokenOrigin::Grant(c)
+            }
+            (None, Some(t)) => {
+                known_secrets.push(t.clone());
+                TokenOrigin::Fixed(t)
+            }
+            (None, None) => TokenOrigin::Missing(
+                "no reseller credentials configured: set reseller credentials (client id, client secret, username, password) or a reseller token on the client",
+            ),
+        };
+        let enterprise_origin = match self.enterprise {
+            Some(EnterpriseAuth::Credentials(c)) => {
+                known_secrets.push(c.client_secret.clone());
+                known_secrets.push(c.password.clone());
+                TokenOrigin::Grant(c)
+            }
+            Some(EnterpriseAuth::Token(t)) => {
+                known_secrets.push(t.clone());
+                TokenOrigin::Fixed(t)
+            }
+            None => TokenOrigin::Missing(
+                "no enterprise-level credentials configured: the /provisioning calls need the enterprise's API credentials or an enterprise token on the client (see \"Generate API Credentials for Your Tenant\")",
+            ),
+        };
+        if let Some(k) = &self.callback_key {
+            if k.expose().len() < 16 {
+                return Err(Error::invalid_input(
+                    "callback_key must be at least 16 bytes",
+                ));
+            }
+            known_secrets.push(k.clone());
+        }
+        let seed = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                routes,
+                reseller_tokens: TokenSource::new(TokenLevel::Reseller, reseller_origin),
+                enterprise_tokens: TokenSource::new(TokenLevel::Enterprise, enterprise_origin),
+                retry: self.retry,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                callback_key: self.callback_key,
+                max_response_bytes: self.max_response_bytes,
+                known_secrets,
+                rng: AtomicU64::new(seed | 1),
+                reseller_id: tokio::sync::OnceCell::new_with(self.reseller_id),
+            }),
+        })
+    }
+}
+
+/// Checks that a URL is absolute http(s), and https unless its host is loopback.
+pub(crate) fn parse_endpoint_url(what: &str, value: &str) -> Result<url::Url> {
+    let url = url::Url::parse(value.trim()).map_err(|e| {
+        Error::invalid_input(format!("{what} {value:?} is not an absolute URL: {e}"))
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Error::invalid_input(format!(
+            "{what} must use https (plain http is allowed only on a loopback host such as 127.0.0.1), got {value:?}"
+        ))),
+        other => Err(Error::invalid_input(format!(
+            "{what} must be an https URL, got scheme {other:?}"
+        ))),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A client for the ConnecttoTeams provisioning API. Clone it freely: clones share the
+/// connection pool and the token cache.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    base: url::Url,
+    routes: HashMap<Endpoint, Route>,
+    reseller_tokens: TokenSource,
+    enterprise_tokens: TokenSource,
+    retry: RetryPolicy,
+    clock: SharedClock,
+    callback_key: Option<Secret>,
+    max_response_bytes: usize,
+    known_secrets: Vec<Secret>,
+    rng: AtomicU64,
+    reseller_id: tokio::sync::OnceCell<i64>,
+}
+
+/// What a call sends.
+enum Body {
+    Empty,
+    Json(serde_json::Value),
+    Text(String),
+}
+
+/// An answer with a success status.
+struct Answer {
+    body: Vec<u8>,
+}
+
+/// A failed attempt and whether the request may have reached the server.
+struct Failure {
+    error: Error,
+    /// True when the server may have acted on the request (so a create's outcome is unknown).
+    maybe_sent: bool,
+    /// True when a repeat may succeed.
+    transient: bool,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The clock this client uses.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// The callback key configured on the builder, if any.
+    pub fn callback_key(&self) -> Option<&Secret> {
+        self.inner.callback_key.as_ref()
+    }
+
+    /// True when enterprise-level credentials or a token are configured.
+    pub fn has_enterprise_auth(&self) -> bool {
+        !matches!(self.inner.enterprise_tokens.origin, TokenOrigin::Missing(_))
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str()
+    }
+
+    /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
+    pub async fn authenticated_user(&self) -> Result<AuthenticatedUser> {
+        let username = match &self.inner.reseller_tokens.origin {
+            TokenOrigin::Grant(c) => c.username.clone(),
+            _ => String::new(),
+        };
+        let answer = self
+            .call(
+                Endpoint::AuthenticatedUser,
+                None,
+                TokenLevel::Reseller,
+                Body::Text(username),
+            )
+            .await?;
+        decode_json(Endpoint::AuthenticatedUser, &answer.body)
+    }
+
+    /// The reseller id: the one given to the builder, or read once from `getAuthenticatedUser`.
+    pub async fn reseller_id(&self) -> Result<i64> {
+        self.inner
+            .reseller_id
+            .get_or_try_init(|| async {
+                let user = self.authenticated_user().await?;
+                user.reseller_id
+                    .ok_or_else(|| Error::decode("getAuthenticatedUser returned no resellerId"))
+            })
+            .await
+            .copied()
+    }
+
+    /// `GET .../getAvailableSBCGatewayRegionsByResellerId/{resellerId}`: the SBC gateways the reseller may assign.
+    pub async fn sbc_gateways(&self, reseller_id: i64) -> Result<Vec<SbcGateway>> {
+        check_id("reseller_id", reseller_id)?;
+        let answer = self
+            .call(
+                Endpoint::SbcGateways,
+                Some(reseller_id),
+                TokenLevel::Reseller,
+                Body::Empty,
+            )
+            .await?;
+        decode_json(Endpoint::SbcGateways, &answer.body)
+    }
+
+    /// `GET /pbx/getPBXTypesByResellerId`: the PBX types the reseller may assign.
+    pub async fn pbx_types(&self, reseller_id: i64) -> Result<Vec<PbxType>> {
+        check_id("reseller_id", reseller_id)?;
+        let answer = self
+            .call(
+                Endpoint::PbxTypes,
+                Some(reseller_id),
+                TokenLevel::Reseller,
+                Body::Empty,
+            )
+            .await?;
+        decode_json(Endpoint::PbxTypes, &answer.body)
+    }
+
+    /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id.
+    ///
+    /// The body is validated first ([`NewEnterprise::validate`]); nothing is sent when it fails.
+    /// The call is never repeated blindly: when its outcome is unknown (the connection broke after
+    /// sending, a timeout, a 5xx), the enterprise is looked up by name and its id returned;
+    /// if it is not there, the error is `outcome_unknown`. A duplicate name is `conflict`.
+    pub async fn create_enterprise(&self, enterprise: &NewEnterprise) -> Result<i64> {
+        enterprise.validate()?;
+        let body = serde_json::to_value(enterprise).map_err(|e| {
+            Error::invalid_input(format!("enterprise could not be serialized: {e}"))
+        })?;
+        match self
+            .call_inner(
+                Endpoint::CreateEnterprise,
+                None,
+                TokenLevel::Reseller,
+                Body::Json(body),
+            )
+            .await
+        {
+            Ok(answer) => decode_enterprise_id(&answer.body),
+            Err(f) if f.maybe_sent && f.transient => {
+                self.settle_lost_create(enterprise, f.error).await
+            }
+            Err(f) => Err(f.error),
+        }
+    }
+
+    async fn settle_lost_create(&self, enterprise: &NewEnterprise, cause: Error) -> Result<i64> {
+        tracing::warn!(
+            enterprise = %enterprise.enterprise_name,
+            code = %cause.code(),
+            "the create's outcome is unknown; looking the enterprise up by name"
+        );
+        let reseller_id = match enterprise.reseller_id {
+            Some(id) => Ok(id),
+            None => self.reseller_id().await,
+        };
+        let found = match reseller_id {
+            Ok(rid) => self.find_enterprise(rid, &enterprise.enterprise_name).await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(Some(found)) => {
+                tracing::info!(enterprise_id = found.enterprise_id, "the lost create had succeeded");
+                Ok(found.enterprise_id)
+            }
+            Ok(None) => Err(Error::new(
+                ErrorCode::OutcomeUnknown,
+                format!(
+                    "create_enterprise for {:?} failed ({}) and the enterprise is not in the reseller's list; it was probably not created, but check before creating it again",
+                    enterprise.enterprise_name,
+                    cause.message()
+                ),
+            )
+            .with_source(cause)),
+            Err(lookup) => Err(Error::new(
+                ErrorCode::OutcomeUnknown,
+                format!(
+                    "create_enterprise for {:?} failed ({}) and looking it up failed too ({}); it may or may not exist",
+                    enterprise.enterprise_name,
+                    cause.message(),
+                    lookup.message()
+                ),
+            )
+            .with_source(cause)),
+        }
+    }
+
+    /// `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`.
+    ///
+    /// `redirect_url` is where ConnecttoTeams posts the callback; it must be https (http only on a
+    /// loopback host).
+    pub async fn action_item_url(
+        &self,
+        action: &ActionType,
+        enterprise_name: &str,
+        redirect_url: &str,
+    ) -> Result<String> {
+        if action.as_str().trim().is_empty() {
+            return Err(Error::invalid_input("actionType must not be empty"));
+        }
+        if enterprise_name.trim().is_empty() {
+            return Err(Error::invalid_input("enterpriseName must not be blank"));
+        }
+        parse_endpoint_url("redirectUrl", redirect_url)?;
+        let body = serde_json::json!({
+            "actionType": action.as_str(),
+            "enterpriseName": enterprise_name,
+            "redirectUrl": redirect_url,
+        });
+        let answer = self
+            .call(
+                Endpoint::ActionItemUrl,
+                None,
+                TokenLevel::Reseller,
+                Body::Json(body),
+            )
+            .await?;
+        decode_action_item_url(&answer.body)
+    }
+
+    /// `POST /provisioning/getO365UserInfo`: whether the tenant has the Teams Tenant Admin API.
+    pub async fn o365_user_info(&self, auth: &AuthenticationResult) -> Result<O365UserInfo> {
+        let body = auth_body(auth)?;
+        let answer = self
+            .call(
+                Endpoint::O365UserInfo,
+                None,
+                TokenLevel::Enterprise,
+                Body::Json(body),
+            )
+            .await?;
+        decode_json(Endpoint::O365UserInfo, &answer.body)
+    }
+
+    /// `POST /provisioning/provisionTenantAdminAPI`: asks ConnecttoTeams to provision the
+    /// "Skype and Teams Tenant Admin API" (and the roles it needs) for the admin's tenant.
+    pub async fn provision_tenant_admin_api(&self, auth: &AuthenticationResult) -> Result<()> {
+        let body = auth_body(auth)?;
+        self.call(
+            Endpoint::ProvisionTenantAdminApi,
+            None,
+            TokenLevel::Enterprise,
+            Body::Json(body),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
+    /// service provider" after the Global Admin granted that consent.
+    ///
+    /// Fails with `tenant_roles_missing` when the tenant lacks the Teams/Skype Administrator roles.
+    pub async fn update_management_consent(
+        &self,
+        auth: &AuthenticationResult,
+        reseller_id: i64,
+        tenant_id: &str,
+    ) -> Result<()> {
+        check_id("reseller_id", reseller_id)?;
+        if tenant_id.trim().is_empty() {
+            return Err(Error::invalid_input("tenantId must not be blank"));
+        }
+        auth_body(auth)?;
+        let request = ManagementConsentRequest {
+            authentication_result: auth.clone(),
+            reseller_id,
+            tenant_id: tenant_id.to_owned(),
+        };
+        let body = serde_json::to_value(&request).map_err(|e| {
+            Error::invalid_input(format!("consent request could not be serialized: {e}"))
+        })?;
+        self.call(
+            Endpoint::UpdateManagementConsent,
+            None,
+            TokenLevel::Reseller,
+            Body::Json(body),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `GET /reseller/v3/getEnterprisesForReseller`: the reseller's enterprises.
+    pub async fn enterprises(&self, reseller_id: i64) -> Result<Vec<EnterpriseSummary>> {
+        check_id("reseller_id", reseller_id)?;
+        let answer = self
+            .call(
+                Endpoint::Enterprises,
+                Some(reseller_id),
+                TokenLevel::Reseller,
+                Body::Empty,
+            )
+            .await?;
+        decode_enterprise_list(&answer.body)
+    }
+
+    /// Finds one of the reseller's enterprises by its exact name.
+    pub async fn find_enterprise(
+        &self,
+        reseller_id: i64,
+        name: &str,
+    ) -> Result<Option<EnterpriseSummary>> {
+        if name.trim().is_empty() {
+            return Err(Error::invalid_input("enterprise name must not be blank"));
+        }
+        Ok(self
+            .enterprises(reseller_id)
+            .await?
+            .into_iter()
+            .find(|e| e.enterprise_name == name))
+    }
+
+    async fn call(
+        &self,
+        endpoint: Endpoint,
+        reseller_id: Option<i64>,
+        level: TokenLevel,
+        body: Body,
+    ) -> Result<Answer> {
+        self.call_inner(endpoint, reseller_id, level, body)
+            .await
+            .map_err(|f| f.error)
+    }
+
+    fn tokens(&self, level: TokenLevel) -> &TokenSource {
+        match level {
+            TokenLevel::Reseller => &self.inner.reseller_tokens,
+            TokenLevel::Enterprise => &self.inner.enterprise_tokens,
+        }
+    }
+
+    fn random(&self) -> f64 {
+        // xorshift64*: jitter needs spread, not cryptographic quality.
+        let mut x = self.inner.rng.load(Ordering::Relaxed);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.inner.rng.store(x, Ordering::Relaxed);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn url_for(
+        &self,
+        endpoint: Endpoint,
+        reseller_id: Option<i64>,
+    ) -> Result<(reqwest::Method, url::Url, String)> {
+        let route = self
+            .inner
+            .routes
+            .get(&endpoint)
+            .cloned()
+            .unwrap_or_else(|| Route::default_for(endpoint));
+        let path = match reseller_id {
+            Some(id) => route.path.replace("{resellerId}", &id.to_string()),
+            None => route.path.clone(),
+        };
+        let mut base = self.inner.base.clone();
+        let joined = format!("{}{}", base.path().trim_end_matches('/'), path);
+        let (p, q) = match joined.split_once('?') {
+            Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+            None => (joined, None),
+        };
+        base.set_path(&p);
+        base.set_query(q.as_deref());
+        Ok((route.method, base, route.path))
+    }
+
+    /// Sends one call with tokens, retries and error mapping.
+    async fn call_inner(
+        &self,
+        endpoint: Endpoint,
+        reseller_id: Option<i64>,
+        level: TokenLevel,
+        body: Body,
+    ) -> std::result::Result<Answer, Failure> {
+        let (method, url, path_template) =
+            self.url_for(endpoint, reseller_id)
+                .map_err(|error| Failure {
+                    error,
+                    maybe_sent: false,
+                    transient: false,
+                })?;
+        let tokens = self.tokens(level);
+        let policy = &self.inner.retry;
+        let mut attempt: u32 = 1;
+        let mut reauthenticated = false;
+        loop {
+            let token = self.token(level).await.map_err(|error| Failure {
+                maybe_sent: false,
+                transient: error.is_transient(),
+                error,
+            })?;
+            let mut request = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(token.expose());
+            request = match &body {
+                Body::Empty => request,
+                Body::Json(v) => request.json(v),
+                Body::Text(t) => request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(t.clone()),
+            };
+            let started = Instant::now();
+            let outcome = self.send(endpoint, request).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let failure = match outcome {
+                Ok((status, headers, bytes)) => {
+                    tracing::debug!(
+                        endpoint = endpoint.name(), method = %method, path = %path_template,
+                        status, attempt, elapsed_ms, "ctt call"
+                    );
+                    if (200..300).contains(&status) {
+                        return Ok(Answer { body: bytes });
+                    }
+                    if status == 401 && !reauthenticated && tokens.is_renewable() {
+                        tracing::debug!(
+                            level = level.name(),
+                            "401: fetching a new token and repeating once"
+                        );
+                        tokens.invalidate(&token).await;
+                        reauthenticated = true;
+                        continue;
+                    }
+                    self.status_failure(endpoint, status, &headers, &bytes)
+                }
+                Err(failure) => {
+                    tracing::debug!(
+                        endpoint = endpoint.name(), method = %method, path = %path_template,
+                        attempt, elapsed_ms, code = %failure.error.code(), "ctt call failed"
+                    );
+                    failure
+                }
+            };
+            let repeatable = failure.transient && (endpoint.is_idempotent() || !failure.maybe_sent);
+            if !repeatable || attempt >= policy.max_attempts {
+                return Err(failure);
+            }
+            let wait = match failure.error.retry_after() {
+                Some(wait) if wait > policy.max_retry_after => return Err(failure),
+                Some(wait) => wait,
+                None => policy.backoff(attempt, self.random()),
+            };
+            tracing::debug!(
+                endpoint = endpoint.name(),
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn token(&self, level: TokenLevel) -> Result<Secret> {
+        let tokens = self.tokens(level);
+        tokens
+            .get(&self.inner.clock, |creds| self.fetch_token(level, creds))
+            .await
+    }
+
+    /// The password grant, retried like an idempotent call.
+    async fn fetch_token(&self, level: TokenLevel, creds: Credentials) -> Result<TokenResponse> {
+        let (method, url, _) = self.url_for(Endpoint::Token, None)?;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            creds.client_id,
+            creds.client_secret.expose()
+        ));
+        let mut attempt = 1;
+        loop {
+            let request = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
+                .form(&[
+                    ("username", creds.username.as_str()),
+                    ("password", creds.password.expose()),
+                    ("grant_type", "password"),
+                ]);
+            let failure = match self.send(Endpoint::Token, request).await {
+                Ok((status, _, bytes)) if (200..300).contains(&status) => {
+                    return serde_json::from_slice::<TokenResponse>(&bytes).map_err(|e| {
+                        Error::decode(format!("token response is not the OAuth2 JSON: {e}"))
+                    });
+                }
+                Ok((status, headers, bytes)) if status == 400 || status == 401 => {
+                    let mut f = self.status_failure(Endpoint::Token, status, &headers, &bytes);
+                    f.error = Error::new(
+                        ErrorCode::Authentication,
+                        format!(
+                            "the {} credentials were refused: {}",
+                            level.name(),
+                            f.error.message()
+                        ),
+                    )
+                    .with_status(status)
+                    .with_request_id(f.error.request_id().map(str::to_owned));
+                    f.transient = false;
+                    f
+                }
+                Ok((status, headers, bytes)) => {
+                    self.status_failure(Endpoint::Token, status, &headers, &bytes)
+                }
+                Err(f) => f,
+            };
+            if !failure.transient || attempt >= self.inner.retry.max_attempts {
+                return Err(failure.error);
+            }
+            let wait = failure
+                .error
+                .retry_after()
+                .filter(|w| *w <= self.inner.retry.max_retry_after)
+                .unwrap_or_else(|| self.inner.retry.backoff(attempt, self.random()));
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// Sends a request and reads the body under the size cap.
+    async fn send(
+        &self,
+        endpoint: Endpoint,
+        request: reqwest::RequestBuilder,
+    ) -> std::result::Result<(u16, HeaderMap, Vec<u8>), Failure> {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| transport_failure(endpoint, e, false))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let cap = self.inner.max_response_bytes;
+        if response
+            .content_length()
+            .is_some_and(|len| len as usize > cap)
+        {
+            return Err(Failure {
+                error: Error::decode(format!(
+                    "{} response is larger than the {cap}-byte cap",
+                    endpoint.name()
+                ))
+                .with_status(status)
+                .with_request_id(request_id(&headers)),
+                maybe_sent: true,
+                transient: false,
+            });
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > cap {
+                        return Err(Failure {
+                            error: Error::decode(format!(
+                                "{} response is larger than the {cap}-byte cap",
+                                endpoint.name()
+                            ))
+                            .with_status(status)
+                            .with_request_id(request_id(&headers)),
+                            maybe_sent: true,
+                            transient: false,
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let mut f = transport_failure(endpoint, e, true);
+                    f.error = f
+                        .error
+                        .with_status(status)
+                        .with_request_id(request_id(&headers));
+                    return Err(f);
+                }
+            }
+        }
+        Ok((status, headers, body))
+    }
+
+    /// Maps a non-success answer to an error with status, request id and a masked excerpt.
+    fn status_failure(
+        &self,
+        endpoint: Endpoint,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Failure {
+        let text = String::from_utf8_lossy(body);
+        let known: Vec<&str> = self
+            .inner
+            .known_secrets
+            .iter()
+            .map(Secret::expose)
+            .collect();
+        let excerpt = redact_excerpt(&text, &known, EXCERPT_LIMIT);
+        let retry_after = retry_after(headers, self.inner.clock.now());
+        let code = if text
+            .to_ascii_lowercase()
+            .contains(&TENANT_ROLES_MISSING_TEXT.to_ascii_lowercase())
+        {
+            ErrorCode::TenantRolesMissing
+        } else {
+            match status {
+                400 | 422 => ErrorCode::InvalidInput,
+                401 => ErrorCode::Authentication,
+                403 => ErrorCode::Forbidden,
+                404 => ErrorCode::NotFound,
+                409 => ErrorCode::Conflict,
+                429 => ErrorCode::RateLimited,
+                500..=599 => ErrorCode::Server,
+                _ => ErrorCode::Api,
+            }
+        };
+        let reason = reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        let message = if excerpt.trim().is_empty() {
+            format!("{} failed: {status} {reason}", endpoint.name())
+        } else {
+            format!("{} failed: {status} {reason}: {excerpt}", endpoint.name())
+        };
+        Failure {
+            error: Error::new(code, message)
+                .with_status(status)
+                .with_request_id(request_id(headers))
+                .with_retry_after(retry_after),
+            maybe_sent: true,
+            transient: matches!(status, 429 | 502 | 503 | 504)
+                || (status >= 500 && !endpoint.is_idempotent()),
+        }
+    }
+}
+
+fn transport_failure(endpoint: Endpoint, e: reqwest::Error, after_headers: bool) -> Failure {
+    let connect = e.is_connect();
+    let (code, what) = if e.is_timeout() {
+        (ErrorCode::Timeout, "timed out")
+    } else if connect {
+        (ErrorCode::Network, "could not connect")
+    } else if after_headers {
+        (ErrorCode::Network, "the response body was cut off")
+    } else {
+        (ErrorCode::Network, "the connection broke")
+    };
+    // reqwest's text names the URL without credentials; tokens travel only in headers.
+    let e = e.without_url();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    Failure {
+        error: Error::new(code, format!("{} {what}: {detail}", endpoint.name())).with_source(e),
+        maybe_sent: !connect,
+        transient: true,
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|h| headers.get(*h))
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .map(|s| s.chars().take(128).collect())
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn check_id(what: &str, id: i64) -> Result<()> {
+    if id > 0 {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "{what} is {id}; ids are positive"
+        )))
+    }
+}
+
+fn auth_body(auth: &AuthenticationResult) -> Result<serde_json::Value> {
+    if auth.access_token.is_empty() {
+        return Err(Error::invalid_input(
+            "authenticationResult.accessToken is empty",
+        ));
+    }
+    let auth = serde_json::to_value(auth).map_err(|e| {
+        Error::invalid_input(format!("authenticationResult could not be serialized: {e}"))
+    })?;
+    Ok(serde_json::json!({ "authenticationResult": auth }))
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(endpoint: Endpoint, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        let text = String::from_utf8_lossy(body);
+        Error::decode(format!(
+            "{} response is not the documented JSON ({e}): {}",
+            endpoint.name(),
+            redact_excerpt(&text, &[], 200)
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        let now = SystemTime::now();
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(3)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_str(&later).expect("header"),
+        );
+        let d = retry_after(&h, now).expect("date").as_secs();
+        assert!((118..=120).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn base_url_must_be_https_unless_loopback() {
+        assert!(parse_endpoint_url("base_url", "https://api.connecttoteams.com").is_ok());
+        assert!(parse_endpoint_url("base_url", "http://127.0.0.1:9").is_ok());
+        assert!(parse_endpoint_url("base_url", "http://localhost:9").is_ok());
+        assert!(parse_endpoint_url("base_url", "http://[::1]:9").is_ok());
+        let e = parse_endpoint_url("base_url", "http://api.connecttoteams.com").expect_err("http");
+        assert_eq!(e.code(), ErrorCode::InvalidInput);
+        assert!(e.message().contains("https"));
+        assert!(parse_endpoint_url("base_url", "ftp://x").is_err());
+        assert!(parse_endpoint_url("base_url", "nope").is_err());
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.backoff(1, 1.0), Duration::from_millis(200));
+        assert_eq!(p.backoff(3, 1.0), Duration::from_millis(800));
+        assert_eq!(p.backoff(30, 1.0), Duration::from_secs(10));
+        assert_eq!(p.backoff(1, 0.0), Duration::from_millis(20));
+    }
+
+    #[test]
+    fn path_overrides_are_checked() {
+        assert!(
+            Client::builder()
+                .path("o365_user_info", "GET /x")
+                .build()
+                .is_ok()
+        );
+        let e = Client::builder()
+            .path("nope", "/x")
+            .build()
+            .expect_err("unknown");
+        assert!(e.message().contains("nope"));
+        let e = Client::builder()
+            .path("token", "x")
+            .build()
+            .expect_err("relative");
+        assert!(e.message().contains("token"));
+    }
+}

@@ -1,0 +1,30 @@
+//! ctt-onboard: the ConnecttoTeams restricted-access enterprise onboarding, as a library.
+//!
+//! Service providers who resell ConnecttoTeams walk each customer enterprise through a long
+//! sequence: create the enterprise, have its Microsoft Global Admin register it and grant
+//! consents, make sure the Teams Tenant Admin API is provisioned, and record management by the
+//! service provider. This crate is the one implementation of that sequence; the Python, Node and
+//! Kotlin packages are thin bindings over it.
+//!
+//! - [`Client`]: one async method per vendor endpoint, with token caching, safe retries and
+//!   errors carrying a stable [`ErrorCode`].
+//! - [`models`]: the vendor's bodies with the wire's names.
+
+mod auth;
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod models;
+pub mod secret;
+
+pub use client::{Client, ClientBuilder};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use config::{Credentials, Endpoint, EnterpriseAuth, RetryPolicy};
+pub use error::{Error, ErrorCode, Result};
+pub use models::*;
+pub use secret::Secret;
+
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,181 @@
+//! Secrets that must never be printed.
+//!
+//! Client secrets, passwords, bearer tokens and MSAL tokens travel through models that callers log,
+//! print and wrap in errors. Holding each one in [`Secret`] makes the safe behaviour the default:
+//! `Debug` and `Display` print a mask, and the value is only reachable through
+//! [`Secret::expose`], which the HTTP layer calls at the moment it sends it.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// The mask printed in place of every secret.
+pub const MASK: &str = "***";
+
+/// A string that must not appear in logs, errors or debug output.
+///
+/// Serialization writes the real value: it is how a secret reaches the wire and how the MSAL
+/// results are kept in a flow's JSON (which callers must store as they would store a token).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The real value, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True when the value is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}
+
+/// JSON keys whose values are secrets wherever they appear in a body.
+const SECRET_KEYS: &[&str] = &[
+    "access_token",
+    "accesstoken",
+    "refresh_token",
+    "refreshtoken",
+    "id_token",
+    "idtoken",
+    "password",
+    "client_secret",
+    "clientsecret",
+    "secret",
+    "token",
+    "authorization",
+];
+
+/// Removes secrets from a response body before it becomes part of an error.
+///
+/// Values of secret-named JSON keys, JWT-shaped words and every value in `known` are replaced by
+/// the mask; the result is cut to at most `limit` bytes on a character boundary.
+pub(crate) fn redact_excerpt(body: &str, known: &[&str], limit: usize) -> String {
+    let mut text = match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            redact_json(&mut value);
+            value.to_string()
+        }
+        Err(_) => body.to_owned(),
+    };
+    for secret in known.iter().filter(|s| s.len() >= 4) {
+        text = text.replace(secret, MASK);
+    }
+    text = redact_jwts(&text);
+    if text.len() > limit {
+        let mut end = limit;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) && !v.is_null() {
+                    *v = serde_json::Value::String(MASK.to_owned());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Masks every word that looks like a JWT (`eyJ…` with two dots).
+fn redact_jwts(text: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("eyJ") {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(|c: char| !is_token_char(c)).unwrap_or(tail.len());
+        let word = &tail[..end];
+        if word.matches('.').count() >= 2 {
+            out.push_str(MASK);
+        } else {
+            out.push_str(word);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_mask() {
+        let s = Secret::new("canary-123");
+        assert_eq!(format!("{s:?} {s}"), "*** ***");
+        assert_eq!(s.expose(), "canary-123");
+    }
+
+    #[test]
+    fn excerpt_masks_keys_jwts_and_known_values() {
+        let body = r#"{"access_token":"abc","nested":{"idToken":"x"},"msg":"pw canary-pw and eyJa.eyJb.sig"}"#;
+        let out = redact_excerpt(body, &["canary-pw"], 1024);
+        assert!(!out.contains("abc"));
+        assert!(!out.contains("canary-pw"));
+        assert!(!out.contains("eyJa.eyJb.sig"));
+        assert!(out.contains("msg"));
+    }
+
+    #[test]
+    fn excerpt_is_cut_on_a_char_boundary() {
+        let body = "é".repeat(600);
+        let out = redact_excerpt(&body, &[], 1024);
+        assert!(out.len() <= 1024 + '…'.len_utf8());
+    }
+}
