@@ -1,0 +1,90 @@
+"""ctt_onboard: the ConnecttoTeams restricted-access enterprise onboarding, from Python.
+
+``Client`` (blocking) and ``AsyncClient`` (asyncio) call every vendor endpoint; the models are
+typed classes; every failure is a ``CttError`` subclass per stable code. The simulator for
+tests is in ``ctt_onboard.testing``. The core is Rust; this package is a thin binding over it.
+"""
+
+from __future__ import annotations
+
+from . import _native
+from ._client import (
+    AsyncClient,
+    Client,
+    EnterpriseCredentials,
+    ManualClock,
+    ResellerCredentials,
+    RetryPolicy,
+)
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    CallbackInvalidError,
+    ConflictError,
+    CttError,
+    DecodeError,
+    FlowStateError,
+    ForbiddenError,
+    InvalidInputError,
+    NetworkError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+    TenantRolesMissingError,
+    TimeoutError,
+)
+from .models import (
+    ActionType,
+    AuthenticatedUser,
+    AuthenticationResult,
+    CallbackPayload,
+    EnterpriseSummary,
+    MsalAuthenticationResult,
+    NewEnterprise,
+    O365UserInfo,
+    PbxType,
+    SbcGateway,
+    Service,
+    UserInfo,
+)
+
+__version__: str = _native.__version__
+
+__all__ = [
+    "ActionType",
+    "ApiError",
+    "AsyncClient",
+    "AuthenticatedUser",
+    "AuthenticationError",
+    "AuthenticationResult",
+    "CallbackInvalidError",
+    "CallbackPayload",
+    "Client",
+    "ConflictError",
+    "CttError",
+    "DecodeError",
+    "EnterpriseCredentials",
+    "EnterpriseSummary",
+    "FlowStateError",
+    "ForbiddenError",
+    "InvalidInputError",
+    "ManualClock",
+    "MsalAuthenticationResult",
+    "NetworkError",
+    "NewEnterprise",
+    "NotFoundError",
+    "O365UserInfo",
+    "OutcomeUnknownError",
+    "PbxType",
+    "RateLimitedError",
+    "ResellerCredentials",
+    "RetryPolicy",
+    "SbcGateway",
+    "ServerError",
+    "Service",
+    "TenantRolesMissingError",
+    "TimeoutError",
+    "UserInfo",
+    "__version__",
+]

@@ -1,0 +1,357 @@
+"""``Client`` (blocking) and ``AsyncClient`` (asyncio): the same methods over one core client.
+
+Both are thin: they convert models to and from the wire's JSON and forward log records; the
+requests, tokens, retries and errors are the core's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Optional, Union
+
+from . import _logs, _native
+from .models import (
+    ActionType,
+    AuthenticatedUser,
+    AuthenticationResult,
+    EnterpriseSummary,
+    NewEnterprise,
+    O365UserInfo,
+    PbxType,
+    SbcGateway,
+)
+
+ManualClock = _native.ManualClock
+
+
+@dataclasses.dataclass(frozen=True)
+class ResellerCredentials:
+    """The reseller API user's password-grant credentials (for ``/reseller/*`` and
+    ``/enterprise/*``). The secret and password never appear in ``repr``."""
+
+    #: The OAuth client id.
+    client_id: str
+    #: The OAuth client secret (secret).
+    client_secret: str = dataclasses.field(repr=False)
+    #: The API user's name.
+    username: str
+    #: The API user's password (secret).
+    password: str = dataclasses.field(repr=False)
+
+    def _tuple(self) -> tuple[str, str, str, str]:
+        return (self.client_id, self.client_secret, self.username, self.password)
+
+
+@dataclasses.dataclass(frozen=True)
+class EnterpriseCredentials(ResellerCredentials):
+    """The enterprise's API credentials (password grant) for the ``/provisioning/*`` calls."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """When and how often the client repeats a call that failed in a way a repeat may fix.
+
+    Only calls that cannot do harm when repeated are retried; a create never is. Times in seconds.
+    """
+
+    #: Attempts in all, the first included (1 disables retries).
+    max_attempts: int = 4
+    #: The first backoff.
+    initial_backoff: float = 0.2
+    #: The longest backoff.
+    max_backoff: float = 10.0
+    #: The longest ``Retry-After`` the client waits for by itself; a longer one is raised as
+    #: ``RateLimitedError``.
+    max_retry_after: float = 60.0
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        """No retries at all."""
+        return cls(max_attempts=1)
+
+
+def _native_client(
+    *,
+    base_url: Optional[str],
+    reseller: Optional[ResellerCredentials],
+    reseller_token: Optional[str],
+    enterprise: Union[EnterpriseCredentials, ResellerCredentials, str, None],
+    timeout: Optional[float],
+    connect_timeout: Optional[float],
+    retry: Optional[RetryPolicy],
+    user_agent: Optional[str],
+    proxy: Optional[str],
+    ca_cert_pem: Union[str, Sequence[str], None],
+    paths: Optional[Mapping[str, str]],
+    callback_key: Union[str, bytes, None],
+    clock: Optional[_native.ManualClock],
+    reseller_id: Optional[int],
+    max_response_bytes: Optional[int],
+) -> _native.NativeClient:
+    if isinstance(ca_cert_pem, str):
+        ca_cert_pem = [ca_cert_pem]
+    if isinstance(callback_key, bytes):
+        callback_key = callback_key.decode("utf-8")
+    try:
+        return _native.NativeClient(
+            base_url=base_url,
+            reseller=reseller._tuple() if reseller is not None else None,
+            reseller_token=reseller_token,
+            enterprise=enterprise._tuple() if isinstance(enterprise, ResellerCredentials) else None,
+            enterprise_token=enterprise if isinstance(enterprise, str) else None,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            retry=(
+                (retry.max_attempts, retry.initial_backoff, retry.max_backoff, retry.max_retry_after)
+                if retry is not None
+                else None
+            ),
+            user_agent=user_agent,
+            proxy=proxy,
+            ca_cert_pem=list(ca_cert_pem) if ca_cert_pem is not None else None,
+            paths=dict(paths) if paths is not None else None,
+            callback_key=callback_key,
+            clock=clock,
+            reseller_id=reseller_id,
+            max_response_bytes=max_response_bytes,
+        )
+    finally:
+        _logs.flush()
+
+
+def _action(action: Union[ActionType, str]) -> str:
+    return action.value if isinstance(action, ActionType) else str(action)
+
+
+def _auth(auth: AuthenticationResult) -> str:
+    return auth.to_json()
+
+
+def _found(text: str) -> Optional[EnterpriseSummary]:
+    data = json.loads(text)
+    return EnterpriseSummary.from_dict(data) if data is not None else None
+
+
+class _Base:
+    _native: Optional[_native.NativeClient]
+
+    def __init__(
+        self,
+        *,
+        base_url: Optional[str] = None,
+        reseller: Optional[ResellerCredentials] = None,
+        reseller_token: Optional[str] = None,
+        enterprise: Union[EnterpriseCredentials, ResellerCredentials, str, None] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        retry: Optional[RetryPolicy] = None,
+        user_agent: Optional[str] = None,
+        proxy: Optional[str] = None,
+        ca_cert_pem: Union[str, Sequence[str], None] = None,
+        paths: Optional[Mapping[str, str]] = None,
+        callback_key: Union[str, bytes, None] = None,
+        clock: Optional[_native.ManualClock] = None,
+        reseller_id: Optional[int] = None,
+        max_response_bytes: Optional[int] = None,
+    ) -> None:
+        self._native = _native_client(
+            base_url=base_url,
+            reseller=reseller,
+            reseller_token=reseller_token,
+            enterprise=enterprise,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            retry=retry,
+            user_agent=user_agent,
+            proxy=proxy,
+            ca_cert_pem=ca_cert_pem,
+            paths=paths,
+            callback_key=callback_key,
+            clock=clock,
+            reseller_id=reseller_id,
+            max_response_bytes=max_response_bytes,
+        )
+        self._base_url = self._native.base_url
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL."""
+        return self._base_url
+
+    @property
+    def native(self) -> _native.NativeClient:
+        """The native client (raises ``RuntimeError`` once closed)."""
+        if self._native is None:
+            raise RuntimeError(f"this {type(self).__name__} is closed")
+        return self._native
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called."""
+        return self._native is None
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else ""
+        return f"<{type(self).__name__} {self._base_url}{state}>"
+
+
+class Client(_Base):
+    """The blocking client: every method waits for the answer with the GIL released.
+
+    ``with Client(...) as client:`` closes it at the end of the block.
+    """
+
+    def close(self) -> None:
+        """Releases the client; calls after this raise ``RuntimeError``."""
+        self._native = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def _run(self, name: str, *args: Any) -> Any:
+        try:
+            return getattr(self.native, name)(*args)
+        finally:
+            _logs.flush()
+
+    def authenticated_user(self) -> AuthenticatedUser:
+        """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its reseller id."""
+        return AuthenticatedUser.from_json(self._run("authenticated_user"))
+
+    def reseller_id(self) -> int:
+        """The reseller id: the one configured, or read once from ``getAuthenticatedUser``."""
+        return int(self._run("reseller_id"))
+
+    def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
+        """The SBC gateways the reseller may assign."""
+        return [SbcGateway.from_dict(g) for g in json.loads(self._run("sbc_gateways", reseller_id))]
+
+    def pbx_types(self, reseller_id: int) -> list[PbxType]:
+        """The PBX types the reseller may assign."""
+        return [PbxType.from_dict(p) for p in json.loads(self._run("pbx_types", reseller_id))]
+
+    def create_enterprise(self, enterprise: NewEnterprise) -> int:
+        """Creates the enterprise and returns its id. Validated first; never repeated blindly:
+        when the outcome is unknown the enterprise is looked up by name, else
+        ``OutcomeUnknownError``. A duplicate name raises ``ConflictError``."""
+        return int(self._run("create_enterprise", enterprise.to_json()))
+
+    def action_item_url(
+        self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
+    ) -> str:
+        """The URL to show the Global Admin for ``action``; ``redirect_url`` receives the
+        callback (https, or http on a loopback host)."""
+        return str(self._run("action_item_url", _action(action), enterprise_name, redirect_url))
+
+    def o365_user_info(self, auth: AuthenticationResult) -> O365UserInfo:
+        """Whether the tenant has the Teams Tenant Admin API."""
+        return O365UserInfo.from_json(self._run("o365_user_info", _auth(auth)))
+
+    def provision_tenant_admin_api(self, auth: AuthenticationResult) -> None:
+        """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
+        self._run("provision_tenant_admin_api", _auth(auth))
+
+    def update_management_consent(
+        self, auth: AuthenticationResult, reseller_id: int, tenant_id: str
+    ) -> None:
+        """Records "management by service provider"; raises ``TenantRolesMissingError`` when
+        the tenant lacks the Teams/Skype Administrator roles."""
+        self._run("update_management_consent", _auth(auth), reseller_id, tenant_id)
+
+    def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
+        """The reseller's enterprises."""
+        items = json.loads(self._run("enterprises", reseller_id))
+        return [EnterpriseSummary.from_dict(e) for e in items]
+
+    def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
+        """One of the reseller's enterprises by its exact name, or None."""
+        return _found(self._run("find_enterprise", reseller_id, name))
+
+
+class AsyncClient(_Base):
+    """The asyncio client: every method is a coroutine; calls run concurrently on the core's
+    runtime. ``async with AsyncClient(...) as client:`` closes it at the end of the block."""
+
+    async def aclose(self) -> None:
+        """Releases the client; calls after this raise ``RuntimeError``."""
+        self._native = None
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self, name: str, *args: Any) -> Any:
+        try:
+            return await getattr(self.native, name + "_async")(*args)
+        finally:
+            _logs.flush()
+
+    async def authenticated_user(self) -> AuthenticatedUser:
+        """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its reseller id."""
+        return AuthenticatedUser.from_json(await self._run("authenticated_user"))
+
+    async def reseller_id(self) -> int:
+        """The reseller id: the one configured, or read once from ``getAuthenticatedUser``."""
+        return int(await self._run("reseller_id"))
+
+    async def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
+        """The SBC gateways the reseller may assign."""
+        items = json.loads(await self._run("sbc_gateways", reseller_id))
+        return [SbcGateway.from_dict(g) for g in items]
+
+    async def pbx_types(self, reseller_id: int) -> list[PbxType]:
+        """The PBX types the reseller may assign."""
+        items = json.loads(await self._run("pbx_types", reseller_id))
+        return [PbxType.from_dict(p) for p in items]
+
+    async def create_enterprise(self, enterprise: NewEnterprise) -> int:
+        """Creates the enterprise and returns its id (see ``Client.create_enterprise``)."""
+        return int(await self._run("create_enterprise", enterprise.to_json()))
+
+    async def action_item_url(
+        self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
+    ) -> str:
+        """The URL to show the Global Admin for ``action``."""
+        args = (_action(action), enterprise_name, redirect_url)
+        return str(await self._run("action_item_url", *args))
+
+    async def o365_user_info(self, auth: AuthenticationResult) -> O365UserInfo:
+        """Whether the tenant has the Teams Tenant Admin API."""
+        return O365UserInfo.from_json(await self._run("o365_user_info", _auth(auth)))
+
+    async def provision_tenant_admin_api(self, auth: AuthenticationResult) -> None:
+        """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
+        await self._run("provision_tenant_admin_api", _auth(auth))
+
+    async def update_management_consent(
+        self, auth: AuthenticationResult, reseller_id: int, tenant_id: str
+    ) -> None:
+        """Records "management by service provider" (see ``Client.update_management_consent``)."""
+        await self._run("update_management_consent", _auth(auth), reseller_id, tenant_id)
+
+    async def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
+        """The reseller's enterprises."""
+        items = json.loads(await self._run("enterprises", reseller_id))
+        return [EnterpriseSummary.from_dict(e) for e in items]
+
+    async def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
+        """One of the reseller's enterprises by its exact name, or None."""
+        return _found(await self._run("find_enterprise", reseller_id, name))

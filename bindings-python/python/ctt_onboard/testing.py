@@ -1,0 +1,209 @@
+"""The embedded simulator for tests and demos, and a pytest fixture.
+
+``Simulator`` starts the ConnecttoTeams stand-in in-process on 127.0.0.1 (its own thread and
+runtime) and stops it when closed::
+
+    from ctt_onboard.testing import Simulator
+
+    with Simulator() as sim:
+        with sim.client() as client:
+            print(client.authenticated_user())
+
+With the package installed, pytest loads this module as a plugin, so tests can ask for the
+``ctt_simulator`` fixture directly (or import it: ``from ctt_onboard.testing import
+ctt_simulator``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any, Optional
+
+from . import _logs, _native
+from ._client import AsyncClient, Client, EnterpriseCredentials, ResellerCredentials
+
+#: The simulated tenants, one for each branch of the onboarding: ``contoso`` is ready,
+#: ``fabrikam`` lacks the Tenant Admin API, ``northwind`` lacks the Teams admin roles (30-minute
+#: wait), and ``tailspin``'s signer is not a Global Admin.
+TENANTS = ("contoso", "fabrikam", "northwind", "tailspin")
+
+
+@dataclasses.dataclass(frozen=True)
+class Callback:
+    """What ConnecttoTeams posts to the redirect URL after the admin acted."""
+
+    #: The redirect URL exactly as given to ``action_item_url``.
+    url: str
+    #: The JSON body, as the portal receives it (it holds MSAL tokens: never print it).
+    body: str = dataclasses.field(repr=False)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The body, parsed."""
+        data: dict[str, Any] = json.loads(self.body)
+        return data
+
+
+class Simulator:
+    """A running simulator; use it as a context manager or call ``close()``.
+
+    ``faults`` injects failures, in the CLI form (``"rate=0.2,seed=7,kinds=429+500"``).
+    """
+
+    def __init__(
+        self, *, port: int = 0, token_ttl: float = 3600.0, faults: Optional[str] = None
+    ) -> None:
+        self._sim = _native.NativeSimulator(port=port, token_ttl=token_ttl, faults=faults)
+        creds = json.loads(self._sim.credentials())
+        #: The reseller credentials it accepts.
+        self.reseller = ResellerCredentials(
+            client_id=creds["client_id"],
+            client_secret=creds["client_secret"],
+            username=creds["username"],
+            password=creds["password"],
+        )
+        #: The enterprise-level credentials it accepts (for ``/provisioning/*``).
+        self.enterprise = EnterpriseCredentials(
+            client_id=creds["client_id"],
+            client_secret=creds["client_secret"],
+            username=creds["enterprise_username"],
+            password=creds["enterprise_password"],
+        )
+        _logs.flush()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return self._sim.base_url
+
+    @property
+    def reseller_id(self) -> int:
+        """The reseller id of its one reseller."""
+        return self._sim.reseller_id()
+
+    def client(self, **settings: Any) -> Client:
+        """A blocking ``Client`` pointed at this simulator with its credentials; ``settings``
+        are passed on (``callback_key=``, ``clock=``, ``retry=``, ...)."""
+        settings.setdefault("base_url", self.base_url)
+        settings.setdefault("reseller", self.reseller)
+        settings.setdefault("enterprise", self.enterprise)
+        return Client(**settings)
+
+    def async_client(self, **settings: Any) -> AsyncClient:
+        """An ``AsyncClient`` pointed at this simulator (see ``client``)."""
+        settings.setdefault("base_url", self.base_url)
+        settings.setdefault("reseller", self.reseller)
+        settings.setdefault("enterprise", self.enterprise)
+        return AsyncClient(**settings)
+
+    def approve(self, url: str, tenant: str = "contoso", *, post: bool = True) -> Callback:
+        """Acts as ``tenant``'s admin on an action item URL the API returned: signs in, accepts,
+        and returns the callback. With ``post`` it is also posted to the redirect URL when that
+        is on a loopback host."""
+        try:
+            redirect, body = self._sim.approve(url, tenant, post)
+        finally:
+            _logs.flush()
+        return Callback(url=redirect, body=body)
+
+    def now(self) -> float:
+        """The simulator's time, in seconds since the Unix epoch."""
+        return self._sim.now()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Moves the simulator's clock forward (tokens and MSAL results expire, waits pass)."""
+        self._sim.advance_clock(seconds)
+
+    def set_token_ttl(self, seconds: float) -> None:
+        """Changes the lifetime of tokens issued from now on."""
+        self._sim.set_token_ttl(seconds)
+
+    def set_faults(
+        self,
+        *,
+        rate: float,
+        seed: int = 1,
+        kinds: Optional[Sequence[str]] = None,
+        latency_ms: Optional[int] = None,
+        retry_after: Optional[int] = None,
+        paths: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Injects faults into that fraction of API requests, reproducibly by ``seed``. Kinds:
+        ``latency``, ``429``, ``500``, ``502``, ``503``, ``drop-before``, ``drop-after``,
+        ``truncate`` (default all); ``paths`` limits them to path prefixes."""
+        parts = [f"rate={rate}", f"seed={seed}"]
+        if kinds is not None:
+            parts.append("kinds=" + "+".join(kinds))
+        if latency_ms is not None:
+            parts.append(f"latency-ms={latency_ms}")
+        if retry_after is not None:
+            parts.append(f"retry-after={retry_after}")
+        if paths is not None:
+            parts.append("paths=" + "+".join(paths))
+        self._sim.set_faults(",".join(parts))
+
+    def clear_faults(self) -> None:
+        """Turns injected faults off."""
+        self._sim.set_faults("rate=0")
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every API request answered so far: ``method``, ``path``, ``status``, ``fault``."""
+        data: list[dict[str, Any]] = json.loads(self._sim.requests())
+        return data
+
+    def token_requests(self, level: str = "reseller") -> int:
+        """Token requests that succeeded at ``level`` (``reseller`` or ``enterprise``)."""
+        return self._sim.token_requests(level)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything it holds: enterprises, consents, requests, token counts."""
+        data: dict[str, Any] = json.loads(self._sim.snapshot())
+        return data
+
+    def enterprises(self) -> list[dict[str, Any]]:
+        """The enterprises it holds."""
+        data: list[dict[str, Any]] = self.snapshot()["enterprises"]
+        return data
+
+    def consents(self) -> list[dict[str, Any]]:
+        """The consents granted so far."""
+        data: list[dict[str, Any]] = self.snapshot()["consents"]
+        return data
+
+    def close(self) -> None:
+        """Stops the server. Closing twice is harmless."""
+        self._sim.close()
+        _logs.flush()
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Simulator {self.base_url}>"
+
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - pytest is only needed for the fixture
+    pass
+else:
+
+    @pytest.fixture
+    def ctt_simulator() -> Iterator[Simulator]:
+        """A fresh simulator for one test, closed afterwards."""
+        with Simulator() as sim:
+            yield sim
+
+
+__all__ = ["TENANTS", "Callback", "Simulator", "ctt_simulator"]

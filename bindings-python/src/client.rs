@@ -1,0 +1,451 @@
+//! `ctt_onboard._native.NativeClient`: the core [`Client`], with a blocking and an awaitable twin
+//! of every method. Arguments and results cross as JSON (see `models.rs`); the Python layer's
+//! `Client` and `AsyncClient` wrap this class.
+//!
+//! Blocking methods detach from the interpreter (release the GIL) while the core future runs;
+//! awaitable ones hand the future to asyncio through [`crate::runtime::future_into_py`]. Neither
+//! touches a Python object inside a core future: arguments are converted before, results and
+//! errors after.
+
+use crate::error::to_py;
+use crate::models::{from_json, to_json};
+use crate::runtime::{future_into_py, py_runtime};
+use ctt_onboard::{
+    ActionType, AuthenticationResult, Client, Credentials, NewEnterprise, Result, RetryPolicy,
+};
+use pyo3::prelude::*;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs a core future to completion with the GIL released; converts its error afterwards.
+pub fn block_on<T: Send>(
+    py: Python<'_>,
+    fut: impl Future<Output = Result<T>> + Send,
+) -> PyResult<T> {
+    let rt = py_runtime()?;
+    py.detach(|| rt.block_on(fut)).map_err(|e| to_py(py, e))
+}
+
+/// Hands a core future to asyncio; its error is converted once it has finished.
+pub fn awaitable<'py, T>(
+    py: Python<'py>,
+    fut: impl Future<Output = Result<T>> + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    future_into_py(py, async move {
+        match fut.await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(Python::attach(|py| to_py(py, e))),
+        }
+    })
+}
+
+/// A test clock: the system time plus an offset that only moves when told to. Give it to a client
+/// (`clock=`) and move it together with the simulator's clock to cross the 30-minute wait.
+#[pyclass(module = "ctt_onboard._native", frozen)]
+#[derive(Clone, Default)]
+pub struct ManualClock {
+    pub(crate) inner: ctt_onboard::ManualClock,
+}
+
+#[pymethods]
+impl ManualClock {
+    /// A clock that starts at the system time.
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves this clock (and every client using it) forward by `seconds`.
+    fn advance(&self, seconds: f64) -> PyResult<()> {
+        self.inner.advance(seconds_arg("seconds", seconds)?);
+        Ok(())
+    }
+
+    /// The clock's current time, in seconds since the Unix epoch.
+    fn now(&self) -> f64 {
+        use ctt_onboard::Clock;
+        unix_seconds(self.inner.now())
+    }
+}
+
+/// Seconds since the Unix epoch (0 for times before it).
+pub fn unix_seconds(t: std::time::SystemTime) -> f64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn seconds_arg(name: &str, seconds: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        pyo3::exceptions::PyValueError::new_err(format!(
+            "{name} must be a non-negative number of seconds, got {seconds}"
+        ))
+    })
+}
+
+/// A password-grant credential set as the Python layer passes it: (client_id, client_secret,
+/// username, password).
+type CredentialTuple = (String, String, String, String);
+
+fn credentials((client_id, client_secret, username, password): CredentialTuple) -> Credentials {
+    Credentials::new(client_id, client_secret, username, password)
+}
+
+/// The core client. Cheap to share: clones share the connection pool and the token cache.
+#[pyclass(module = "ctt_onboard._native", frozen)]
+pub struct NativeClient {
+    inner: Client,
+}
+
+#[pymethods]
+impl NativeClient {
+    /// Builds a client; every setting is optional and keyword-only, as in `ClientBuilder`.
+    /// `retry` is (max_attempts, initial_backoff_s, max_backoff_s, max_retry_after_s).
+    #[new]
+    #[pyo3(signature = (*, base_url=None, reseller=None, reseller_token=None, enterprise=None,
+        enterprise_token=None, timeout=None, connect_timeout=None, retry=None, user_agent=None,
+        proxy=None, ca_cert_pem=None, paths=None, callback_key=None, clock=None,
+        reseller_id=None, max_response_bytes=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        base_url: Option<String>,
+        reseller: Option<CredentialTuple>,
+        reseller_token: Option<String>,
+        enterprise: Option<CredentialTuple>,
+        enterprise_token: Option<String>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        retry: Option<(u32, f64, f64, f64)>,
+        user_agent: Option<String>,
+        proxy: Option<String>,
+        ca_cert_pem: Option<Vec<String>>,
+        paths: Option<HashMap<String, String>>,
+        callback_key: Option<String>,
+        clock: Option<PyRef<'_, ManualClock>>,
+        reseller_id: Option<i64>,
+        max_response_bytes: Option<usize>,
+    ) -> PyResult<Self> {
+        let mut b = Client::builder();
+        if let Some(v) = base_url {
+            b = b.base_url(v);
+        }
+        if let Some(c) = reseller {
+            b = b.reseller_credentials(credentials(c));
+        }
+        if let Some(t) = reseller_token {
+            b = b.reseller_token(t);
+        }
+        if let Some(c) = enterprise {
+            b = b.enterprise_credentials(credentials(c));
+        }
+        if let Some(t) = enterprise_token {
+            b = b.enterprise_token(t);
+        }
+        if let Some(s) = timeout {
+            b = b.timeout(seconds_arg("timeout", s)?);
+        }
+        if let Some(s) = connect_timeout {
+            b = b.connect_timeout(seconds_arg("connect_timeout", s)?);
+        }
+        if let Some((max_attempts, initial, max, max_retry_after)) = retry {
+            b = b.retry_policy(RetryPolicy {
+                max_attempts,
+                initial_backoff: seconds_arg("retry.initial_backoff", initial)?,
+                max_backoff: seconds_arg("retry.max_backoff", max)?,
+                max_retry_after: seconds_arg("retry.max_retry_after", max_retry_after)?,
+            });
+        }
+        if let Some(v) = user_agent {
+            b = b.user_agent(v);
+        }
+        if let Some(v) = proxy {
+            b = b.proxy(v);
+        }
+        for pem in ca_cert_pem.unwrap_or_default() {
+            b = b.add_ca_cert_pem(pem);
+        }
+        for (endpoint, route) in paths.unwrap_or_default() {
+            b = b.path(endpoint, route);
+        }
+        if let Some(k) = callback_key {
+            b = b.callback_key(k);
+        }
+        if let Some(c) = clock {
+            b = b.clock(Arc::new(c.inner.clone()));
+        }
+        if let Some(id) = reseller_id {
+            b = b.reseller_id(id);
+        }
+        if let Some(n) = max_response_bytes {
+            b = b.max_response_bytes(n);
+        }
+        let inner = b.build().map_err(|e| to_py(py, e))?;
+        Ok(Self { inner })
+    }
+
+    /// The base URL.
+    #[getter]
+    fn base_url(&self) -> String {
+        self.inner.base_url().to_owned()
+    }
+
+    /// `PUT /reseller/getAuthenticatedUser`: the reseller API user (JSON).
+    fn authenticated_user(&self, py: Python<'_>) -> PyResult<String> {
+        block_on(py, authenticated_user(self.inner.clone()))
+    }
+
+    /// Awaitable twin of `authenticated_user`.
+    fn authenticated_user_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, authenticated_user(self.inner.clone()))
+    }
+
+    /// The reseller id: the configured one, or read once from `getAuthenticatedUser`.
+    fn reseller_id(&self, py: Python<'_>) -> PyResult<i64> {
+        block_on(py, reseller_id(self.inner.clone()))
+    }
+
+    /// Awaitable twin of `reseller_id`.
+    fn reseller_id_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, reseller_id(self.inner.clone()))
+    }
+
+    /// The SBC gateways the reseller may assign (JSON array).
+    fn sbc_gateways(&self, py: Python<'_>, reseller_id: i64) -> PyResult<String> {
+        block_on(py, sbc_gateways(self.inner.clone(), reseller_id))
+    }
+
+    /// Awaitable twin of `sbc_gateways`.
+    fn sbc_gateways_async<'py>(
+        &self,
+        py: Python<'py>,
+        reseller_id: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, sbc_gateways(self.inner.clone(), reseller_id))
+    }
+
+    /// The PBX types the reseller may assign (JSON array).
+    fn pbx_types(&self, py: Python<'_>, reseller_id: i64) -> PyResult<String> {
+        block_on(py, pbx_types(self.inner.clone(), reseller_id))
+    }
+
+    /// Awaitable twin of `pbx_types`.
+    fn pbx_types_async<'py>(
+        &self,
+        py: Python<'py>,
+        reseller_id: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, pbx_types(self.inner.clone(), reseller_id))
+    }
+
+    /// Creates the enterprise (JSON body with the wire's names) and returns its id.
+    fn create_enterprise(&self, py: Python<'_>, enterprise: &str) -> PyResult<i64> {
+        block_on(
+            py,
+            create_enterprise(self.inner.clone(), enterprise.to_owned()),
+        )
+    }
+
+    /// Awaitable twin of `create_enterprise`.
+    fn create_enterprise_async<'py>(
+        &self,
+        py: Python<'py>,
+        enterprise: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(
+            py,
+            create_enterprise(self.inner.clone(), enterprise.to_owned()),
+        )
+    }
+
+    /// The URL to show the Global Admin for `action`.
+    fn action_item_url(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        enterprise_name: String,
+        redirect_url: String,
+    ) -> PyResult<String> {
+        let action = ActionType::from_wire(action);
+        block_on(
+            py,
+            action_item_url(self.inner.clone(), action, enterprise_name, redirect_url),
+        )
+    }
+
+    /// Awaitable twin of `action_item_url`.
+    fn action_item_url_async<'py>(
+        &self,
+        py: Python<'py>,
+        action: &str,
+        enterprise_name: String,
+        redirect_url: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let action = ActionType::from_wire(action);
+        awaitable(
+            py,
+            action_item_url(self.inner.clone(), action, enterprise_name, redirect_url),
+        )
+    }
+
+    /// Whether the tenant has the Teams Tenant Admin API (JSON), given the MSAL result (JSON).
+    fn o365_user_info(&self, py: Python<'_>, auth: &str) -> PyResult<String> {
+        block_on(py, o365_user_info(self.inner.clone(), auth.to_owned()))
+    }
+
+    /// Awaitable twin of `o365_user_info`.
+    fn o365_user_info_async<'py>(
+        &self,
+        py: Python<'py>,
+        auth: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, o365_user_info(self.inner.clone(), auth.to_owned()))
+    }
+
+    /// Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant.
+    fn provision_tenant_admin_api(&self, py: Python<'_>, auth: &str) -> PyResult<()> {
+        block_on(
+            py,
+            provision_tenant_admin_api(self.inner.clone(), auth.to_owned()),
+        )
+    }
+
+    /// Awaitable twin of `provision_tenant_admin_api`.
+    fn provision_tenant_admin_api_async<'py>(
+        &self,
+        py: Python<'py>,
+        auth: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(
+            py,
+            provision_tenant_admin_api(self.inner.clone(), auth.to_owned()),
+        )
+    }
+
+    /// Records "management by service provider" after the Global Admin granted that consent.
+    fn update_management_consent(
+        &self,
+        py: Python<'_>,
+        auth: &str,
+        reseller_id: i64,
+        tenant_id: String,
+    ) -> PyResult<()> {
+        let fut =
+            update_management_consent(self.inner.clone(), auth.to_owned(), reseller_id, tenant_id);
+        block_on(py, fut)
+    }
+
+    /// Awaitable twin of `update_management_consent`.
+    fn update_management_consent_async<'py>(
+        &self,
+        py: Python<'py>,
+        auth: &str,
+        reseller_id: i64,
+        tenant_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fut =
+            update_management_consent(self.inner.clone(), auth.to_owned(), reseller_id, tenant_id);
+        awaitable(py, fut)
+    }
+
+    /// The reseller's enterprises (JSON array).
+    fn enterprises(&self, py: Python<'_>, reseller_id: i64) -> PyResult<String> {
+        block_on(py, enterprises(self.inner.clone(), reseller_id))
+    }
+
+    /// Awaitable twin of `enterprises`.
+    fn enterprises_async<'py>(
+        &self,
+        py: Python<'py>,
+        reseller_id: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, enterprises(self.inner.clone(), reseller_id))
+    }
+
+    /// One of the reseller's enterprises by exact name (JSON object or `null`).
+    fn find_enterprise(&self, py: Python<'_>, reseller_id: i64, name: String) -> PyResult<String> {
+        block_on(py, find_enterprise(self.inner.clone(), reseller_id, name))
+    }
+
+    /// Awaitable twin of `find_enterprise`.
+    fn find_enterprise_async<'py>(
+        &self,
+        py: Python<'py>,
+        reseller_id: i64,
+        name: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, find_enterprise(self.inner.clone(), reseller_id, name))
+    }
+}
+
+impl NativeClient {
+    /// The core client, for the flow.
+    pub fn core(&self) -> &Client {
+        &self.inner
+    }
+}
+
+async fn authenticated_user(c: Client) -> Result<String> {
+    to_json(&c.authenticated_user().await?)
+}
+
+async fn reseller_id(c: Client) -> Result<i64> {
+    c.reseller_id().await
+}
+
+async fn sbc_gateways(c: Client, reseller_id: i64) -> Result<String> {
+    to_json(&c.sbc_gateways(reseller_id).await?)
+}
+
+async fn pbx_types(c: Client, reseller_id: i64) -> Result<String> {
+    to_json(&c.pbx_types(reseller_id).await?)
+}
+
+async fn create_enterprise(c: Client, enterprise: String) -> Result<i64> {
+    let enterprise: NewEnterprise = from_json("enterprise", &enterprise)?;
+    c.create_enterprise(&enterprise).await
+}
+
+async fn action_item_url(
+    c: Client,
+    action: ActionType,
+    enterprise_name: String,
+    redirect_url: String,
+) -> Result<String> {
+    c.action_item_url(&action, &enterprise_name, &redirect_url)
+        .await
+}
+
+async fn o365_user_info(c: Client, auth: String) -> Result<String> {
+    let auth: AuthenticationResult = from_json("auth", &auth)?;
+    to_json(&c.o365_user_info(&auth).await?)
+}
+
+async fn provision_tenant_admin_api(c: Client, auth: String) -> Result<()> {
+    let auth: AuthenticationResult = from_json("auth", &auth)?;
+    c.provision_tenant_admin_api(&auth).await
+}
+
+async fn update_management_consent(
+    c: Client,
+    auth: String,
+    reseller_id: i64,
+    tenant_id: String,
+) -> Result<()> {
+    let auth: AuthenticationResult = from_json("auth", &auth)?;
+    c.update_management_consent(&auth, reseller_id, &tenant_id)
+        .await
+}
+
+async fn enterprises(c: Client, reseller_id: i64) -> Result<String> {
+    to_json(&c.enterprises(reseller_id).await?)
+}
+
+async fn find_enterprise(c: Client, reseller_id: i64, name: String) -> Result<String> {
+    to_json(&c.find_enterprise(reseller_id, &name).await?)
+}

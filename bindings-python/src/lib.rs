@@ -1,0 +1,31 @@
+//! ctt_onboard._native: the pyo3 layer of the Python package `ctt_onboard`.
+//!
+//! This crate only converts arguments, maps errors and hands the core's futures to asyncio; the
+//! onboarding logic lives in the `ctt-onboard` crate, and the Python sugar (typed models, the
+//! `Client` / `AsyncClient` facades, context managers, reprs) in `python/ctt_onboard/`.
+
+mod client;
+mod error;
+mod logging;
+mod models;
+mod runtime;
+mod simulator;
+
+use pyo3::prelude::*;
+
+/// The native module; the Python package re-exports what users need.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::install();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<client::NativeClient>()?;
+    m.add_class::<client::ManualClock>()?;
+    m.add_class::<simulator::NativeSimulator>()?;
+    m.add_function(wrap_pyfunction!(models::known_services, m)?)?;
+    m.add_function(wrap_pyfunction!(models::known_action_types, m)?)?;
+    m.add_function(wrap_pyfunction!(models::error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(models::validate_enterprise, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::drain_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::set_log_level, m)?)?;
+    Ok(())
+}
