@@ -9,20 +9,28 @@
 //! - [`Client`]: one async method per vendor endpoint, with token caching, safe retries and
 //!   errors carrying a stable [`ErrorCode`].
 //! - [`models`]: the vendor's bodies with the wire's names.
+//! - [`Onboarding`]: Parts I to III of the vendor's guide as a resumable state machine, and
+//!   [`callback`]: verifying what the vendor posts back.
 
 mod auth;
+pub mod callback;
 pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod models;
+pub mod onboarding;
 pub mod secret;
 
+pub use callback::{VerifiedCallback, verify as verify_callback};
 pub use client::{Client, ClientBuilder};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Credentials, Endpoint, EnterpriseAuth, RetryPolicy};
 pub use error::{Error, ErrorCode, Result};
 pub use models::*;
+pub use onboarding::{
+    CallbackOutcome, Onboarding, OnboardingPlan, Progress, Step, StepState, StepStatus,
+};
 pub use secret::Secret;
 
 #[doc = include_str!("../../README.md")]

@@ -1,18 +1,39 @@
-//! The onboarding walkthrough against the embedded simulator: Part I, then the registration URL
-//! approved by the simulated Global Admin.
+//! The onboarding walkthrough in Rust, against the embedded simulator.
+//!
+//! It is what a provider's portal does, compressed into one run: Part I with the lists printed,
+//! the enterprise created, then every URL the flow asks for approved by the simulated Global
+//! Admin, until the flow reports `Complete`. Run it with `make demo`, or pick another simulated
+//! tenant: `cargo run -p ctt-onboard-example -- northwind`.
 
-use ctt_onboard::{ActionType, Client, Credentials, NewEnterprise, Service};
+use ctt_onboard::{
+    Client, Credentials, ManualClock, NewEnterprise, Onboarding, OnboardingPlan, Progress, Service,
+    StepState,
+};
 use ctt_sim::{SimConfig, Simulator};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The portal's secret for tagging callback URLs. A real portal loads it from its secret store.
+const CALLBACK_KEY: &str = "demo-portal-callback-key-please-rotate";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // A simulator on 127.0.0.1 stands in for ConnecttoTeams and Microsoft.
+    let tenant = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "contoso".to_owned());
+
+    // A simulator on 127.0.0.1 stands in for ConnecttoTeams and Microsoft's consent screen.
     let sim = Simulator::start(SimConfig::default())?;
     let c = sim.credentials();
     println!("simulator listening on {}", sim.base_url());
 
-    // The reseller's API user; the enterprise-level credentials serve the /provisioning calls.
+    // One client for the whole portal: the reseller's API user, the enterprise-level API
+    // credentials for the /provisioning calls, and the portal's callback key. The demo's clock
+    // can be moved, so it crosses the vendor's 30-minute wait at once; a portal keeps the system
+    // clock and simply calls `advance` again after `not_before`.
+    let clock = ManualClock::new();
     let client = Client::builder()
+        .clock(Arc::new(clock.clone()))
         .base_url(sim.base_url())
         .reseller_credentials(Credentials::new(
             &c.client_id,
@@ -20,52 +41,121 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &c.username,
             c.password.as_str(),
         ))
+        .enterprise_credentials(Credentials::new(
+            &c.client_id,
+            c.client_secret.as_str(),
+            &c.enterprise_username,
+            c.enterprise_password.as_str(),
+        ))
+        .callback_key(CALLBACK_KEY)
         .build()?;
 
-    // Part I.
+    // Part I, shown by hand so the lists are visible; the flow below fetches them itself.
     let reseller_id = client.reseller_id().await?;
-    println!("reseller id: {reseller_id}");
-    let gateways = client.sbc_gateways(reseller_id).await?;
-    for g in &gateways {
+    println!("\n== Part I: the reseller's lists (reseller {reseller_id})");
+    for g in client.sbc_gateways(reseller_id).await? {
         println!(
-            "SBC gateway {} ({})",
+            "  SBC gateway {} in {}",
             g.sbc_gateway_id, g.sbc_gateway_region
         );
     }
-    let pbx_types = client.pbx_types(reseller_id).await?;
-    for p in &pbx_types {
+    for p in client.pbx_types(reseller_id).await? {
+        let default = if p.is_default { " (default)" } else { "" };
+        let disabled = if p.is_disabled { " (disabled)" } else { "" };
+        println!("  PBX type {} {}{default}{disabled}", p.id, p.pbx_name);
+    }
+
+    // The plan: PBX calling with SMS; gateways chosen by region, the default PBX type.
+    let mut plan = OnboardingPlan::new(
+        NewEnterprise::new(
+            format!("{} Pharmaceuticals", capitalize(&tenant)),
+            vec![Service::Pbx, Service::Sms],
+        ),
+        "https://portal.example/ctt/callback",
+    );
+    plan.gateway_regions = vec!["US-East".into()];
+    let mut flow = Onboarding::new(plan)?;
+    println!("\n== Onboarding flow {}", flow.id());
+
+    loop {
+        let progress = flow.advance(&client).await?;
+        // A portal saves the flow's JSON here, in its own database, after every call.
+        let saved = flow.to_json()?;
+        flow = Onboarding::from_json(&saved)?;
+        match progress {
+            Progress::AwaitingAdmin { action, url } => {
+                println!(
+                    "\n-> show the Global Admin the {action} URL:\n   {}",
+                    shorten(&url)
+                );
+                // The simulated admin of `tenant` signs in and accepts; the portal's callback
+                // route receives the URL and body and hands them to the flow.
+                let callback = sim.approve(&url, &tenant).await?;
+                match flow.handle_callback(
+                    CALLBACK_KEY.as_bytes(),
+                    &callback.url,
+                    &callback.body.to_string(),
+                ) {
+                    Ok(outcome) => println!("   callback {outcome:?}"),
+                    Err(e) => {
+                        println!("   callback refused [{}]: {}", e.code(), e.message());
+                        break;
+                    }
+                }
+            }
+            Progress::WaitingUntil { not_before, reason } => {
+                let wait = not_before
+                    .duration_since(client.clock().now())
+                    .unwrap_or_default();
+                println!(
+                    "\n-> waiting {} minutes: {reason}",
+                    wait.as_secs().div_ceil(60)
+                );
+                println!("   (the demo moves its clocks forward instead of waiting)");
+                clock.advance(wait + Duration::from_secs(60));
+                sim.advance_clock(wait + Duration::from_secs(60));
+            }
+            Progress::Complete {
+                enterprise_id,
+                tenant_id,
+            } => {
+                println!("\n== Complete: enterprise {enterprise_id}, tenant {tenant_id}");
+                break;
+            }
+        }
+    }
+
+    println!("\n== Status");
+    for s in flow.status() {
+        let mark = match s.state {
+            StepState::Done => "done   ",
+            StepState::Skipped => "skipped",
+            StepState::Waiting => "waiting",
+            StepState::Failed => "FAILED ",
+            StepState::Pending => "pending",
+        };
         println!(
-            "PBX type {} {}{}",
-            p.id,
-            p.pbx_name,
-            if p.is_default { " (default)" } else { "" }
+            "  [{mark}] {:<38} {}",
+            s.step.title(),
+            s.detail.unwrap_or_default()
         );
     }
-    let mut enterprise =
-        NewEnterprise::new("Contoso Pharmaceuticals", vec![Service::Pbx, Service::Sms]);
-    enterprise.sbc_gateways = vec![gateways[0].sbc_gateway_id];
-    enterprise.pbx_id = pbx_types
-        .iter()
-        .filter(|p| p.is_default)
-        .map(|p| p.id)
-        .collect();
-    enterprise.restrict_admin_access = Some(true);
-    let enterprise_id = client.create_enterprise(&enterprise).await?;
-    println!("created enterprise {enterprise_id}");
-
-    // Part II: the registration URL, approved by the simulated Global Admin of "contoso".
-    let url = client
-        .action_item_url(
-            &ActionType::Registration,
-            &enterprise.enterprise_name,
-            "https://portal.example/callback",
-        )
-        .await?;
-    println!("registration URL: {url}");
-    let callback = sim.approve(&url, "contoso").await?;
-    println!(
-        "callback for {}: {}",
-        callback.url, callback.body["officeUserType"]
-    );
+    println!("\nflow JSON: {} bytes", flow.to_json()?.len());
     Ok(())
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn shorten(url: &str) -> String {
+    if url.len() > 110 {
+        format!("{}…", &url[..110])
+    } else {
+        url.to_owned()
+    }
 }
