@@ -8,6 +8,7 @@ mod client;
 mod error;
 mod logging;
 mod models;
+mod onboarding;
 mod runtime;
 mod simulator;
 
@@ -21,6 +22,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::ManualClock>()?;
     m.add_class::<simulator::NativeSimulator>()?;
+    m.add_class::<onboarding::NativeOnboarding>()?;
+    m.add_function(wrap_pyfunction!(onboarding::verify_callback, m)?)?;
     m.add_function(wrap_pyfunction!(models::known_services, m)?)?;
     m.add_function(wrap_pyfunction!(models::known_action_types, m)?)?;
     m.add_function(wrap_pyfunction!(models::error_codes, m)?)?;

@@ -1,8 +1,9 @@
 """ctt_onboard: the ConnecttoTeams restricted-access enterprise onboarding, from Python.
 
 ``Client`` (blocking) and ``AsyncClient`` (asyncio) call every vendor endpoint; the models are
-typed classes; every failure is a ``CttError`` subclass per stable code. The simulator for
-tests is in ``ctt_onboard.testing``. The core is Rust; this package is a thin binding over it.
+typed classes; ``Onboarding`` is the resumable flow; every failure is a ``CttError`` subclass
+per stable code. The simulator for tests is in ``ctt_onboard.testing``. The core is Rust; this
+package is a thin binding over it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ from .models import (
     Service,
     UserInfo,
 )
+from .onboarding import (
+    AwaitingAdmin,
+    CallbackOutcome,
+    Complete,
+    Onboarding,
+    OnboardingPlan,
+    Progress,
+    StepStatus,
+    VerifiedCallback,
+    WaitingUntil,
+    verify_callback,
+)
 
 __version__: str = _native.__version__
 
@@ -58,9 +71,12 @@ __all__ = [
     "AuthenticatedUser",
     "AuthenticationError",
     "AuthenticationResult",
+    "AwaitingAdmin",
     "CallbackInvalidError",
+    "CallbackOutcome",
     "CallbackPayload",
     "Client",
+    "Complete",
     "ConflictError",
     "CttError",
     "DecodeError",
@@ -75,16 +91,23 @@ __all__ = [
     "NewEnterprise",
     "NotFoundError",
     "O365UserInfo",
+    "Onboarding",
+    "OnboardingPlan",
     "OutcomeUnknownError",
     "PbxType",
+    "Progress",
     "RateLimitedError",
     "ResellerCredentials",
     "RetryPolicy",
     "SbcGateway",
     "ServerError",
     "Service",
+    "StepStatus",
     "TenantRolesMissingError",
     "TimeoutError",
     "UserInfo",
+    "VerifiedCallback",
+    "WaitingUntil",
     "__version__",
+    "verify_callback",
 ]

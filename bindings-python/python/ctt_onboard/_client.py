@@ -105,7 +105,12 @@ def _native_client(
             timeout=timeout,
             connect_timeout=connect_timeout,
             retry=(
-                (retry.max_attempts, retry.initial_backoff, retry.max_backoff, retry.max_retry_after)
+                (
+                    retry.max_attempts,
+                    retry.initial_backoff,
+                    retry.max_backoff,
+                    retry.max_retry_after,
+                )
                 if retry is not None
                 else None
             ),
@@ -136,7 +141,7 @@ def _found(text: str) -> Optional[EnterpriseSummary]:
 
 
 class _Base:
-    _native: Optional[_native.NativeClient]
+    _inner: Optional[_native.NativeClient]
 
     def __init__(
         self,
@@ -157,7 +162,7 @@ class _Base:
         reseller_id: Optional[int] = None,
         max_response_bytes: Optional[int] = None,
     ) -> None:
-        self._native = _native_client(
+        self._inner = _native_client(
             base_url=base_url,
             reseller=reseller,
             reseller_token=reseller_token,
@@ -174,7 +179,7 @@ class _Base:
             reseller_id=reseller_id,
             max_response_bytes=max_response_bytes,
         )
-        self._base_url = self._native.base_url
+        self._base_url = self._inner.base_url
 
     @property
     def base_url(self) -> str:
@@ -184,14 +189,14 @@ class _Base:
     @property
     def native(self) -> _native.NativeClient:
         """The native client (raises ``RuntimeError`` once closed)."""
-        if self._native is None:
+        if self._inner is None:
             raise RuntimeError(f"this {type(self).__name__} is closed")
-        return self._native
+        return self._inner
 
     @property
     def closed(self) -> bool:
         """True once ``close()`` was called."""
-        return self._native is None
+        return self._inner is None
 
     def __repr__(self) -> str:
         state = " closed" if self.closed else ""
@@ -206,7 +211,7 @@ class Client(_Base):
 
     def close(self) -> None:
         """Releases the client; calls after this raise ``RuntimeError``."""
-        self._native = None
+        self._inner = None
 
     def __enter__(self) -> Client:
         return self
@@ -285,7 +290,7 @@ class AsyncClient(_Base):
 
     async def aclose(self) -> None:
         """Releases the client; calls after this raise ``RuntimeError``."""
-        self._native = None
+        self._inner = None
 
     async def __aenter__(self) -> AsyncClient:
         return self

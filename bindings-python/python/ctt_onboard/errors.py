@@ -114,7 +114,7 @@ class TenantRolesMissingError(CttError):
     default_code = "tenant_roles_missing"
 
 
-class TimeoutError(CttError, builtins.TimeoutError):  # noqa: A001 - the builtin's name on purpose
+class TimeoutError(CttError, builtins.TimeoutError):
     """The call did not finish within its timeout (also a builtin ``TimeoutError``)."""
 
     default_code = "timeout"

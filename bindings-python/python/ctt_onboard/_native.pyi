@@ -1,0 +1,211 @@
+"""ctt_onboard._native: the pyo3 layer over the Rust core (``ctt-onboard`` crate).
+
+Models cross as JSON text with the wire's names; the public, typed API is in the ``ctt_onboard``
+package. Blocking methods release the GIL; ``*_async`` methods return awaitables.
+"""
+
+from typing import Any, Optional, final
+
+__all__ = [
+    "ManualClock",
+    "NativeClient",
+    "NativeOnboarding",
+    "NativeSimulator",
+    "__version__",
+    "drain_logs",
+    "error_codes",
+    "known_action_types",
+    "known_services",
+    "set_log_level",
+    "validate_enterprise",
+    "verify_callback",
+]
+
+__version__: str
+
+@final
+class ManualClock:
+    """A test clock: the system time plus an offset that only moves when told to. Give it to a
+    client (``clock=``) and move it together with the simulator's clock to cross the 30-minute
+    wait."""
+
+    def __new__(cls) -> ManualClock:
+        """A clock that starts at the system time."""
+    def advance(self, seconds: float) -> None:
+        """Moves this clock (and every client using it) forward by ``seconds``."""
+    def now(self) -> float:
+        """The clock's current time, in seconds since the Unix epoch."""
+
+@final
+class NativeClient:
+    """The core client. Cheap to share: clones share the connection pool and the token cache."""
+
+    def __new__(
+        cls,
+        *,
+        base_url: Optional[str] = None,
+        reseller: Optional[tuple[str, str, str, str]] = None,
+        reseller_token: Optional[str] = None,
+        enterprise: Optional[tuple[str, str, str, str]] = None,
+        enterprise_token: Optional[str] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        retry: Optional[tuple[int, float, float, float]] = None,
+        user_agent: Optional[str] = None,
+        proxy: Optional[str] = None,
+        ca_cert_pem: Optional[list[str]] = None,
+        paths: Optional[dict[str, str]] = None,
+        callback_key: Optional[str] = None,
+        clock: Optional[ManualClock] = None,
+        reseller_id: Optional[int] = None,
+        max_response_bytes: Optional[int] = None,
+    ) -> NativeClient:
+        """Builds a client; every setting is optional and keyword-only, as in ``ClientBuilder``.
+        ``retry`` is (max_attempts, initial_backoff_s, max_backoff_s, max_retry_after_s)."""
+    @property
+    def base_url(self) -> str:
+        """The base URL."""
+    def authenticated_user(self) -> str:
+        """``PUT /reseller/getAuthenticatedUser``: the reseller API user (JSON)."""
+    def authenticated_user_async(self) -> Any:
+        """Awaitable twin of ``authenticated_user``."""
+    def reseller_id(self) -> int:
+        """The reseller id: the configured one, or read once from ``getAuthenticatedUser``."""
+    def reseller_id_async(self) -> Any:
+        """Awaitable twin of ``reseller_id``."""
+    def sbc_gateways(self, reseller_id: int) -> str:
+        """The SBC gateways the reseller may assign (JSON array)."""
+    def sbc_gateways_async(self, reseller_id: int) -> Any:
+        """Awaitable twin of ``sbc_gateways``."""
+    def pbx_types(self, reseller_id: int) -> str:
+        """The PBX types the reseller may assign (JSON array)."""
+    def pbx_types_async(self, reseller_id: int) -> Any:
+        """Awaitable twin of ``pbx_types``."""
+    def create_enterprise(self, enterprise: str) -> int:
+        """Creates the enterprise (JSON body with the wire's names) and returns its id."""
+    def create_enterprise_async(self, enterprise: str) -> Any:
+        """Awaitable twin of ``create_enterprise``."""
+    def action_item_url(self, action: str, enterprise_name: str, redirect_url: str) -> str:
+        """The URL to show the Global Admin for ``action``."""
+    def action_item_url_async(self, action: str, enterprise_name: str, redirect_url: str) -> Any:
+        """Awaitable twin of ``action_item_url``."""
+    def o365_user_info(self, auth: str) -> str:
+        """Whether the tenant has the Teams Tenant Admin API (JSON), given the MSAL result
+        (JSON)."""
+    def o365_user_info_async(self, auth: str) -> Any:
+        """Awaitable twin of ``o365_user_info``."""
+    def provision_tenant_admin_api(self, auth: str) -> None:
+        """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
+    def provision_tenant_admin_api_async(self, auth: str) -> Any:
+        """Awaitable twin of ``provision_tenant_admin_api``."""
+    def update_management_consent(self, auth: str, reseller_id: int, tenant_id: str) -> None:
+        """Records "management by service provider" after the Global Admin granted that
+        consent."""
+    def update_management_consent_async(self, auth: str, reseller_id: int, tenant_id: str) -> Any:
+        """Awaitable twin of ``update_management_consent``."""
+    def enterprises(self, reseller_id: int) -> str:
+        """The reseller's enterprises (JSON array)."""
+    def enterprises_async(self, reseller_id: int) -> Any:
+        """Awaitable twin of ``enterprises``."""
+    def find_enterprise(self, reseller_id: int, name: str) -> str:
+        """One of the reseller's enterprises by exact name (JSON object or ``null``)."""
+    def find_enterprise_async(self, reseller_id: int, name: str) -> Any:
+        """Awaitable twin of ``find_enterprise``."""
+
+@final
+class NativeSimulator:
+    """A running simulator on 127.0.0.1."""
+
+    def __new__(
+        cls, *, port: int = 0, token_ttl: float = 3600.0, faults: Optional[str] = None
+    ) -> NativeSimulator:
+        """Starts a simulator. ``port`` 0 picks a free one; ``faults`` is the CLI form
+        (``rate=0.2,seed=7,kinds=429+500``)."""
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+    def credentials(self) -> str:
+        """The credentials it accepts (JSON object)."""
+    def reseller_id(self) -> int:
+        """The reseller id of its one reseller."""
+    def now(self) -> float:
+        """The simulator's current time, in seconds since the Unix epoch."""
+    def advance_clock(self, seconds: float) -> None:
+        """Moves the simulator's clock forward by ``seconds``."""
+    def set_faults(self, spec: str) -> None:
+        """Replaces the fault configuration (CLI form; ``rate=0`` turns faults off)."""
+    def set_token_ttl(self, seconds: float) -> None:
+        """Changes the lifetime of tokens issued from now on."""
+    def approve(self, url: str, tenant: str, post: bool = True) -> tuple[str, str]:
+        """Acts as ``tenant``'s admin on an action item URL and returns the callback as
+        (redirect URL, JSON body); posts it there too when ``post`` and the URL is on
+        loopback."""
+    def requests(self) -> str:
+        """Every API request answered so far (JSON array)."""
+    def token_requests(self, level: str) -> int:
+        """Token requests that succeeded at ``level`` (``reseller`` or ``enterprise``)."""
+    def snapshot(self) -> str:
+        """Everything it holds (enterprises, consents, requests, token counts) as JSON."""
+    def close(self) -> None:
+        """Stops the server (once no call on it is in flight). Closing twice is harmless."""
+
+def known_services() -> list[str]:
+    """The service names this version of the core knows, in documentation order."""
+
+def known_action_types() -> list[str]:
+    """The action types this version of the core knows, in documentation order."""
+
+def error_codes() -> list[tuple[str, str]]:
+    """Every error code, in documentation order, with its Python class name."""
+
+def validate_enterprise(enterprise_json: str) -> None:
+    """Checks a new enterprise the way ``create_enterprise`` does before sending anything."""
+
+def drain_logs() -> list[tuple[int, str, str]]:
+    """Takes every queued record: (level number, target, message)."""
+
+def set_log_level(level: int) -> None:
+    """Sets the lowest Python level number that is queued at all (the Python layer passes the
+    ``ctt_onboard`` logger's effective level)."""
+
+@final
+class NativeOnboarding:
+    """One enterprise's onboarding, resumable from its JSON."""
+
+    def __new__(cls, plan: str) -> NativeOnboarding:
+        """A new flow for a plan (JSON: the core's ``OnboardingPlan``); ``InvalidInputError``
+        names what is wrong with it."""
+    @staticmethod
+    def from_json(json: str) -> NativeOnboarding:
+        """Restores a flow saved by ``to_json`` (a newer schema is ``InvalidInputError``)."""
+    @property
+    def id(self) -> str:
+        """The flow's id (it is in every redirect URL the flow asks for)."""
+    def to_json(self) -> str:
+        """The flow as versioned JSON. It holds the Global Admin's latest MSAL result: store it
+        as you would store a token."""
+    def plan(self) -> str:
+        """The plan (JSON)."""
+    def status(self) -> str:
+        """Every step in the seed's order (JSON array of ``step``, ``title``, ``state``,
+        ``detail``, ``updated_at`` in Unix seconds, ``error_code``)."""
+    def progress(self) -> Optional[str]:
+        """What the last ``advance`` returned (JSON, or None before the first)."""
+    def enterprise_id(self) -> Optional[int]:
+        """The enterprise's id, once created (or given)."""
+    def tenant_id(self) -> Optional[str]:
+        """The Microsoft tenant bound at registration."""
+    def is_complete(self) -> bool:
+        """True once every step is done or skipped."""
+    def advance(self, client: NativeClient) -> str:
+        """Performs every API step it can and returns where it stopped (JSON progress)."""
+    def advance_async(self, client: NativeClient) -> Any:
+        """Awaitable twin of ``advance``. Cancelling it keeps every step that finished."""
+    def handle_callback(self, key: bytes, url: str, body: str) -> str:
+        """Takes the callback the portal received at ``url`` with ``body``, after verifying it
+        with ``key``; returns ``"accepted"`` or ``"duplicate"``, or raises
+        ``CallbackInvalidError``."""
+
+def verify_callback(key: bytes, url: str, body: str) -> tuple[str, str, str]:
+    """Verifies a callback without loading its flow: returns (flow id, action, payload JSON),
+    or raises ``CallbackInvalidError``."""
