@@ -4,14 +4,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := test
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test lint test-rust rust-setup
+.PHONY: demo test lint test-rust rust-setup node-setup test-node
 
 ## demo: the onboarding against the embedded simulator, printing each step.
 demo: rust-setup
 	cargo run --quiet -p ctt-onboard-example
 
 ## test: every test of every language, lints included.
-test: lint test-rust
+test: lint test-rust test-node
 
 rust-setup:
 	@bash scripts/ensure-rust.sh
@@ -22,3 +22,7 @@ lint: rust-setup
 
 test-rust: rust-setup
 	cargo test --workspace
+
+## node-setup: Node.js 20+ and the Node package's pinned dev dependencies (npm ci).
+node-setup:
+	@bash bindings-node/scripts/setup.sh

@@ -1,0 +1,73 @@
+'use strict'
+// The package's CommonJS entry point: the native classes, with every method's errors rethrown as
+// CttError, and the few manners that belong to JavaScript (inspect output, JSON of a client).
+
+const util = require('node:util')
+const native = require('../native/index.js')
+const { CttError, ERROR_CODES, convertError, guard } = require('./errors.cjs')
+
+/** Wraps every method and getter of a native class's prototype with `guard` (once). */
+function guardPrototype(cls) {
+  const proto = cls.prototype
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (name === 'constructor') continue
+    const d = Object.getOwnPropertyDescriptor(proto, name)
+    if (typeof d.value === 'function') d.value = guard(d.value)
+    if (typeof d.get === 'function') d.get = guard(d.get)
+    Object.defineProperty(proto, name, d)
+  }
+}
+
+/** A subclass whose constructor and static methods rethrow as CttError, and which native
+ * instances (from factories such as `Simulator.start`) are `instanceof`. */
+function exportClass(cls, statics = []) {
+  guardPrototype(cls)
+  const wrapped = {
+    [cls.name]: class extends cls {
+      constructor(...args) {
+        try {
+          super(...args)
+        } catch (error) {
+          throw convertError(error)
+        }
+      }
+
+      static [Symbol.hasInstance](value) {
+        return value instanceof cls
+      }
+    },
+  }[cls.name]
+  for (const name of statics) {
+    Object.defineProperty(wrapped, name, {
+      value: guard(cls[name].bind(cls)),
+      writable: true,
+      configurable: true,
+    })
+  }
+  return wrapped
+}
+
+// A client never shows its credentials: only its base URL.
+native.Client.prototype[util.inspect.custom] = function inspect() {
+  return `Client { baseUrl: ${JSON.stringify(this.baseUrl)} }`
+}
+native.Client.prototype.toJSON = function toJSON() {
+  return { baseUrl: this.baseUrl }
+}
+native.Simulator.prototype[util.inspect.custom] = function inspect() {
+  return `Simulator { baseUrl: ${JSON.stringify(this.baseUrl)} }`
+}
+
+const Client = exportClass(native.Client)
+const ManualClock = exportClass(native.ManualClock)
+const Simulator = exportClass(native.Simulator, ['start'])
+
+module.exports = {
+  Client,
+  ManualClock,
+  Simulator,
+  CttError,
+  ERROR_CODES,
+  setLogger: guard(native.setLogger),
+  rejectWithCode: guard(native.rejectWithCode),
+}

@@ -1,0 +1,13 @@
+// The package's ES module entry point: the same objects as the CommonJS one.
+import cjs from './index.cjs'
+
+export const {
+  Client,
+  ManualClock,
+  Simulator,
+  CttError,
+  ERROR_CODES,
+  setLogger,
+  rejectWithCode,
+} = cjs
+export default cjs

@@ -1,0 +1,373 @@
+//! `Client`: core's [`ctt_onboard::Client`] with JavaScript options and Promise-returning methods.
+//!
+//! Every method that talks to the API is an `async fn`, so it runs on napi's tokio runtime and
+//! never blocks the event loop. The client keeps its credentials in Rust: nothing on the
+//! JavaScript object (its properties, `util.inspect`, `JSON.stringify`) can reveal them.
+
+use crate::error::{IntoNapi, invalid_input};
+use crate::logging;
+use crate::models::{
+    AuthenticatedUser, EnterpriseSummary, NewEnterprise, O365UserInfo, PbxType, SbcGateway,
+    action_from_js, auth_from_js, id_from_js, id_to_js,
+};
+use ctt_onboard as core;
+use napi::Either;
+use napi_derive::napi;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A password-grant credential set: the OAuth client plus the API user.
+#[napi(object)]
+pub struct Credentials {
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret.
+    pub client_secret: String,
+    /// The API user's name.
+    pub username: String,
+    /// The API user's password.
+    pub password: String,
+}
+
+impl Credentials {
+    fn into_core(self) -> core::Credentials {
+        core::Credentials::new(
+            self.client_id,
+            self.client_secret,
+            self.username,
+            self.password,
+        )
+    }
+}
+
+/// When and how often the client repeats a call that a repeat may fix (reads, URL requests and
+/// the provisioning calls; a create is never repeated blindly).
+#[napi(object)]
+pub struct RetryOptions {
+    /// Attempts in all, the first included (1 disables retries). Default 4.
+    pub max_attempts: Option<u32>,
+    /// The first backoff in milliseconds. Default 200.
+    pub initial_backoff_ms: Option<u32>,
+    /// The longest backoff in milliseconds. Default 10000.
+    pub max_backoff_ms: Option<u32>,
+    /// The longest `Retry-After` (ms) the client waits for by itself; a longer one is returned as
+    /// `rate_limited`. Default 60000.
+    pub max_retry_after_ms: Option<u32>,
+}
+
+/// How to build a [`Client`]. Every field is optional; `reseller` (or `resellerToken`) is needed
+/// for almost every call, `enterprise` (or `enterpriseToken`) for the `/provisioning` calls.
+#[napi(object)]
+#[derive(Default)]
+pub struct ClientOptions {
+    /// The API's base URL. Default `https://api.connecttoteams.com`; plain http only on loopback.
+    pub base_url: Option<String>,
+    /// The reseller API user's password-grant credentials.
+    pub reseller: Option<Credentials>,
+    /// A reseller-level token obtained elsewhere; used as is, never renewed.
+    pub reseller_token: Option<String>,
+    /// The enterprise's API credentials (password grant) for the `/provisioning` calls.
+    pub enterprise: Option<Credentials>,
+    /// An enterprise-level token obtained elsewhere; used as is, never renewed.
+    pub enterprise_token: Option<String>,
+    /// How long one attempt of a call may take, in milliseconds. Default 30000.
+    pub timeout_ms: Option<u32>,
+    /// How long to wait for a connection, in milliseconds. Default 10000.
+    pub connect_timeout_ms: Option<u32>,
+    /// The retry policy.
+    pub retry: Option<RetryOptions>,
+    /// The `User-Agent`. Default `ctt-onboard/<version>`.
+    pub user_agent: Option<String>,
+    /// An HTTP(S) proxy for every call, such as `http://proxy.internal:3128`.
+    pub proxy: Option<String>,
+    /// Extra CA certificates (PEM text) to trust besides the system's.
+    pub ca_cert_pem: Option<Either<String, Vec<String>>>,
+    /// Per-endpoint path overrides: `{ o365_user_info: 'GET /provisioning/getO365UserInfo' }`.
+    /// Names: token, authenticated_user, sbc_gateways, pbx_types, create_enterprise,
+    /// action_item_url, o365_user_info, provision_tenant_admin_api, update_management_consent,
+    /// enterprises.
+    pub paths: Option<HashMap<String, String>>,
+    /// The portal's secret (at least 16 bytes) for tagging the callback URLs the flow asks for.
+    pub callback_key: Option<String>,
+    /// The reseller id, when known; otherwise it is read once from `getAuthenticatedUser`.
+    pub reseller_id: Option<f64>,
+    /// The largest response body accepted, in bytes. Default 1 MiB.
+    pub max_response_bytes: Option<u32>,
+}
+
+/// A clock for tests: the system time plus an offset that moves only when told to.
+///
+/// Give it to `new Client(options, clock)` and move it together with the simulator's clock
+/// (`simulator.advanceClock`) to cross the vendor's 30-minute wait in a test.
+#[napi]
+#[derive(Default)]
+pub struct ManualClock {
+    inner: core::ManualClock,
+}
+
+#[napi]
+impl ManualClock {
+    /// A clock that starts at the system time.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves this clock (and every client using it) forward by `ms` milliseconds.
+    #[napi]
+    pub fn advance(&self, ms: f64) -> napi::Result<()> {
+        if !ms.is_finite() || ms < 0.0 {
+            return Err(invalid_input(format!(
+                "advance takes a non-negative number of milliseconds, got {ms}"
+            )));
+        }
+        self.inner.advance(Duration::from_secs_f64(ms / 1000.0));
+        Ok(())
+    }
+
+    /// The clock's time, in milliseconds since the Unix epoch (like `Date.now()`).
+    #[napi]
+    pub fn now(&self) -> f64 {
+        use core::Clock;
+        crate::models::time_to_ms(self.inner.now())
+    }
+}
+
+/// A client for the ConnecttoTeams provisioning API. Build it once and share it: it holds one
+/// connection pool and one token cache. Every API method returns a Promise.
+#[napi]
+pub struct Client {
+    pub(crate) inner: core::Client,
+}
+
+fn build(options: ClientOptions, clock: Option<&ManualClock>) -> napi::Result<core::Client> {
+    let mut b = core::Client::builder();
+    if let Some(url) = options.base_url {
+        b = b.base_url(url);
+    }
+    if let Some(c) = options.reseller {
+        b = b.reseller_credentials(c.into_core());
+    }
+    if let Some(t) = options.reseller_token {
+        b = b.reseller_token(t);
+    }
+    if let Some(c) = options.enterprise {
+        b = b.enterprise_credentials(c.into_core());
+    }
+    if let Some(t) = options.enterprise_token {
+        b = b.enterprise_token(t);
+    }
+    if let Some(ms) = options.timeout_ms {
+        b = b.timeout(Duration::from_millis(ms.into()));
+    }
+    if let Some(ms) = options.connect_timeout_ms {
+        b = b.connect_timeout(Duration::from_millis(ms.into()));
+    }
+    if let Some(r) = options.retry {
+        let mut policy = core::RetryPolicy::default();
+        if let Some(n) = r.max_attempts {
+            policy.max_attempts = n;
+        }
+        if let Some(ms) = r.initial_backoff_ms {
+            policy.initial_backoff = Duration::from_millis(ms.into());
+        }
+        if let Some(ms) = r.max_backoff_ms {
+            policy.max_backoff = Duration::from_millis(ms.into());
+        }
+        if let Some(ms) = r.max_retry_after_ms {
+            policy.max_retry_after = Duration::from_millis(ms.into());
+        }
+        b = b.retry_policy(policy);
+    }
+    if let Some(ua) = options.user_agent {
+        b = b.user_agent(ua);
+    }
+    if let Some(p) = options.proxy {
+        b = b.proxy(p);
+    }
+    match options.ca_cert_pem {
+        Some(Either::A(pem)) => b = b.add_ca_cert_pem(pem),
+        Some(Either::B(pems)) => {
+            for pem in pems {
+                b = b.add_ca_cert_pem(pem);
+            }
+        }
+        None => {}
+    }
+    if let Some(paths) = options.paths {
+        let mut paths: Vec<_> = paths.into_iter().collect();
+        paths.sort();
+        for (endpoint, route) in paths {
+            b = b.path(endpoint, route);
+        }
+    }
+    if let Some(k) = options.callback_key {
+        b = b.callback_key(k);
+    }
+    if let Some(id) = options.reseller_id {
+        b = b.reseller_id(id_from_js("resellerId", id)?);
+    }
+    if let Some(n) = options.max_response_bytes {
+        b = b.max_response_bytes(n as usize);
+    }
+    if let Some(clock) = clock {
+        b = b.clock(Arc::new(clock.inner.clone()));
+    }
+    b.build().napi()
+}
+
+#[napi]
+impl Client {
+    /// Checks the options and builds the client; an `invalid_input` error names a bad setting.
+    /// `clock` is a test knob: a `ManualClock` the client reads the time from.
+    #[napi(constructor)]
+    pub fn new(options: Option<ClientOptions>, clock: Option<&ManualClock>) -> napi::Result<Self> {
+        logging::init();
+        let options = options.unwrap_or_default();
+        Ok(Self {
+            inner: build(options, clock)?,
+        })
+    }
+
+    /// The base URL the client calls.
+    #[napi(getter)]
+    pub fn base_url(&self) -> String {
+        self.inner.base_url().to_owned()
+    }
+
+    /// True when enterprise-level credentials or a token are configured.
+    #[napi(getter)]
+    pub fn has_enterprise_auth(&self) -> bool {
+        self.inner.has_enterprise_auth()
+    }
+
+    /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
+    #[napi]
+    pub async fn authenticated_user(&self) -> napi::Result<AuthenticatedUser> {
+        let client = self.inner.clone();
+        AuthenticatedUser::from_core(client.authenticated_user().await.napi()?)
+    }
+
+    /// The reseller id: the one given in the options, or read once from `getAuthenticatedUser`.
+    #[napi]
+    pub async fn reseller_id(&self) -> napi::Result<f64> {
+        let client = self.inner.clone();
+        id_to_js("resellerId", client.reseller_id().await.napi()?)
+    }
+
+    /// The SBC gateways the reseller may assign.
+    #[napi]
+    pub async fn sbc_gateways(&self, reseller_id: f64) -> napi::Result<Vec<SbcGateway>> {
+        let client = self.inner.clone();
+        let id = id_from_js("resellerId", reseller_id)?;
+        let list = client.sbc_gateways(id).await.napi()?;
+        list.into_iter().map(SbcGateway::from_core).collect()
+    }
+
+    /// The PBX types the reseller may assign.
+    #[napi]
+    pub async fn pbx_types(&self, reseller_id: f64) -> napi::Result<Vec<PbxType>> {
+        let client = self.inner.clone();
+        let id = id_from_js("resellerId", reseller_id)?;
+        let list = client.pbx_types(id).await.napi()?;
+        list.into_iter().map(PbxType::from_core).collect()
+    }
+
+    /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id.
+    ///
+    /// Validated first (nothing is sent when it fails). Never repeated blindly: when the outcome
+    /// is unknown, the enterprise is looked up by name; if that does not settle it, the error is
+    /// `outcome_unknown`. A duplicate name is `conflict`.
+    #[napi]
+    pub async fn create_enterprise(&self, enterprise: NewEnterprise) -> napi::Result<f64> {
+        let client = self.inner.clone();
+        let enterprise = enterprise.into_core()?;
+        id_to_js(
+            "enterpriseId",
+            client.create_enterprise(&enterprise).await.napi()?,
+        )
+    }
+
+    /// `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`.
+    /// `redirectUrl` is where ConnecttoTeams posts the callback (https, or http on loopback).
+    #[napi(
+        ts_args_type = "action: 'REGISTRATION' | 'LOGIN_ENTERPRISE_ADMIN' | 'GET_USER_SYNC_CONSENT' | 'GET_PRESENCE_CONSENT' | 'GET_AGENT_CONSENT' | 'GET_CALL_APP_CONSENT' | 'GET_SERVICE_PROVIDER_MANAGEMENT_CONSENT' | 'GET_CONTACTS_CONSENT' | 'GET_CDR_CONSENT' | 'GET_CALL_RECORDING_CONSENT' | (string & {}), enterpriseName: string, redirectUrl: string"
+    )]
+    pub async fn action_item_url(
+        &self,
+        action: String,
+        enterprise_name: String,
+        redirect_url: String,
+    ) -> napi::Result<String> {
+        let client = self.inner.clone();
+        client
+            .action_item_url(&action_from_js(&action), &enterprise_name, &redirect_url)
+            .await
+            .napi()
+    }
+
+    /// `POST /provisioning/getO365UserInfo`: whether the tenant has the Teams Tenant Admin API.
+    #[napi(ts_args_type = "auth: AuthenticationResult")]
+    pub async fn o365_user_info(&self, auth: serde_json::Value) -> napi::Result<O365UserInfo> {
+        let client = self.inner.clone();
+        let auth = auth_from_js(auth)?;
+        Ok(O365UserInfo::from_core(
+            client.o365_user_info(&auth).await.napi()?,
+        ))
+    }
+
+    /// `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
+    /// API" (and the roles it needs) for the admin's tenant.
+    #[napi(ts_args_type = "auth: AuthenticationResult")]
+    pub async fn provision_tenant_admin_api(&self, auth: serde_json::Value) -> napi::Result<()> {
+        let client = self.inner.clone();
+        let auth = auth_from_js(auth)?;
+        client.provision_tenant_admin_api(&auth).await.napi()
+    }
+
+    /// `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
+    /// service provider". Fails with `tenant_roles_missing` when the tenant lacks the
+    /// Teams/Skype Administrator roles.
+    #[napi(ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string")]
+    pub async fn update_management_consent(
+        &self,
+        auth: serde_json::Value,
+        reseller_id: f64,
+        tenant_id: String,
+    ) -> napi::Result<()> {
+        let client = self.inner.clone();
+        let auth = auth_from_js(auth)?;
+        let id = id_from_js("resellerId", reseller_id)?;
+        client
+            .update_management_consent(&auth, id, &tenant_id)
+            .await
+            .napi()
+    }
+
+    /// The reseller's enterprises.
+    #[napi]
+    pub async fn enterprises(&self, reseller_id: f64) -> napi::Result<Vec<EnterpriseSummary>> {
+        let client = self.inner.clone();
+        let id = id_from_js("resellerId", reseller_id)?;
+        let list = client.enterprises(id).await.napi()?;
+        list.into_iter().map(EnterpriseSummary::from_core).collect()
+    }
+
+    /// Finds one of the reseller's enterprises by its exact name; `null` when there is none.
+    #[napi]
+    pub async fn find_enterprise(
+        &self,
+        reseller_id: f64,
+        name: String,
+    ) -> napi::Result<Option<EnterpriseSummary>> {
+        let client = self.inner.clone();
+        let id = id_from_js("resellerId", reseller_id)?;
+        client
+            .find_enterprise(id, &name)
+            .await
+            .napi()?
+            .map(EnterpriseSummary::from_core)
+            .transpose()
+    }
+}

@@ -1,0 +1,78 @@
+//! The one place that turns a core [`ctt_onboard::Error`] into what JavaScript sees.
+//!
+//! napi 3 rejects every `async fn` with the fixed code `GenericFailure`, so the real code cannot
+//! travel in the napi status. Instead the error's fields cross as JSON in the message, behind
+//! [`MARKER`], and the package's JavaScript layer (`lib/errors.js`) turns that into a
+//! `CttError` with `.code`, `.status`, `.requestId`, `.retryAfterMs` and `.cause`. The code
+//! strings are core's [`ErrorCode::as_str`], unchanged: this table is the identity on purpose.
+
+use ctt_onboard::{Error, ErrorCode};
+use serde_json::{Value, json};
+
+/// The prefix of a message that carries an encoded error; the JavaScript layer looks for it.
+pub const MARKER: &str = "\u{1}ctt-error:";
+
+/// The code JavaScript sees for a core code (the same snake_case string, by design).
+pub fn js_code(code: ErrorCode) -> &'static str {
+    code.as_str()
+}
+
+/// Encodes a core error, its cause chain included, as JSON.
+fn encode(error: &Error) -> Value {
+    let cause =
+        std::error::Error::source(error).map(|source| match source.downcast_ref::<Error>() {
+            Some(inner) => encode(inner),
+            None => json!({ "message": source.to_string() }),
+        });
+    json!({
+        "code": js_code(error.code()),
+        "message": error.to_string(),
+        "status": error.status(),
+        "requestId": error.request_id(),
+        "retryAfterMs": error.retry_after().map(|d| d.as_millis() as f64),
+        "cause": cause,
+    })
+}
+
+/// Converts a core error into the napi error the JavaScript layer decodes.
+pub fn to_napi(error: Error) -> napi::Error {
+    napi::Error::from_reason(format!("{MARKER}{}", encode(&error)))
+}
+
+/// An `invalid_input` error for an argument the binding itself refuses (such as an unsafe id).
+pub fn invalid_input(message: impl Into<String>) -> napi::Error {
+    to_napi(Error::invalid_input(message))
+}
+
+/// Shorthand for results whose error is a core error.
+pub trait IntoNapi<T> {
+    /// Maps the error with [`to_napi`].
+    fn napi(self) -> napi::Result<T>;
+}
+
+impl<T> IntoNapi<T> for ctt_onboard::Result<T> {
+    fn napi(self) -> napi::Result<T> {
+        self.map_err(to_napi)
+    }
+}
+
+/// Test knob: a Promise rejected with a `CttError` of `code` (with the given status, request id
+/// and wait), so a portal's error handling can be tested for every code without staging it.
+#[napi_derive::napi]
+pub async fn reject_with_code(
+    code: String,
+    status: Option<u16>,
+    request_id: Option<String>,
+    retry_after_ms: Option<u32>,
+) -> napi::Result<()> {
+    let code = ErrorCode::parse(&code)
+        .ok_or_else(|| invalid_input(format!("unknown error code {code:?}")))?;
+    let mut error = Error::new(code, format!("a {code} error raised on request"));
+    if let Some(s) = status {
+        error = error.with_status(s);
+    }
+    error = error
+        .with_request_id(request_id)
+        .with_retry_after(retry_after_ms.map(|ms| std::time::Duration::from_millis(ms.into())));
+    Err(to_napi(error))
+}

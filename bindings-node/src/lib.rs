@@ -1,0 +1,17 @@
+//! The Node.js binding of ctt-onboard: the npm package `ctt-onboard`.
+//!
+//! This crate only converts arguments, maps errors and hands futures to napi's tokio runtime;
+//! every rule of the onboarding lives in the core crate. The package's small JavaScript layer
+//! (`lib/`) turns encoded errors into `CttError` and provides the ES module entry point.
+
+// The `#[napi]` macros expand to the FFI glue (unsafe extern functions) this crate exists for;
+// the code written here has no unsafe block of its own.
+#![allow(unsafe_code)]
+// Under `cargo test` napi registers nothing, so the exported functions look unused.
+#![cfg_attr(test, allow(dead_code))]
+
+mod client;
+mod error;
+mod logging;
+mod models;
+mod simulator;
