@@ -26,3 +26,5 @@ test-rust: rust-setup
 ## node-setup: Node.js 20+ and the Node package's pinned dev dependencies (npm ci).
 node-setup:
 	@bash bindings-node/scripts/setup.sh
+
+## test-node: the Node binding (debug build), its TypeScript check and its node --test suite.
