@@ -28,3 +28,7 @@ node-setup:
 	@bash bindings-node/scripts/setup.sh
 
 ## test-node: the Node binding (debug build), its TypeScript check and its node --test suite.
+test-node: rust-setup node-setup
+	cd bindings-node && npm run --silent build:debug
+	cd bindings-node && npm run --silent typecheck
+	cd bindings-node && npm test
