@@ -26,6 +26,8 @@ use std::time::{Duration, Instant, SystemTime};
 pub const TENANT_ROLES_MISSING_TEXT: &str = "Roles Teams/Skype Administrator could not be found";
 /// The default cap on a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// The longest URL accepted for the base URL and redirect URLs.
+pub const MAX_URL_LEN: usize = 2048;
 /// The longest body excerpt an error carries.
 const EXCERPT_LIMIT: usize = 1024;
 /// Response headers that may carry a request id, in order of preference.
@@ -315,6 +317,12 @@ impl ClientBuilder {
 
 /// Checks that a URL is absolute http(s), and https unless its host is loopback.
 pub(crate) fn parse_endpoint_url(what: &str, value: &str) -> Result<url::Url> {
+    if value.len() > MAX_URL_LEN {
+        return Err(Error::invalid_input(format!(
+            "{what} is {} characters long; at most {MAX_URL_LEN} are accepted",
+            value.len()
+        )));
+    }
     let url = url::Url::parse(value.trim()).map_err(|e| {
         Error::invalid_input(format!("{what} {value:?} is not an absolute URL: {e}"))
     })?;

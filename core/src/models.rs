@@ -350,8 +350,10 @@ impl NewEnterprise {
                     || s.len() > 64
                     || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
             {
+                let shown: String = s.chars().take(40).collect();
+                let more = if s.chars().count() > 40 { "…" } else { "" };
                 return Err(Error::invalid_input(format!(
-                    "services contains {s:?}, which is not a service name (known: PBX, Trunk, CALLAPP, CallRecording, SMS, CHAT)"
+                    "services contains {shown:?}{more}, which is not a service name (known: PBX, Trunk, CALLAPP, CallRecording, SMS, CHAT)"
                 )));
             }
         }
@@ -564,7 +566,7 @@ pub struct EnterpriseSummary {
 
 /// Decodes the enterprise list, whose shape is ASSUMED: an array, or an object holding the array
 /// under `content`, `enterprises`, `data` or `items`; each entry with `enterpriseId` or `id`.
-pub(crate) fn decode_enterprise_list(body: &[u8]) -> Result<Vec<EnterpriseSummary>> {
+pub fn decode_enterprise_list(body: &[u8]) -> Result<Vec<EnterpriseSummary>> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| Error::decode(format!("enterprise list is not JSON: {e}")))?;
     let items = match &value {
@@ -611,7 +613,7 @@ fn json_i64(v: &serde_json::Value) -> Option<i64> {
 
 /// Decodes the new enterprise's id: a bare number, a quoted number, or an object with `id` /
 /// `enterpriseId` (the vendor documents only the first).
-pub(crate) fn decode_enterprise_id(body: &[u8]) -> Result<i64> {
+pub fn decode_enterprise_id(body: &[u8]) -> Result<i64> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Error::decode("enterprise id response is not UTF-8"))?;
     let text = text.trim();
@@ -651,7 +653,7 @@ fn positive_id(id: i64) -> Result<i64> {
 }
 
 /// Decodes an action item URL: bare text or a JSON string, and it must be an absolute URL.
-pub(crate) fn decode_action_item_url(body: &[u8]) -> Result<String> {
+pub fn decode_action_item_url(body: &[u8]) -> Result<String> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Error::decode("action item URL response is not UTF-8"))?;
     let text = text.trim();

@@ -350,8 +350,6 @@ struct FlowState {
     created_at: u64,
     plan: OnboardingPlan,
     #[serde(default)]
-    reseller_id: Option<i64>,
-    #[serde(default)]
     gateways: Option<Vec<i64>>,
     #[serde(default)]
     pbx_ids: Option<Vec<i64>>,
@@ -375,6 +373,10 @@ struct FlowState {
     /// SHA-256 of every accepted callback body, to recognise a replay.
     #[serde(default)]
     received: Vec<String>,
+    /// The last failure, shown by `status()` while this value lives. Not persisted: the JSON holds
+    /// only progress, so a failed call never changes what a caller stores.
+    #[serde(skip)]
+    failure: Option<(Step, StepRecord)>,
 }
 
 /// One enterprise's onboarding. See the module docs.
@@ -418,7 +420,6 @@ impl Onboarding {
                 created_at: unix(SystemTime::now()),
                 enterprise_id: plan.existing_enterprise_id,
                 plan,
-                reseller_id: None,
                 gateways: None,
                 pbx_ids: None,
                 tenant_id: None,
@@ -429,6 +430,7 @@ impl Onboarding {
                 not_before: None,
                 steps: BTreeMap::new(),
                 received: Vec::new(),
+                failure: None,
             },
         })
     }
@@ -545,6 +547,14 @@ impl Onboarding {
         self.state.steps.get(&step).cloned().unwrap_or_default()
     }
 
+    /// The record `status()` shows: the last failure of the step, if it is the latest news.
+    fn shown_record(&self, step: Step) -> StepRecord {
+        match &self.state.failure {
+            Some((failed, record)) if *failed == step => record.clone(),
+            _ => self.record(step),
+        }
+    }
+
     fn is_finished(&self, step: Step) -> bool {
         matches!(
             self.record(step).state,
@@ -561,7 +571,7 @@ impl Onboarding {
         Step::ALL
             .into_iter()
             .map(|step| {
-                let record = self.record(step);
+                let record = self.shown_record(step);
                 let (state, detail) = match (record.state, self.skip_reason(step)) {
                     (Some(s @ (StepState::Done | StepState::Skipped)), _) => {
                         (s, record.detail.clone())
@@ -613,6 +623,9 @@ impl Onboarding {
     }
 
     fn set(&mut self, step: Step, state: StepState, detail: Option<String>, now: SystemTime) {
+        if self.state.failure.as_ref().is_some_and(|(s, _)| *s == step) {
+            self.state.failure = None;
+        }
         self.state.steps.insert(
             step,
             StepRecord {
@@ -625,7 +638,7 @@ impl Onboarding {
     }
 
     fn fail(&mut self, step: Step, error: &Error, now: SystemTime) {
-        self.state.steps.insert(
+        self.state.failure = Some((
             step,
             StepRecord {
                 state: Some(StepState::Failed),
@@ -633,7 +646,7 @@ impl Onboarding {
                 at: Some(unix(now)),
                 error_code: Some(error.code()),
             },
-        );
+        ));
     }
 
     /// Performs every API step it can, in the seed's order, and stops where the flow needs a
@@ -712,18 +725,9 @@ impl Onboarding {
         }
     }
 
-    async fn reseller_id(&mut self, client: &Client) -> Result<i64> {
-        if let Some(id) = self.state.reseller_id {
-            return Ok(id);
-        }
-        let id = client.reseller_id().await?;
-        self.state.reseller_id = Some(id);
-        Ok(id)
-    }
-
     async fn step_gateways(&mut self, client: &Client) -> Result<Next> {
         let step = Step::SbcGateways;
-        let rid = self.reseller_id(client).await?;
+        let rid = client.reseller_id().await?;
         let list = match client.sbc_gateways(rid).await {
             Ok(l) => l,
             Err(e) => {
@@ -770,7 +774,7 @@ impl Onboarding {
 
     async fn step_pbx_types(&mut self, client: &Client) -> Result<Next> {
         let step = Step::PbxTypes;
-        let rid = self.reseller_id(client).await?;
+        let rid = client.reseller_id().await?;
         let list = match client.pbx_types(rid).await {
             Ok(l) => l,
             Err(e) => {
@@ -824,7 +828,7 @@ impl Onboarding {
             );
             return Ok(Next::Continue);
         }
-        let rid = self.reseller_id(client).await?;
+        let rid = client.reseller_id().await?;
         let mut body = self.state.plan.enterprise.clone();
         body.restrict_admin_access = Some(true);
         body.reseller_id = Some(rid);
@@ -1006,7 +1010,7 @@ impl Onboarding {
             Ok(a) => a,
             Err(next) => return Ok(next),
         };
-        let rid = self.reseller_id(client).await?;
+        let rid = client.reseller_id().await?;
         let tenant = self.state.tenant_id.clone().ok_or_else(|| {
             Error::flow_state("no tenant is bound; the registration step must come first")
         })?;

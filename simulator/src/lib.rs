@@ -164,6 +164,20 @@ impl FaultConfig {
     }
 }
 
+/// A canned answer for every API request whose path starts with a prefix, for testing how a
+/// client copes with answers the real service should never give (huge, nested, mistyped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CannedResponse {
+    /// Requests whose path starts with this are answered with the canned response.
+    pub path_prefix: String,
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type` header.
+    pub content_type: String,
+    /// The body.
+    pub body: String,
+}
+
 /// How to start a simulator.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -193,6 +207,7 @@ pub(crate) struct App {
     pub(crate) base_url: String,
     world: Mutex<World>,
     faults: Mutex<(FaultConfig, u64)>,
+    canned: Mutex<Vec<CannedResponse>>,
 }
 
 impl App {
@@ -206,6 +221,19 @@ impl App {
 
     pub(crate) fn advance_clock(&self, by: Duration) {
         self.lock().clock_offset += by;
+    }
+
+    pub(crate) fn set_canned(&self, canned: CannedResponse) {
+        let mut list = self.canned.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|c| c.path_prefix != canned.path_prefix);
+        list.push(canned);
+    }
+
+    fn canned_for(&self, path: &str) -> Option<CannedResponse> {
+        let list = self.canned.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter()
+            .find(|c| path.starts_with(c.path_prefix.as_str()))
+            .cloned()
     }
 
     pub(crate) fn set_faults(&self, config: FaultConfig) {
@@ -326,6 +354,7 @@ impl Simulator {
             base_url: base_url.clone(),
             world: Mutex::new(World::new(config.credentials.clone(), config.token_ttl)),
             faults: Mutex::new((config.faults.clone(), config.faults.seed)),
+            canned: Mutex::new(Vec::new()),
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
         let server_app = app.clone();
@@ -382,6 +411,21 @@ impl Simulator {
     /// Replaces the fault configuration (and restarts its sequence from the seed).
     pub fn set_faults(&self, faults: FaultConfig) {
         self.app.set_faults(faults);
+    }
+
+    /// Answers every API request under `canned.path_prefix` with `canned` (replacing an earlier
+    /// one for the same prefix) until [`Simulator::clear_canned`].
+    pub fn set_canned(&self, canned: CannedResponse) {
+        self.app.set_canned(canned);
+    }
+
+    /// Removes every canned response.
+    pub fn clear_canned(&self) {
+        self.app
+            .canned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Changes the lifetime of tokens issued from now on.
@@ -529,6 +573,15 @@ async fn handle(
             .body(axum::body::Body::from(body.to_string()))
             .map_err(std::io::Error::other)
     };
+    if is_api && let Some(canned) = app.canned_for(&path) {
+        app.record(&method, &path, canned.status, None);
+        return hyper::Response::builder()
+            .status(canned.status)
+            .header("content-type", canned.content_type.as_str())
+            .header("x-request-id", request_id.as_str())
+            .body(axum::body::Body::from(canned.body))
+            .map_err(std::io::Error::other);
+    }
     match &fault {
         Some((FaultKind::DropBeforeRead, _)) => {
             if is_api {

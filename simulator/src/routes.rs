@@ -41,6 +41,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/_sim/state", get(sim_state))
         .route("/_sim/clock", post(sim_clock))
         .route("/_sim/faults", post(sim_faults))
+        .route("/_sim/canned", post(sim_canned))
         .fallback(|| async {
             error(SimError {
                 status: 404,
@@ -398,6 +399,19 @@ async fn sim_faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
         Err(e) => error(SimError {
             status: 400,
             message: format!("bad fault config: {e}"),
+        }),
+    }
+}
+
+async fn sim_canned(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<crate::CannedResponse>(&body) {
+        Ok(c) => {
+            app.set_canned(c);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => error(SimError {
+            status: 400,
+            message: format!("bad canned response: {e}"),
         }),
     }
 }

@@ -1,0 +1,285 @@
+//! Hostile and bad input: the caller's mistakes are refused before anything is sent, the
+//! server's oddities become `decode` errors naming the problem, and neither changes a flow.
+
+mod common;
+
+use common::*;
+use ctt_onboard::{ActionType, ErrorCode, NewEnterprise, Onboarding, OnboardingPlan, Service};
+use ctt_sim::CannedResponse;
+
+#[tokio::test]
+async fn the_callers_bad_input_is_refused_and_nothing_is_sent() {
+    let sim = sim();
+    let client = client(&sim);
+    let trunk = |name: &str| NewEnterprise {
+        sbc_gateways: vec![5678],
+        ..NewEnterprise::new(name, vec![Service::Trunk])
+    };
+    let cases: Vec<(&str, NewEnterprise, &str)> = vec![
+        ("blank name", trunk("   "), "enterpriseName"),
+        (
+            "oversized name",
+            trunk(&"n".repeat(10_000)),
+            "enterpriseName",
+        ),
+        ("control character", trunk("Acme\u{0}Ltd"), "enterpriseName"),
+        ("no services", NewEnterprise::new("A", vec![]), "services"),
+        (
+            "malformed service",
+            NewEnterprise::new("A", vec![Service::Other("PBX; DROP".into())]),
+            "services",
+        ),
+        (
+            "empty service",
+            NewEnterprise::new("A", vec![Service::Other(String::new())]),
+            "services",
+        ),
+        (
+            "oversized service",
+            NewEnterprise::new("A", vec![Service::Other("S".repeat(500))]),
+            "services",
+        ),
+        (
+            "gateway missing",
+            NewEnterprise::new("A", vec![Service::Pbx]),
+            "sbcGateways",
+        ),
+        (
+            "negative gateway",
+            NewEnterprise {
+                sbc_gateways: vec![-1],
+                ..NewEnterprise::new("A", vec![Service::Trunk])
+            },
+            "sbcGateways",
+        ),
+        (
+            "zero PBX type",
+            NewEnterprise {
+                pbx_id: vec![0],
+                ..NewEnterprise::new("A", vec![Service::CallApp])
+            },
+            "pbxId",
+        ),
+        (
+            "negative reseller",
+            NewEnterprise {
+                reseller_id: Some(-4),
+                ..NewEnterprise::new("A", vec![Service::Sms])
+            },
+            "resellerId",
+        ),
+    ];
+    for (what, enterprise, field) in cases {
+        let err = client.create_enterprise(&enterprise).await.expect_err(what);
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{what}");
+        assert!(err.message().contains(field), "{what}: {err}");
+        assert!(
+            err.message().len() < 400,
+            "{what}: the message does not echo oversized input"
+        );
+    }
+    let urls = [
+        ("public http", "http://portal.example/cb".to_owned()),
+        ("private-range http", "http://192.168.1.10/cb".to_owned()),
+        ("javascript", "javascript:alert(1)".to_owned()),
+        ("relative", "/cb".to_owned()),
+        (
+            "oversized",
+            format!("https://portal.example/{}", "a".repeat(5000)),
+        ),
+    ];
+    for (what, url) in &urls {
+        let err = client
+            .action_item_url(&ActionType::Registration, "A", url)
+            .await
+            .expect_err(what);
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{what}");
+        assert!(err.message().contains("redirectUrl"), "{what}: {err}");
+    }
+    assert!(
+        sim.requests().is_empty(),
+        "nothing was sent: {:?}",
+        sim.requests()
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_but_well_formed_service_passes_through_and_the_api_names_it() {
+    // Open enums let a new vendor service through; the simulator, like the vendor, refuses it.
+    let sim = sim();
+    let client = client(&sim);
+    let err = client
+        .create_enterprise(&NewEnterprise::new("A", vec![Service::Other("FAX".into())]))
+        .await
+        .expect_err("refused by the API");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert_eq!(err.status(), Some(400));
+    assert!(err.message().contains("FAX"), "{err}");
+}
+
+fn canned(prefix: &str, content_type: &str, body: String) -> CannedResponse {
+    CannedResponse {
+        path_prefix: prefix.into(),
+        status: 200,
+        content_type: content_type.into(),
+        body,
+    }
+}
+
+#[tokio::test]
+async fn odd_answers_are_decode_errors_naming_the_problem() {
+    let sim = sim();
+    let client = client(&sim);
+    client.reseller_id().await.expect("warm up the token");
+    let gateways = "/reseller/getAvailableSBCGatewayRegionsByResellerId";
+    let cases: Vec<(&str, CannedResponse, &str)> = vec![
+        (
+            "2 MiB body",
+            canned(
+                gateways,
+                "application/json",
+                format!("[{}]", "1,".repeat(1 << 20)),
+            ),
+            "cap",
+        ),
+        (
+            "deeply nested",
+            canned(gateways, "application/json", "[".repeat(100_000)),
+            "not the documented JSON",
+        ),
+        (
+            "HTML",
+            canned(
+                gateways,
+                "text/html",
+                "<html><body>Login</body></html>".into(),
+            ),
+            "not the documented JSON",
+        ),
+        (
+            "wrong shape",
+            canned(
+                gateways,
+                "application/json",
+                r#"{"sbcGatewayId": "x"}"#.into(),
+            ),
+            "sbc_gateways",
+        ),
+        (
+            "empty",
+            canned(gateways, "application/json", String::new()),
+            "not the documented JSON",
+        ),
+    ];
+    for (what, response, expect) in cases {
+        sim.set_canned(response);
+        let err = client.sbc_gateways(54).await.expect_err(what);
+        assert_eq!(err.code(), ErrorCode::Decode, "{what}: {err}");
+        assert!(err.message().contains(expect), "{what}: {err}");
+        assert!(err.message().len() < 2048, "{what}: message cut short");
+    }
+    sim.clear_canned();
+    sim.set_canned(canned(
+        "/reseller/newEnterprise",
+        "text/plain",
+        "<html>created</html>".into(),
+    ));
+    let err = client
+        .create_enterprise(&NewEnterprise::new("A", vec![Service::Sms]))
+        .await
+        .expect_err("create");
+    assert_eq!(err.code(), ErrorCode::Decode);
+    assert!(err.message().contains("enterprise id"), "{err}");
+    sim.set_canned(canned(
+        "/enterprise/getActionItemUrl",
+        "text/html",
+        "<html>no</html>".into(),
+    ));
+    let err = client
+        .action_item_url(&ActionType::Registration, "A", "https://portal.example/cb")
+        .await
+        .expect_err("url");
+    assert_eq!(err.code(), ErrorCode::Decode);
+    assert!(err.message().contains("not a URL"), "{err}");
+    sim.set_canned(canned("/reseller/v3", "application/json", "{}".into()));
+    let err = client.find_enterprise(54, "A").await.expect_err("list");
+    assert_eq!(err.code(), ErrorCode::Decode);
+    sim.set_canned(canned(
+        "/oauth/token",
+        "application/json",
+        r#"{"token":"x"}"#.into(),
+    ));
+    let fresh = client_with_clock(&sim).0;
+    let err = fresh.sbc_gateways(54).await.expect_err("token");
+    assert_eq!(err.code(), ErrorCode::Decode);
+    assert!(err.message().contains("token response"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_answers_and_bad_plans_leave_a_flow_unchanged() {
+    let sim = sim();
+    let client = client(&sim);
+    let mut plan = OnboardingPlan::new(
+        NewEnterprise::new("Steady", vec![Service::Trunk]),
+        "https://portal.example/cb",
+    );
+    plan.gateway_regions = vec!["US-East".into()];
+    let mut flow = Onboarding::new(plan).expect("flow");
+    let before = flow.to_json().expect("json");
+    sim.set_canned(canned(
+        "/reseller/getAvailableSBCGatewayRegionsByResellerId",
+        "application/json",
+        "[".repeat(10_000),
+    ));
+    let err = flow.advance(&client).await.expect_err("decode");
+    assert_eq!(err.code(), ErrorCode::Decode);
+    assert_eq!(
+        flow.to_json().expect("json"),
+        before,
+        "the stored state did not change"
+    );
+    let shown = flow
+        .status()
+        .into_iter()
+        .find(|s| s.step == ctt_onboard::Step::SbcGateways)
+        .expect("step");
+    assert_eq!(
+        shown.state,
+        ctt_onboard::StepState::Failed,
+        "status shows the failure while the value lives"
+    );
+    assert_eq!(shown.error_code, Some(ErrorCode::Decode));
+    sim.clear_canned();
+    assert!(matches!(
+        flow.advance(&client).await.expect("recovers"),
+        ctt_onboard::Progress::AwaitingAdmin { .. }
+    ));
+
+    // A plan that is wrong is refused before a flow exists.
+    let mut plan = OnboardingPlan::new(
+        NewEnterprise::new("X", vec![Service::Sms]),
+        "http://portal.example/cb",
+    );
+    assert_eq!(
+        Onboarding::new(plan.clone()).expect_err("http").code(),
+        ErrorCode::InvalidInput
+    );
+    plan.redirect_url = format!("https://portal.example/{}", "p".repeat(3000));
+    assert_eq!(
+        Onboarding::new(plan).expect_err("long").code(),
+        ErrorCode::InvalidInput
+    );
+    // Flow JSON that is not ours is refused.
+    for bad in [
+        "",
+        "[]",
+        "{\"schema\":1}",
+        "{\"schema\":\"1\"}",
+        &"[".repeat(50_000),
+    ] {
+        assert_eq!(
+            Onboarding::from_json(bad).expect_err("bad json").code(),
+            ErrorCode::InvalidInput
+        );
+    }
+}
