@@ -79,3 +79,27 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
 pub fn invalid_input(what: &str, e: impl std::fmt::Display) -> Error {
     Error::invalid_input(format!("{what}: {e}"))
 }
+
+/// Builds the exception a core error with these fields becomes, without raising it: lets the
+/// test suite check the mapping of every code, including those the simulator never answers with.
+#[pyfunction]
+#[pyo3(signature = (code, message, status=None, request_id=None, retry_after=None))]
+pub fn error_for_code(
+    py: Python<'_>,
+    code: &str,
+    message: &str,
+    status: Option<u16>,
+    request_id: Option<String>,
+    retry_after: Option<f64>,
+) -> PyResult<Py<pyo3::exceptions::PyBaseException>> {
+    let code = ErrorCode::parse(code).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("unknown error code {code:?}"))
+    })?;
+    let mut error = Error::new(code, message)
+        .with_request_id(request_id)
+        .with_retry_after(retry_after.and_then(|s| std::time::Duration::try_from_secs_f64(s).ok()));
+    if let Some(status) = status {
+        error = error.with_status(status);
+    }
+    Ok(to_py(py, error).into_value(py))
+}

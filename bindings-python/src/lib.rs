@@ -27,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(models::known_services, m)?)?;
     m.add_function(wrap_pyfunction!(models::known_action_types, m)?)?;
     m.add_function(wrap_pyfunction!(models::error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(error::error_for_code, m)?)?;
     m.add_function(wrap_pyfunction!(models::validate_enterprise, m)?)?;
     m.add_function(wrap_pyfunction!(logging::drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(logging::set_log_level, m)?)?;

@@ -95,6 +95,7 @@ def _native_client(
         ca_cert_pem = [ca_cert_pem]
     if isinstance(callback_key, bytes):
         callback_key = callback_key.decode("utf-8")
+    _logs.flush()
     try:
         return _native.NativeClient(
             base_url=base_url,
@@ -225,6 +226,7 @@ class Client(_Base):
         self.close()
 
     def _run(self, name: str, *args: Any) -> Any:
+        _logs.flush()
         try:
             return getattr(self.native, name)(*args)
         finally:
@@ -304,6 +306,7 @@ class AsyncClient(_Base):
         await self.aclose()
 
     async def _run(self, name: str, *args: Any) -> Any:
+        _logs.flush()
         try:
             return await getattr(self.native, name + "_async")(*args)
         finally:

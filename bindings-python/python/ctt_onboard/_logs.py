@@ -16,7 +16,8 @@ _level_sent: list[int] = []
 
 def flush() -> None:
     """Hands every queued record to the ``ctt_onboard`` logger, and tells the native layer the
-    logger's level so records nobody reads are not queued."""
+    logger's level so records nobody reads are not queued. Called before and after each call,
+    so a level set just before a call applies to it."""
     level = LOGGER.getEffectiveLevel()
     if _level_sent != [level]:
         _native.set_log_level(max(1, min(level, 255)))

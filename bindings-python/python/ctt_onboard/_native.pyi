@@ -14,6 +14,7 @@ __all__ = [
     "__version__",
     "drain_logs",
     "error_codes",
+    "error_for_code",
     "known_action_types",
     "known_services",
     "set_log_level",
@@ -157,6 +158,17 @@ def known_action_types() -> list[str]:
 
 def error_codes() -> list[tuple[str, str]]:
     """Every error code, in documentation order, with its Python class name."""
+
+def error_for_code(
+    code: str,
+    message: str,
+    status: Optional[int] = None,
+    request_id: Optional[str] = None,
+    retry_after: Optional[float] = None,
+) -> BaseException:
+    """Builds the exception a core error with these fields becomes, without raising it: lets the
+    test suite check the mapping of every code, including those the simulator never answers
+    with."""
 
 def validate_enterprise(enterprise_json: str) -> None:
     """Checks a new enterprise the way ``create_enterprise`` does before sending anything."""

@@ -224,6 +224,7 @@ class Onboarding:
         """Performs every API step it can, in the seed's order, and returns where it stopped.
         The client needs a ``callback_key``. A failed step raises its ``CttError`` and is
         retried by the next ``advance``."""
+        _logs.flush()
         try:
             return _progress(self._native.advance(client.native))
         finally:
@@ -231,6 +232,7 @@ class Onboarding:
 
     async def advance_async(self, client: Union[AsyncClient, Client]) -> Progress:
         """Awaitable twin of ``advance``. Cancelling it keeps every step that finished."""
+        _logs.flush()
         try:
             return _progress(await self._native.advance_async(client.native))
         finally:
