@@ -221,7 +221,7 @@ async fn o365_user_info(State(app): State<Arc<App>>, headers: HeaderMap, body: B
             .map(str::to_owned);
         w.check_token(token.as_deref(), Level::Enterprise, tenant_hint.as_deref())?;
         let tenant = w.msal_tenant(&body)?;
-        Ok(w.o365_user_info(tenant))
+        Ok(w.o365_user_info(&tenant))
     })
     .map(|v| axum::Json(v).into_response())
     .unwrap_or_else(error)
@@ -241,7 +241,7 @@ async fn provision_tenant_admin_api(
             .map(str::to_owned);
         w.check_token(token.as_deref(), Level::Enterprise, tenant_hint.as_deref())?;
         let tenant = w.msal_tenant(&body)?;
-        w.provision_tenant_admin_api(tenant);
+        w.provision_tenant_admin_api(&tenant);
         Ok(())
     })
     .map(|()| StatusCode::OK.into_response())
@@ -311,7 +311,7 @@ async fn consent_page(State(app): State<Arc<App>>, RawQuery(query): RawQuery) ->
             "<label class=\"admin\"><input type=\"radio\" name=\"tenant\" value=\"{key}\" id=\"tenant-{key}\"{checked}> \
              <strong>{admin}</strong> <small>({key}: {desc})</small></label><br>\n",
             key = t.key,
-            admin = escape(t.admin),
+            admin = escape(&t.admin),
             desc = escape(t.description),
             checked = if i == 0 { " checked" } else { "" },
         ));

@@ -6,6 +6,7 @@
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,11 +24,11 @@ pub const MSAL_LIFETIME: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, Serialize)]
 pub struct Tenant {
     /// The short name used to pick it: `contoso`, `fabrikam`, `northwind`, `tailspin`.
-    pub key: &'static str,
+    pub key: Cow<'static, str>,
     /// The Microsoft tenant id.
-    pub tenant_id: &'static str,
+    pub tenant_id: Cow<'static, str>,
     /// The admin's sign-in name.
-    pub admin: &'static str,
+    pub admin: Cow<'static, str>,
     /// True when the admin is a Global Admin.
     pub global_admin: bool,
     /// True when the tenant has the Teams Tenant Admin API before anything is provisioned.
@@ -41,36 +42,36 @@ pub struct Tenant {
 /// The tenants, one for each branch of the onboarding.
 pub const TENANTS: &[Tenant] = &[
     Tenant {
-        key: "contoso",
-        tenant_id: "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-        admin: "admin@contoso.onmicrosoft.com",
+        key: Cow::Borrowed("contoso"),
+        tenant_id: Cow::Borrowed("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+        admin: Cow::Borrowed("admin@contoso.onmicrosoft.com"),
         global_admin: true,
         has_admin_api: true,
         roles_missing: false,
         description: "ready: Global Admin, Tenant Admin API present",
     },
     Tenant {
-        key: "fabrikam",
-        tenant_id: "1b4e28ba-2fa1-41d2-883f-0016d3cca427",
-        admin: "admin@fabrikam.onmicrosoft.com",
+        key: Cow::Borrowed("fabrikam"),
+        tenant_id: Cow::Borrowed("1b4e28ba-2fa1-41d2-883f-0016d3cca427"),
+        admin: Cow::Borrowed("admin@fabrikam.onmicrosoft.com"),
         global_admin: true,
         has_admin_api: false,
         roles_missing: false,
         description: "no Tenant Admin API until provisionTenantAdminAPI",
     },
     Tenant {
-        key: "northwind",
-        tenant_id: "6ec0bd7f-11c0-43da-975e-2a8ad9ebae0b",
-        admin: "admin@northwind.onmicrosoft.com",
+        key: Cow::Borrowed("northwind"),
+        tenant_id: Cow::Borrowed("6ec0bd7f-11c0-43da-975e-2a8ad9ebae0b"),
+        admin: Cow::Borrowed("admin@northwind.onmicrosoft.com"),
         global_admin: true,
         has_admin_api: true,
         roles_missing: true,
         description: "Teams admin roles missing: management consent fails until provisioned + 30 min",
     },
     Tenant {
-        key: "tailspin",
-        tenant_id: "c56a4180-65aa-42ec-a945-5fd21dec0538",
-        admin: "helpdesk@tailspin.onmicrosoft.com",
+        key: Cow::Borrowed("tailspin"),
+        tenant_id: Cow::Borrowed("c56a4180-65aa-42ec-a945-5fd21dec0538"),
+        admin: Cow::Borrowed("helpdesk@tailspin.onmicrosoft.com"),
         global_admin: false,
         has_admin_api: true,
         roles_missing: false,
@@ -78,9 +79,37 @@ pub const TENANTS: &[Tenant] = &[
     },
 ];
 
-/// Finds a tenant by key or tenant id.
-pub fn tenant(key: &str) -> Option<&'static Tenant> {
-    TENANTS.iter().find(|t| t.key == key || t.tenant_id == key)
+/// Finds a tenant by key or tenant id. A key with a suffix, such as `contoso+17`, is a tenant
+/// of its own (its own tenant id and admin) with the traits of `contoso`: soaks and portals can
+/// onboard many enterprises, each to a tenant of its own.
+pub fn tenant(key: &str) -> Option<Tenant> {
+    if let Some(t) = TENANTS.iter().find(|t| t.key == key || t.tenant_id == key) {
+        return Some(t.clone());
+    }
+    let (base_key, suffix) = key.split_once('+')?;
+    if suffix.is_empty()
+        || suffix.len() > 64
+        || !suffix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return None;
+    }
+    let base = TENANTS.iter().find(|t| t.key == base_key)?;
+    // FNV-1a over the key gives a stable tenant id for the same key.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let tenant_id = format!("{}-{:012x}", &base.tenant_id[..23], hash & 0xffff_ffff_ffff);
+    let admin = base
+        .admin
+        .replacen(".onmicrosoft.com", &format!("-{suffix}.onmicrosoft.com"), 1);
+    Some(Tenant {
+        key: Cow::Owned(key.to_owned()),
+        tenant_id: Cow::Owned(tenant_id),
+        admin: Cow::Owned(admin),
+        ..base.clone()
+    })
 }
 
 /// The SBC gateways every reseller is offered.
@@ -172,7 +201,7 @@ pub(crate) struct TokenInfo {
 
 #[derive(Debug, Clone)]
 pub(crate) struct MsalInfo {
-    pub(crate) tenant: &'static Tenant,
+    pub(crate) tenant: Tenant,
     pub(crate) expires_at: SystemTime,
 }
 
@@ -255,7 +284,7 @@ pub struct World {
     pub(crate) next_id: i64,
     pub(crate) pending: HashMap<String, PendingAction>,
     pub(crate) consents: Vec<ConsentRecord>,
-    pub(crate) tenants: HashMap<&'static str, TenantState>,
+    pub(crate) tenants: HashMap<String, TenantState>,
     pub(crate) requests: Vec<RequestRecord>,
     pub(crate) counter: u64,
 }
@@ -642,7 +671,7 @@ impl World {
         let tenant = match tenant(tenant_key) {
             Some(t) => t,
             None => {
-                let keys: Vec<&str> = TENANTS.iter().map(|t| t.key).collect();
+                let keys: Vec<&str> = TENANTS.iter().map(|t| t.key.as_ref()).collect();
                 return fail(
                     400,
                     format!("unknown tenant {tenant_key:?} (known: {})", keys.join(", ")),
@@ -665,8 +694,8 @@ impl World {
                 })?;
             if pending.action == "REGISTRATION" {
                 match &enterprise.tenant_id {
-                    None => enterprise.tenant_id = Some(tenant.tenant_id.to_owned()),
-                    Some(t) if t == tenant.tenant_id => {}
+                    None => enterprise.tenant_id = Some(tenant.tenant_id.to_string()),
+                    Some(t) if *t == tenant.tenant_id => {}
                     Some(_) => {
                         return fail(
                             409,
@@ -678,7 +707,7 @@ impl World {
                 self.consents.push(ConsentRecord {
                     enterprise_id: pending.enterprise_id,
                     action: pending.action.clone(),
-                    tenant_id: tenant.tenant_id.to_owned(),
+                    tenant_id: tenant.tenant_id.to_string(),
                     at_unix,
                 });
             }
@@ -689,8 +718,13 @@ impl World {
             "aud": "https://api.spaces.skype.com", "tid": tenant.tenant_id, "upn": tenant.admin, "exp": exp.as_secs()
         }));
         let id_token = self.jwt(serde_json::json!({"tid": tenant.tenant_id, "preferred_username": tenant.admin, "exp": exp.as_secs()}));
-        self.msal
-            .insert(access.clone(), MsalInfo { tenant, expires_at });
+        self.msal.insert(
+            access.clone(),
+            MsalInfo {
+                tenant: tenant.clone(),
+                expires_at,
+            },
+        );
         let body = serde_json::json!({
             "msalAuthenticationResult": {
                 "authenticationResult": {
@@ -714,7 +748,7 @@ impl World {
             "organization": "MSFT",
             "officeUserType": if tenant.global_admin { "GLOBAL_ADMIN" } else { "USER" },
             "companyAdmin": tenant.global_admin,
-            "containsTeamsTenantAdminAPI": self.has_admin_api(tenant),
+            "containsTeamsTenantAdminAPI": self.has_admin_api(&tenant),
         });
         Ok(Callback {
             url: pending.redirect_url,
@@ -726,15 +760,12 @@ impl World {
         tenant.has_admin_api
             || self
                 .tenants
-                .get(tenant.key)
+                .get(tenant.key.as_ref())
                 .is_some_and(|s| s.admin_api_provisioned)
     }
 
     /// Checks an MSAL `authenticationResult` in a body and returns its tenant.
-    pub(crate) fn msal_tenant(
-        &self,
-        body: &serde_json::Value,
-    ) -> Result<&'static Tenant, SimError> {
+    pub(crate) fn msal_tenant(&self, body: &serde_json::Value) -> Result<Tenant, SimError> {
         let auth = match body.get("authenticationResult") {
             Some(a) if a.is_object() => a,
             _ => return fail(400, "authenticationResult is required"),
@@ -758,10 +789,10 @@ impl World {
                 "authenticationResult.accessToken has expired; ask the admin to sign in again",
             );
         }
-        Ok(info.tenant)
+        Ok(info.tenant.clone())
     }
 
-    pub(crate) fn o365_user_info(&self, tenant: &'static Tenant) -> serde_json::Value {
+    pub(crate) fn o365_user_info(&self, tenant: &Tenant) -> serde_json::Value {
         serde_json::json!({
             "containsTeamsTenantAdminAPI": self.has_admin_api(tenant),
             "displayableId": tenant.admin,
@@ -771,9 +802,9 @@ impl World {
         })
     }
 
-    pub(crate) fn provision_tenant_admin_api(&mut self, tenant: &'static Tenant) {
+    pub(crate) fn provision_tenant_admin_api(&mut self, tenant: &Tenant) {
         let now = self.now();
-        let state = self.tenants.entry(tenant.key).or_default();
+        let state = self.tenants.entry(tenant.key.to_string()).or_default();
         state.admin_api_provisioned = true;
         if state.provisioned_at.is_none() {
             state.provisioned_at = Some(now);
@@ -826,7 +857,7 @@ impl World {
         if tenant.roles_missing {
             let ready = self
                 .tenants
-                .get(tenant.key)
+                .get(tenant.key.as_ref())
                 .and_then(|s| s.provisioned_at)
                 .is_some_and(|at| at + ROLES_DELAY <= self.now());
             if !ready {
