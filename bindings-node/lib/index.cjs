@@ -58,14 +58,47 @@ native.Simulator.prototype[util.inspect.custom] = function inspect() {
   return `Simulator { baseUrl: ${JSON.stringify(this.baseUrl)} }`
 }
 
+native.Onboarding.prototype[util.inspect.custom] = function inspect() {
+  return `Onboarding { id: ${JSON.stringify(this.id)} }`
+}
+
 const Client = exportClass(native.Client)
 const ManualClock = exportClass(native.ManualClock)
 const Simulator = exportClass(native.Simulator, ['start'])
+const Onboarding = exportClass(native.Onboarding, ['fromJSON'])
+
+// advance(client, { signal }): an aborted signal cancels the advance in flight (every step that
+// finished is kept) and rejects with the signal's reason, as Node's own APIs do.
+const nativeAdvance = native.Onboarding.prototype.advance
+Object.defineProperty(native.Onboarding.prototype, 'advance', {
+  value: function advance(client, options) {
+    const signal = options && options.signal
+    if (!signal) return nativeAdvance.call(this, client)
+    if (signal.aborted) return Promise.reject(signal.reason)
+    const onAbort = () => this.cancelAdvance()
+    signal.addEventListener('abort', onAbort, { once: true })
+    return nativeAdvance.call(this, client).then(
+      (progress) => {
+        signal.removeEventListener('abort', onAbort)
+        return progress
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort)
+        throw signal.aborted ? signal.reason : error
+      },
+    )
+  },
+  writable: true,
+  enumerable: true,
+  configurable: true,
+})
 
 module.exports = {
   Client,
   ManualClock,
   Simulator,
+  Onboarding,
+  verifyCallback: guard(native.verifyCallback),
   CttError,
   ERROR_CODES,
   setLogger: guard(native.setLogger),

@@ -5,6 +5,8 @@ export const {
   Client,
   ManualClock,
   Simulator,
+  Onboarding,
+  verifyCallback,
   CttError,
   ERROR_CODES,
   setLogger,

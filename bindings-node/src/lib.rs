@@ -14,4 +14,5 @@ mod client;
 mod error;
 mod logging;
 mod models;
+mod onboarding;
 mod simulator;

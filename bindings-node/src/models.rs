@@ -183,7 +183,7 @@ impl O365UserInfo {
 ///
 /// Required: `enterpriseName` (unique), `services`; `sbcGateways` for PBX or Trunk; `pbxId` for
 /// PBX or CALLAPP. It is validated before anything is sent; an `invalid_input` error names the field.
-#[napi(object, object_to_js = false)]
+#[napi(object)]
 pub struct NewEnterprise {
     /// The enterprise's name, unique in the vendor's system.
     pub enterprise_name: String,
@@ -233,6 +233,46 @@ pub struct NewEnterprise {
 }
 
 impl NewEnterprise {
+    /// Converts core's model.
+    pub fn from_core(e: &core::NewEnterprise) -> napi::Result<Self> {
+        let ids = |what: &str, v: &[i64]| -> napi::Result<Vec<f64>> {
+            v.iter().map(|id| id_to_js(what, *id)).collect()
+        };
+        let opt = |what: &str, v: Option<i64>| v.map(|id| id_to_js(what, id)).transpose();
+        Ok(Self {
+            enterprise_name: e.enterprise_name.clone(),
+            services: e.services.iter().map(|s| s.as_str().to_owned()).collect(),
+            sbc_gateways: Some(ids("sbcGateways", &e.sbc_gateways)?),
+            pbx_id: Some(ids("pbxId", &e.pbx_id)?),
+            restrict_admin_access: e.restrict_admin_access,
+            reseller_id: opt("resellerId", e.reseller_id)?,
+            country_name: e.country_name.clone(),
+            billing_references: e.billing_references.clone(),
+            allow_external_numbers: e.allow_external_numbers,
+            can_add_extensions: e.can_add_extensions,
+            can_reseller_manage_enterprise_provisioning: e
+                .can_reseller_manage_enterprise_provisioning,
+            ent_config_infos: e
+                .ent_config_infos
+                .as_ref()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|i| to_plain("entConfigInfos", i))
+                        .collect()
+                })
+                .transpose()?,
+            enterprise_id: opt("enterpriseId", e.enterprise_id)?,
+            federated: e.federated,
+            federation_domain: e.federation_domain.clone(),
+            pbx_moh: e.pbx_moh,
+            registered_by: e.registered_by.clone(),
+            secure_sms_enabled: e.secure_sms_enabled,
+            user_limit: opt("userLimit", e.user_limit)?,
+            user_provisioning_enabled: e.user_provisioning_enabled,
+        })
+    }
+
     /// Converts to core's model (checking every id).
     pub fn into_core(self) -> napi::Result<core::NewEnterprise> {
         let ent_config_infos = self
@@ -382,7 +422,6 @@ pub fn integral_numbers(value: &mut serde_json::Value) {
     }
 }
 
-#[allow(dead_code)] // used by the flow
 /// Gives a core model to JavaScript as a plain object with the wire's names (MSAL tokens
 /// included: they are data the caller holds).
 pub fn to_plain<T: serde::Serialize>(what: &str, value: &T) -> napi::Result<serde_json::Value> {

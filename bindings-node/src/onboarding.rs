@@ -1,0 +1,391 @@
+//! `Onboarding`: core's resumable flow ([`ctt_onboard::Onboarding`]) for JavaScript, plus
+//! `verifyCallback`.
+//!
+//! The flow is held in an `Arc<tokio::sync::Mutex<..>>` and locked inside the future, so an
+//! `advance` works on the one shared state: every step that finished is written there before the
+//! next starts, and a cancelled advance (an `AbortSignal`, see `cancelAdvance`) keeps them all.
+//! The synchronous readers (`status`, `toJSON`, `progress`, ...) never wait: while an advance
+//! is running they throw `flow_state` instead of blocking the event loop.
+
+use crate::client::Client;
+use crate::error::{IntoNapi, to_napi};
+use crate::models::{
+    NewEnterprise, action_from_js, id_from_js, id_to_js, integral_numbers, to_plain,
+};
+use chrono::{DateTime, Utc};
+use ctt_onboard as core;
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::{Either, Env};
+use napi_derive::napi;
+use std::sync::Arc;
+use tokio::sync::{Mutex, watch};
+
+/// What to onboard and how.
+#[napi(object)]
+pub struct OnboardingPlan {
+    /// The enterprise to create. `sbcGateways` and `pbxId` may be left out to have them chosen in
+    /// Part I: gateways by `gatewayRegions`, the PBX type marked default. With
+    /// `existingEnterpriseId`, only the name and services are used.
+    pub enterprise: NewEnterprise,
+    /// Region names (`sbcGatewayRegion`) to choose gateways by, when `enterprise.sbcGateways` is empty.
+    pub gateway_regions: Option<Vec<String>>,
+    /// The id of an enterprise that already exists: the flow starts at Part II.
+    pub existing_enterprise_id: Option<f64>,
+    /// The portal's callback URL (https, or http on a loopback host). Each URL the flow asks for
+    /// gets this plus the flow's tagged query parameters.
+    pub redirect_url: String,
+    /// Optional consents to ask for.
+    #[napi(
+        ts_type = "Array<'GET_CONTACTS_CONSENT' | 'GET_CDR_CONSENT' | 'GET_CALL_RECORDING_CONSENT'>"
+    )]
+    pub optional_consents: Option<Vec<String>>,
+    /// Ask for "Allow Management by Service Provider" and record it (recommended). Default true.
+    pub service_provider_management: Option<bool>,
+}
+
+impl OnboardingPlan {
+    fn into_core(self) -> napi::Result<core::OnboardingPlan> {
+        let mut plan = core::OnboardingPlan::new(self.enterprise.into_core()?, self.redirect_url);
+        plan.gateway_regions = self.gateway_regions.unwrap_or_default();
+        plan.existing_enterprise_id = self
+            .existing_enterprise_id
+            .map(|id| id_from_js("existingEnterpriseId", id))
+            .transpose()?;
+        plan.optional_consents = self
+            .optional_consents
+            .unwrap_or_default()
+            .iter()
+            .map(|a| action_from_js(a))
+            .collect();
+        if let Some(yes) = self.service_provider_management {
+            plan.service_provider_management = yes;
+        }
+        Ok(plan)
+    }
+
+    fn from_core(plan: &core::OnboardingPlan) -> napi::Result<Self> {
+        Ok(Self {
+            enterprise: NewEnterprise::from_core(&plan.enterprise)?,
+            gateway_regions: Some(plan.gateway_regions.clone()),
+            existing_enterprise_id: plan
+                .existing_enterprise_id
+                .map(|id| id_to_js("existingEnterpriseId", id))
+                .transpose()?,
+            redirect_url: plan.redirect_url.clone(),
+            optional_consents: Some(
+                plan.optional_consents
+                    .iter()
+                    .map(|a| a.as_str().to_owned())
+                    .collect(),
+            ),
+            service_provider_management: Some(plan.service_provider_management),
+        })
+    }
+}
+
+/// Where `advance` stopped; branch on `kind`.
+#[napi(
+    discriminant = "kind",
+    discriminant_case = "camelCase",
+    object_from_js = false
+)]
+pub enum Progress {
+    /// Show `url` to the enterprise's Global Admin; the flow continues after the callback.
+    AwaitingAdmin {
+        /// What the admin is asked to do, such as `REGISTRATION`.
+        action: String,
+        /// The action item URL.
+        url: String,
+    },
+    /// Nothing can happen before `notBefore` (the vendor's 30 minutes after enabling roles).
+    WaitingUntil {
+        /// The earliest time to call `advance` again.
+        not_before: DateTime<Utc>,
+        /// Why.
+        reason: String,
+    },
+    /// Every step is done.
+    Complete {
+        /// The enterprise's id.
+        enterprise_id: f64,
+        /// The Microsoft tenant it is registered to.
+        tenant_id: String,
+    },
+}
+
+fn date(t: std::time::SystemTime) -> DateTime<Utc> {
+    DateTime::<Utc>::from(t)
+}
+
+impl Progress {
+    fn from_core(p: core::Progress) -> napi::Result<Self> {
+        Ok(match p {
+            core::Progress::AwaitingAdmin { action, url } => Progress::AwaitingAdmin {
+                action: action.as_str().to_owned(),
+                url,
+            },
+            core::Progress::WaitingUntil { not_before, reason } => Progress::WaitingUntil {
+                not_before: date(not_before),
+                reason,
+            },
+            core::Progress::Complete {
+                enterprise_id,
+                tenant_id,
+            } => Progress::Complete {
+                enterprise_id: id_to_js("enterpriseId", enterprise_id)?,
+                tenant_id,
+            },
+        })
+    }
+}
+
+/// One line of `status()`: a step of Parts I to III and how far it got.
+#[napi(object, object_from_js = false)]
+pub struct StepStatus {
+    /// The step's stable name, such as `create_enterprise`.
+    pub step: String,
+    /// A title for people, as a portal's checklist shows it.
+    pub title: String,
+    /// Its state.
+    #[napi(ts_type = "'pending' | 'done' | 'skipped' | 'waiting' | 'failed'")]
+    pub state: String,
+    /// The result that matters (an id, a URL), why it was skipped, or what failed.
+    pub detail: Option<String>,
+    /// When the state last changed.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The error code of the last failure, for `failed`.
+    pub error_code: Option<String>,
+}
+
+/// A callback that passed verification: which flow and action it answers, and its payload.
+#[napi(object, object_from_js = false)]
+pub struct VerifiedCallback {
+    /// The flow's id (`Onboarding.id`): load that flow and call `handleCallback` on it.
+    pub flow_id: String,
+    /// The action the callback answers, such as `REGISTRATION`.
+    pub action: String,
+    /// The parsed body (it holds the admin's MSAL result: data your portal must hold like a token).
+    #[napi(ts_type = "CallbackPayload")]
+    pub payload: serde_json::Value,
+}
+
+fn key_bytes(key: &Either<String, Buffer>) -> &[u8] {
+    match key {
+        Either::A(s) => s.as_bytes(),
+        Either::B(b) => b.as_ref(),
+    }
+}
+
+/// A body or flow JSON given as text, or as the parsed object.
+fn body_text(body: serde_json::Value) -> String {
+    match body {
+        serde_json::Value::String(s) => s,
+        mut other => {
+            integral_numbers(&mut other);
+            other.to_string()
+        }
+    }
+}
+
+/// Checks a callback's tag with `key` (the client's `callbackKey`) without any flow at hand:
+/// returns the flow id, the action and the payload, or throws `callback_invalid`.
+/// `body` is the posted JSON, as text or parsed.
+#[napi(ts_args_type = "key: string | Buffer, url: string, body: string | CallbackPayload")]
+pub fn verify_callback(
+    key: Either<String, Buffer>,
+    url: String,
+    body: serde_json::Value,
+) -> napi::Result<VerifiedCallback> {
+    let body = body_text(body);
+    let verified = core::verify_callback(key_bytes(&key), &url, &body).napi()?;
+    Ok(VerifiedCallback {
+        flow_id: verified.flow_id,
+        action: verified.action.as_str().to_owned(),
+        payload: to_plain("callback payload", &verified.payload)?,
+    })
+}
+
+/// One enterprise's onboarding: a resumable state machine. Persist it with `toJSON()` (or
+/// `JSON.stringify(flow)`) after every `advance` and `handleCallback`, and load it with
+/// `Onboarding.fromJSON`. Its JSON holds the Global Admin's latest MSAL result: store it as you
+/// would store a token.
+#[napi]
+pub struct Onboarding {
+    inner: Arc<Mutex<core::Onboarding>>,
+    id: String,
+    cancel: watch::Sender<u64>,
+}
+
+fn busy() -> napi::Error {
+    to_napi(core::Error::flow_state(
+        "an advance of this flow is in progress: await it before reading or changing the flow",
+    ))
+}
+
+impl Onboarding {
+    fn wrap(flow: core::Onboarding) -> Self {
+        Self {
+            id: flow.id().to_owned(),
+            inner: Arc::new(Mutex::new(flow)),
+            cancel: watch::Sender::new(0),
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&core::Onboarding) -> napi::Result<T>) -> napi::Result<T> {
+        let guard = self.inner.try_lock().map_err(|_| busy())?;
+        f(&guard)
+    }
+}
+
+#[napi]
+impl Onboarding {
+    /// A new flow for `plan`; `invalid_input` names what is wrong with the plan.
+    #[napi(constructor)]
+    pub fn new(plan: OnboardingPlan) -> napi::Result<Self> {
+        Ok(Self::wrap(core::Onboarding::new(plan.into_core()?).napi()?))
+    }
+
+    /// Loads a flow saved with `toJSON()` (the object, or its JSON text). A newer schema than
+    /// this version knows is `invalid_input`.
+    #[napi(factory, js_name = "fromJSON", ts_args_type = "json: string | object")]
+    pub fn from_json(json: serde_json::Value) -> napi::Result<Self> {
+        let text = body_text(json);
+        Ok(Self::wrap(core::Onboarding::from_json(&text).napi()?))
+    }
+
+    /// The flow's id (a UUID); callbacks name it.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    /// The plan it follows.
+    #[napi(getter)]
+    pub fn plan(&self) -> napi::Result<OnboardingPlan> {
+        self.read(|f| OnboardingPlan::from_core(f.plan()))
+    }
+
+    /// The enterprise's id, once created (or given).
+    #[napi(getter)]
+    pub fn enterprise_id(&self) -> napi::Result<Option<f64>> {
+        self.read(|f| {
+            f.enterprise_id()
+                .map(|id| id_to_js("enterpriseId", id))
+                .transpose()
+        })
+    }
+
+    /// The Microsoft tenant id, once registered.
+    #[napi(getter)]
+    pub fn tenant_id(&self) -> napi::Result<Option<String>> {
+        self.read(|f| Ok(f.tenant_id().map(str::to_owned)))
+    }
+
+    /// True when every step is done or skipped.
+    #[napi(getter)]
+    pub fn is_complete(&self) -> napi::Result<bool> {
+        self.read(|f| Ok(f.is_complete()))
+    }
+
+    /// What the last `advance` returned, from the state (no call is made); `null` before the first.
+    #[napi]
+    pub fn progress(&self) -> napi::Result<Option<Progress>> {
+        self.read(|f| f.progress().map(Progress::from_core).transpose())
+    }
+
+    /// Every step of Parts I to III, in the seed's order, with its state.
+    #[napi]
+    pub fn status(&self) -> napi::Result<Vec<StepStatus>> {
+        self.read(|f| {
+            Ok(f.status()
+                .into_iter()
+                .map(|s| StepStatus {
+                    step: s.step.name().to_owned(),
+                    title: s.step.title().to_owned(),
+                    state: s.state.as_str().to_owned(),
+                    detail: s.detail,
+                    updated_at: s.updated_at.map(date),
+                    error_code: s.error_code.map(|c| c.as_str().to_owned()),
+                })
+                .collect())
+        })
+    }
+
+    /// The flow as a schema-versioned JSON object (what `JSON.stringify(flow)` writes).
+    #[napi(js_name = "toJSON")]
+    pub fn to_json(&self) -> napi::Result<serde_json::Value> {
+        self.read(|f| {
+            let text = f.to_json().napi()?;
+            serde_json::from_str(&text).map_err(|e| {
+                to_napi(core::Error::decode(format!(
+                    "the flow JSON could not be read back: {e}"
+                )))
+            })
+        })
+    }
+
+    /// Performs every API step it can and resolves where the flow needs a person or time. Each
+    /// step's result is written into the flow before the next starts; calling it again repeats
+    /// nothing that succeeded. With `options.signal`, aborting stops it after the step in flight
+    /// is dropped, keeping every step that finished. The client needs a `callbackKey`.
+    #[napi(
+        ts_args_type = "client: Client, options?: { signal?: AbortSignal }",
+        ts_return_type = "Promise<Progress>"
+    )]
+    pub fn advance<'env>(
+        &self,
+        env: &'env Env,
+        client: &Client,
+    ) -> napi::Result<PromiseRaw<'env, Progress>> {
+        let flow = self.inner.clone();
+        let client = client.inner.clone();
+        let mut cancelled = self.cancel.subscribe();
+        cancelled.borrow_and_update();
+        env.spawn_future(async move {
+            let run = async {
+                let mut flow = flow.lock().await;
+                flow.advance(&client).await
+            };
+            tokio::select! {
+                result = run => Progress::from_core(result.napi()?),
+                _ = cancelled.changed() => Err(to_napi(core::Error::flow_state(
+                    "the advance was cancelled; every step that finished is kept",
+                ))),
+            }
+        })
+    }
+
+    /// Cancels the advance in flight, if any (what an aborted `signal` does).
+    #[napi]
+    pub fn cancel_advance(&self) {
+        self.cancel.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Feeds the callback the portal received (its full URL and its body, as text or parsed) to
+    /// the flow, after verifying it with `key`. Resolves to `'accepted'`, or `'duplicate'` when
+    /// the same callback came before. Rejections (`callback_invalid`) leave the flow unchanged:
+    /// a wrong tag, another flow, an action the flow is not waiting for, a signer who is not a
+    /// Global Admin, another tenant than the one registered.
+    #[napi(
+        ts_args_type = "key: string | Buffer, url: string, body: string | CallbackPayload",
+        ts_return_type = "Promise<'accepted' | 'duplicate'>"
+    )]
+    pub async fn handle_callback(
+        &self,
+        key: Either<String, Buffer>,
+        url: String,
+        body: serde_json::Value,
+    ) -> napi::Result<String> {
+        let key_owned = key_bytes(&key).to_vec();
+        drop(key);
+        let body = body_text(body);
+        let flow = self.inner.clone();
+        let mut flow = flow.lock().await;
+        Ok(
+            match flow.handle_callback(&key_owned, &url, &body).napi()? {
+                core::CallbackOutcome::Accepted => "accepted".to_owned(),
+                core::CallbackOutcome::Duplicate => "duplicate".to_owned(),
+            },
+        )
+    }
+}
