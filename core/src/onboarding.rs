@@ -953,10 +953,7 @@ impl Onboarding {
                 );
                 self.step_provision(client).await
             }
-            Err(e) => {
-                self.fail(step, &e, client.clock().now());
-                Err(e)
-            }
+            Err(e) => self.after_msal_failure(step, client, e).await,
         }
     }
 
@@ -967,8 +964,7 @@ impl Onboarding {
             Err(next) => return Ok(next),
         };
         if let Err(e) = client.provision_tenant_admin_api(&auth).await {
-            self.fail(step, &e, client.clock().now());
-            return Err(e);
+            return self.after_msal_failure(step, client, e).await;
         }
         let now = client.clock().now();
         self.set(
@@ -1026,8 +1022,7 @@ impl Onboarding {
             }
             Err(e) if e.code() == ErrorCode::TenantRolesMissing => {
                 if let Err(p) = client.provision_tenant_admin_api(&auth).await {
-                    self.fail(step, &p, client.clock().now());
-                    return Err(p);
+                    return self.after_msal_failure(step, client, p).await;
                 }
                 let now = client.clock().now();
                 let not_before = now + ROLES_WAIT;
@@ -1038,11 +1033,41 @@ impl Onboarding {
                     reason: roles_reason(),
                 }))
             }
-            Err(e) => {
-                self.fail(step, &e, client.clock().now());
-                Err(e)
-            }
+            Err(e) => self.after_msal_failure(step, client, e).await,
         }
+    }
+
+    /// A call that carried the MSAL result failed. When that result has expired by now (the API
+    /// may see expiry before this clock does), the admin is asked to sign in again instead;
+    /// otherwise the failure is recorded and returned.
+    async fn after_msal_failure(
+        &mut self,
+        step: Step,
+        client: &Client,
+        error: Error,
+    ) -> Result<Next> {
+        let now = client.clock().now();
+        let expired = self
+            .state
+            .auth
+            .as_ref()
+            .is_none_or(|a| a.is_expired(now, MSAL_EXPIRY_MARGIN));
+        if expired
+            && matches!(
+                error.code(),
+                ErrorCode::InvalidInput | ErrorCode::Authentication | ErrorCode::Forbidden
+            )
+        {
+            tracing::info!(
+                step = step.name(),
+                "the MSAL result expired; asking the admin to sign in again"
+            );
+            return self
+                .ask_admin(step, ActionType::LoginEnterpriseAdmin, client)
+                .await;
+        }
+        self.fail(step, &error, now);
+        Err(error)
     }
 
     /// Asks for an action item URL and stops until the admin's callback arrives.

@@ -639,20 +639,26 @@ async fn handle(
             "injected fault: connection dropped after acting",
         )),
         Some(FaultKind::TruncatedBody) => {
+            // Promise more than is sent, send part of it, then fail the stream: hyper closes the
+            // connection mid-body, as a crashed proxy would.
             let bytes = body
                 .collect()
                 .await
                 .map_err(std::io::Error::other)?
                 .to_bytes();
-            let full = bytes.len().max(2);
+            let claimed = bytes.len() + 16;
             parts.headers.insert(
                 hyper::header::CONTENT_LENGTH,
-                hyper::header::HeaderValue::from(full),
+                hyper::header::HeaderValue::from(claimed),
             );
-            let cut = bytes.slice(0..bytes.len() / 2);
+            let part = bytes.slice(0..bytes.len() / 2);
+            let frames = futures::stream::iter(vec![
+                Ok::<_, std::io::Error>(part),
+                Err(std::io::Error::other("injected fault: body truncated")),
+            ]);
             Ok(hyper::Response::from_parts(
                 parts,
-                axum::body::Body::from(cut),
+                axum::body::Body::from_stream(frames),
             ))
         }
         _ => Ok(hyper::Response::from_parts(parts, body)),
