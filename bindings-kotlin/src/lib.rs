@@ -9,6 +9,7 @@ pub mod client;
 pub mod error;
 pub mod logging;
 pub mod models;
+pub mod onboarding;
 pub mod simulator;
 
 uniffi::setup_scaffolding!();

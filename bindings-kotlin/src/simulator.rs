@@ -205,13 +205,13 @@ pub fn sim_tenants() -> Vec<SimTenant> {
     sim::TENANTS
         .iter()
         .map(|t| SimTenant {
-            key: t.key.to_owned(),
-            tenant_id: t.tenant_id.to_owned(),
-            admin: t.admin.to_owned(),
+            key: t.key.to_string(),
+            tenant_id: t.tenant_id.to_string(),
+            admin: t.admin.to_string(),
             global_admin: t.global_admin,
             has_admin_api: t.has_admin_api,
             roles_missing: t.roles_missing,
-            description: t.description.to_owned(),
+            description: t.description.to_string(),
         })
         .collect()
 }

@@ -69,3 +69,7 @@ fun Client.blocking(): BlockingClient = BlockingClient(this)
 /** Blocking [Simulator.approve]. */
 @Throws(CttException::class)
 fun Simulator.approveBlocking(url: String, tenant: String): SimCallback = runBlocking { approve(url, tenant) }
+
+/** Blocking [Onboarding.advance]. */
+@Throws(CttException::class)
+fun Onboarding.advanceBlocking(client: Client): Progress = runBlocking { advance(client) }

@@ -25,3 +25,25 @@ fun NewEnterprise.toJson(): String = newEnterpriseToJson(this)
 
 /** Checks what the vendor requires before anything is sent; throws [CttException.InvalidInput]. */
 fun NewEnterprise.validate() = validateNewEnterprise(this)
+
+/** Java-friendly factories (Kotlin callers use the data classes' named arguments). */
+object Ctt {
+    /** A create body with a name and services; set the other fields with their setters. */
+    @JvmStatic
+    fun newEnterprise(enterpriseName: String, services: List<Service>): NewEnterprise =
+        NewEnterprise(enterpriseName = enterpriseName, services = services)
+
+    /** A plan with the default options (service-provider management on). */
+    @JvmStatic
+    fun plan(enterprise: NewEnterprise, redirectUrl: String): OnboardingPlan =
+        OnboardingPlan(enterprise = enterprise, redirectUrl = redirectUrl)
+
+    /** A builder pointed at [simulator] with its credentials. */
+    @JvmStatic
+    fun builderFor(simulator: Simulator): ClientBuilder = ClientBuilder().simulator(simulator)
+
+    /** Starts a simulator (`Simulator.start()` from Kotlin). */
+    @JvmStatic
+    @Throws(CttException::class)
+    fun startSimulator(): Simulator = Simulator.start()
+}

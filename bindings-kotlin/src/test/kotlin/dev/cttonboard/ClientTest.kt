@@ -30,7 +30,7 @@ class ClientTest {
     }
 
     @Test
-    fun `authenticated user and reseller id`() = runBlocking {
+    fun `authenticated user and reseller id`(): Unit = runBlocking {
         val user = client.authenticatedUser()
         assertEquals(sim.credentials().username, user.username)
         assertEquals("RESELLER", user.userType)
@@ -40,7 +40,7 @@ class ClientTest {
     }
 
     @Test
-    fun `gateways and pbx types`() = runBlocking {
+    fun `gateways and pbx types`(): Unit = runBlocking {
         val rid = client.resellerId()
         val gateways = client.sbcGateways(rid)
         assertEquals(listOf("US-East", "US-West", "EU-West"), gateways.map { it.sbcGatewayRegion })
@@ -53,7 +53,7 @@ class ClientTest {
     }
 
     @Test
-    fun `create, list and find an enterprise`() = runBlocking {
+    fun `create, list and find an enterprise`(): Unit = runBlocking {
         val rid = client.resellerId()
         val name = Fixtures.uniqueName("Contoso")
         val body = NewEnterprise(
@@ -76,7 +76,7 @@ class ClientTest {
     }
 
     @Test
-    fun `action item url, approval and the provisioning calls`() = runBlocking {
+    fun `action item url, approval and the provisioning calls`(): Unit = runBlocking {
         val rid = client.resellerId()
         val name = Fixtures.uniqueName("Fabrikam")
         client.createEnterprise(Fixtures.smsEnterprise(name))
@@ -116,7 +116,7 @@ class ClientTest {
     }
 
     @Test
-    fun `token is fetched once and reused`() = runBlocking {
+    fun `token is fetched once and reused`(): Unit = runBlocking {
         val fresh = Fixtures.client(sim)
         val before = sim.tokenRequests("reseller")
         fresh.resellerId()

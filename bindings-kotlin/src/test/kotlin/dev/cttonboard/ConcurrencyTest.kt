@@ -1,0 +1,89 @@
+package dev.cttonboard
+
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertIs
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+
+/** 100 concurrent calls in coroutines, and cancellation that leaves client and flow usable. */
+class ConcurrencyTest {
+    private lateinit var sim: Simulator
+
+    @BeforeEach
+    fun start() {
+        sim = Simulator.start()
+    }
+
+    @AfterEach
+    fun stop() = sim.close()
+
+    @Test
+    fun `100 concurrent calls share one token`(): Unit = runBlocking {
+        val client = Fixtures.client(sim)
+        val rid = sim.resellerId()
+        val results = (1..100).map { i ->
+            async(Dispatchers.Default) {
+                if (i % 2 == 0) client.sbcGateways(rid).size else client.pbxTypes(rid).size
+            }
+        }.awaitAll()
+        assertEquals(100, results.size)
+        assertEquals(setOf(3), results.toSet())
+        assertEquals(1L, sim.tokenRequests("reseller"), "one token fetch for 100 concurrent calls")
+        assertEquals(100, sim.requests().count { it.path.startsWith("/reseller/getAvailable") || it.path.startsWith("/pbx") })
+        client.close()
+    }
+
+    @Test
+    fun `cancelling a call leaves the client usable`(): Unit = runBlocking {
+        val client = Fixtures.client(sim)
+        val rid = client.resellerId()
+        sim.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/pbx"), latencyMs = 30_000))
+        val call = launch(Dispatchers.Default) { client.pbxTypes(rid) }
+        delay(200)
+        call.cancelAndJoin()
+        assertTrue(call.isCancelled)
+        sim.setFaults(SimFaults(rate = 0.0))
+        assertEquals(3, client.pbxTypes(rid).size)
+        assertEquals(3, client.sbcGateways(rid).size)
+        client.close()
+    }
+
+    @Test
+    fun `cancelling advance keeps every finished step and the flow resumes`(): Unit = runBlocking {
+        val key = "cancel-callback-key-0123456789"
+        val client = Fixtures.client(sim) { callbackKey(key) }
+        val name = Fixtures.uniqueName("Cancelled")
+        val flow = Onboarding(OnboardingPlan(Fixtures.smsEnterprise(name), Fixtures.REDIRECT))
+        // The registration URL request hangs; everything before it goes through.
+        sim.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/enterprise/getActionItemUrl"), latencyMs = 30_000))
+        val advancing = launch(Dispatchers.Default) { flow.advance(client) }
+        withTimeout(60_000) { // a guard against a hang, not a measurement
+            while (sim.enterprises().none { it.name == name }) delay(10)
+        }
+        advancing.cancelAndJoin()
+        assertTrue(advancing.isCancelled)
+
+        val enterpriseId = assertNotNull(flow.enterpriseId(), "the create finished before the cancel and is kept")
+        assertEquals(StepState.DONE, flow.status().single { it.step == "create_enterprise" }.state)
+        val resumed = Onboarding.fromJson(flow.toJson())
+
+        sim.setFaults(SimFaults(rate = 0.0))
+        val progress = assertIs<Progress.AwaitingAdmin>(resumed.advance(client))
+        assertEquals(ActionType.Registration, progress.action)
+        assertEquals(enterpriseId, resumed.enterpriseId())
+        assertEquals(1, sim.enterprises().count { it.name == name }, "the enterprise was created once")
+        assertEquals(3, client.pbxTypes(sim.resellerId()).size, "the client is still usable")
+        client.close()
+    }
+}
