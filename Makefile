@@ -11,7 +11,7 @@ demo: rust-setup
 	cargo run --quiet -p ctt-onboard-example
 
 ## test: every test of every language, lints included.
-test: lint test-rust test-node test-reliability
+test: lint test-rust test-node test-reliability test-examples
 
 rust-setup:
 	@bash scripts/ensure-rust.sh
@@ -23,13 +23,20 @@ lint: rust-setup
 test-rust: rust-setup
 	cargo test --workspace
 
-## test-reliability: a short fault soak (100 flows, 20% of requests faulted); `make soak` is the full one.
-test-reliability: rust-setup
+## test-reliability: short versions of the soaks and the fuzzers; `make soak` runs the full ones.
+test-reliability: rust-setup python-setup
 	cargo run --quiet -p ctt-reliability --bin fault-soak -- --flows 100 --concurrency 16 --rate 0.2 --seed 11 --retry-after 0
+	cargo build --quiet -p ctt-sim --bin ctt-sim
+	.venv/bin/ruff check reliability/python && .venv/bin/mypy --strict reliability/python
+	.venv/bin/python reliability/python/crash_soak.py --sim-bin target/x86_64-unknown-linux-gnu/debug/ctt-sim --kills 15 --flows 10 --seed 3
+	bash scripts/fuzz.sh 10
 
-## soak: the full reliability figures (see RELIABILITY.md).
-soak: rust-setup
+## soak: the full reliability figures (see RELIABILITY.md): 1,000 faulted flows, 200 SIGKILLs, 60 s per fuzz target.
+soak: rust-setup python-setup
 	cargo run --quiet --release -p ctt-reliability --bin fault-soak -- --flows 1000 --concurrency 32 --rate 0.2 --seed 7 --retry-after 1
+	cargo build --quiet --release -p ctt-sim --bin ctt-sim
+	.venv/bin/python reliability/python/crash_soak.py --sim-bin target/x86_64-unknown-linux-gnu/release/ctt-sim --kills 200 --flows 40 --seed 1
+	bash scripts/fuzz.sh 60 --release
 
 ## node-setup: Node.js 20+ and the Node package's pinned dev dependencies (npm ci).
 node-setup:
@@ -40,3 +47,33 @@ test-node: rust-setup node-setup
 	cd bindings-node && npm run --silent build:debug
 	cd bindings-node && npm run --silent typecheck
 	cd bindings-node && npm test
+
+# ---- examples (examples/python, examples/node, examples/portal) ----
+# The Node examples depend on the binding as `"ctt-onboard": "file:../../bindings-node"` (npm links
+# it), so the binding's native build must exist before they run.
+.PHONY: portal test-examples examples-node-setup chromium-setup
+
+## portal: the example provider portal against the embedded simulator; prints its URL (PORT=8088).
+portal: examples-node-setup
+	cd examples/portal && node start.mjs
+
+## test-examples: the Python and Node examples' tests, and the portal clicked through in headless Chromium.
+test-examples: python-setup examples-node-setup chromium-setup
+	cd examples/python && ../../.venv/bin/python -m pytest -q -p no:cacheprovider
+	cd examples/node && npm test
+	cd examples/portal && npm test
+
+# The Node binding built (debug, as test-node builds it) and the examples' pinned packages (npm ci).
+examples-node-setup: rust-setup node-setup
+	cd bindings-node && npm run --silent build:debug
+	@for d in examples/node examples/portal; do \
+	  if [ ! -d $$d/node_modules ] || [ $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]; then \
+	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	  fi; \
+	done
+
+# Debian's chromium for the portal's browser test (playwright-core drives it; no browser download).
+chromium-setup:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi

@@ -42,6 +42,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/_sim/clock", post(sim_clock))
         .route("/_sim/faults", post(sim_faults))
         .route("/_sim/canned", post(sim_canned))
+        .route("/_sim/approve", post(sim_approve))
         .fallback(|| async {
             error(SimError {
                 status: 404,
@@ -413,5 +414,42 @@ async fn sim_canned(State(app): State<Arc<App>>, body: Bytes) -> Response {
             status: 400,
             message: format!("bad canned response: {e}"),
         }),
+    }
+}
+
+/// `{"url": "<action item URL>", "tenant": "contoso"}`: acts as that tenant's admin on the URL
+/// and answers the callback (`{"url", "body"}`) without posting it anywhere, for drivers in
+/// other processes (the crash soak, benchmarks).
+async fn sim_approve(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let request: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(SimError {
+                status: 400,
+                message: format!("the body is not valid JSON: {e}"),
+            });
+        }
+    };
+    let (Some(url), Some(tenant)) = (request["url"].as_str(), request["tenant"].as_str()) else {
+        return error(SimError {
+            status: 400,
+            message: "url and tenant are required".into(),
+        });
+    };
+    let state = url::Url::parse(url).ok().and_then(|u| {
+        u.query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+    });
+    let Some(state) = state else {
+        return error(SimError {
+            status: 400,
+            message: "url has no state parameter".into(),
+        });
+    };
+    match app.world(|w| w.approve(&state, tenant)) {
+        Ok(callback) => axum::Json(serde_json::json!({"url": callback.url, "body": callback.body}))
+            .into_response(),
+        Err(e) => error(e),
     }
 }

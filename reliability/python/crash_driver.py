@@ -1,0 +1,187 @@
+"""Crash-soak driver: onboards a batch of enterprises, saving every flow after every call.
+
+It is a provider's worker as it should be written: each flow's JSON lives in SQLite, a callback
+is written to an inbox before it is handled, and every change is one transaction. The
+supervisor (``crash_soak.py``) kills this process with SIGKILL at random moments and starts it
+again; it must pick every flow up where the database says it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import urllib.request
+from typing import Any
+
+from ctt_onboard import (
+    AwaitingAdmin,
+    Client,
+    Complete,
+    CttError,
+    EnterpriseCredentials,
+    ManualClock,
+    NewEnterprise,
+    Onboarding,
+    OnboardingPlan,
+    ResellerCredentials,
+    RetryPolicy,
+    Service,
+    WaitingUntil,
+)
+
+CALLBACK_KEY = "crash-soak-callback-key-0123456789"
+TENANTS = ["contoso", "fabrikam", "northwind"]
+SERVICE_SETS = [
+    [Service.PBX, Service.SMS],
+    [Service.TRUNK],
+    [Service.PBX, Service.CALL_APP],
+    [Service.SMS, Service.CHAT],
+]
+
+
+def sim_post(base_url: str, path: str, payload: dict[str, Any]) -> Any:
+    """POSTs JSON to the simulator's control API and returns the decoded answer."""
+    request = urllib.request.Request(
+        base_url + path,
+        data=json.dumps(payload).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read().decode()
+    return json.loads(text) if text else None
+
+
+def open_db(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS flows (name TEXT PRIMARY KEY, tenant TEXT, batch INTEGER,"
+        " json TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE TABLE IF NOT EXISTS inbox (name TEXT, url TEXT, body TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL)")
+    return db
+
+
+def plan_for(name: str, i: int) -> OnboardingPlan:
+    plan = OnboardingPlan(
+        enterprise=NewEnterprise(
+            enterprise_name=name, services=SERVICE_SETS[i % len(SERVICE_SETS)]
+        ),
+        redirect_url="https://portal.example/ctt/callback",
+    )
+    plan.gateway_regions = ["US-East"]
+    return plan
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--sim", required=True, help="the simulator's JSON line")
+    parser.add_argument("--batch", type=int, required=True)
+    parser.add_argument("--flows", type=int, required=True)
+    args = parser.parse_args()
+    sim = json.loads(args.sim)
+    db = open_db(args.db)
+
+    for i in range(args.flows):
+        name = f"Crash {args.batch}-{i}"
+        tenant = f"{TENANTS[i % len(TENANTS)]}+crash{args.batch}-{i}"
+        if db.execute("SELECT 1 FROM flows WHERE name = ?", (name,)).fetchone() is None:
+            flow = Onboarding(plan_for(name, i))
+            db.execute(
+                "INSERT OR IGNORE INTO flows (name, tenant, batch, json) VALUES (?, ?, ?, ?)",
+                (name, tenant, args.batch, flow.to_json()),
+            )
+
+    # The client's clock moves with the simulator's across the 30-minute wait; its offset is
+    # kept in the database so a restarted driver sees the same time.
+    clock = ManualClock()
+    row = db.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
+    if row is not None:
+        clock.advance(float(row[0]))
+    client = Client(
+        base_url=sim["base_url"],
+        reseller=ResellerCredentials(
+            client_id=sim["client_id"],
+            client_secret=sim["client_secret"],
+            username=sim["username"],
+            password=sim["password"],
+        ),
+        enterprise=EnterpriseCredentials(
+            client_id=sim["client_id"],
+            client_secret=sim["client_secret"],
+            username=sim["enterprise_username"],
+            password=sim["enterprise_password"],
+        ),
+        callback_key=CALLBACK_KEY,
+        clock=clock,
+        retry=RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.2),
+    )
+
+    def save(name: str, flow: Onboarding, complete: bool = False) -> None:
+        db.execute(
+            "UPDATE flows SET json = ?, complete = ? WHERE name = ?",
+            (flow.to_json(), int(complete), name),
+        )
+
+    while True:
+        pending = db.execute(
+            "SELECT name, tenant, json FROM flows WHERE complete = 0 AND batch = ? ORDER BY name",
+            (args.batch,),
+        ).fetchall()
+        if not pending:
+            return 0
+        for name, tenant, text in pending:
+            flow = Onboarding.from_json(text)
+            # Callbacks received before a crash are handled first.
+            for rowid, url, body in db.execute(
+                "SELECT rowid, url, body FROM inbox WHERE name = ?", (name,)
+            ).fetchall():
+                flow.handle_callback(CALLBACK_KEY, url, body)
+                db.execute("BEGIN")
+                save(name, flow)
+                db.execute("DELETE FROM inbox WHERE rowid = ?", (rowid,))
+                db.execute("COMMIT")
+            try:
+                progress = flow.advance(client)
+            except CttError:
+                save(name, flow)
+                continue
+            save(name, flow, complete=isinstance(progress, Complete))
+            if isinstance(progress, AwaitingAdmin):
+                callback = sim_post(
+                    sim["base_url"],
+                    "/_sim/approve",
+                    {"url": progress.url, "tenant": tenant},
+                )
+                body = json.dumps(callback["body"])
+                db.execute(
+                    "INSERT INTO inbox (name, url, body) VALUES (?, ?, ?)",
+                    (name, callback["url"], body),
+                )
+                flow.handle_callback(CALLBACK_KEY, callback["url"], body)
+                db.execute("BEGIN")
+                save(name, flow)
+                db.execute("DELETE FROM inbox WHERE name = ?", (name,))
+                db.execute("COMMIT")
+            elif isinstance(progress, WaitingUntil):
+                wait = progress.not_before.timestamp() - clock.now() + 1
+                if wait > 0:
+                    db.execute(
+                        "INSERT INTO meta (key, value) VALUES ('clock_offset', ?)"
+                        " ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                        (wait,),
+                    )
+                    sim_post(
+                        sim["base_url"], "/_sim/clock", {"advance_secs": int(wait) + 1}
+                    )
+                    clock.advance(wait)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
