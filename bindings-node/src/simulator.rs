@@ -74,6 +74,20 @@ impl FaultOptions {
     }
 }
 
+/// A canned answer for every API request whose path starts with a prefix (for testing how a
+/// portal copes with answers the real service should not give).
+#[napi(object, object_to_js = false)]
+pub struct CannedResponse {
+    /// Requests whose path starts with this are answered with the canned response.
+    pub path_prefix: String,
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type` header. Default `application/json`.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: String,
+}
+
 /// How to start a simulator.
 #[napi(object, object_to_js = false)]
 #[derive(Default)]
@@ -306,6 +320,26 @@ impl Simulator {
     pub fn set_faults(&self, faults: FaultOptions) -> napi::Result<()> {
         let config = faults.into_sim()?;
         self.with(|s| s.set_faults(config))
+    }
+
+    /// Answers every API request under `canned.pathPrefix` with `canned` until `clearCanned()`.
+    #[napi]
+    pub fn set_canned(&self, canned: CannedResponse) -> napi::Result<()> {
+        let canned = sim::CannedResponse {
+            path_prefix: canned.path_prefix,
+            status: canned.status,
+            content_type: canned
+                .content_type
+                .unwrap_or_else(|| "application/json".to_owned()),
+            body: canned.body,
+        };
+        self.with(|s| s.set_canned(canned))
+    }
+
+    /// Removes every canned answer.
+    #[napi]
+    pub fn clear_canned(&self) -> napi::Result<()> {
+        self.with(|s| s.clear_canned())
     }
 
     /// Changes the lifetime of tokens issued from now on, in milliseconds.
