@@ -167,4 +167,35 @@ describe('the portal in a browser', () => {
     assert.equal(await page.locator('#error').count(), 0)
     await page.close()
   })
+
+  test('the form explains what is wrong: missing gateways, a name already onboarded', async () => {
+    const page = await browser.newPage()
+    const shot = shooter(page, '4-form')
+    // PBX without an SBC gateway: the library's own validation, before any request.
+    await page.goto(portal.url + '/')
+    await page.fill('#enterpriseName', 'Fourth Coffee')
+    await page.check('#service-PBX')
+    await page.click('#create-enterprise')
+    await page.waitForSelector('#error')
+    await shot('invalid-input')
+    assert.equal(await page.locator('#error').getAttribute('data-code'), 'invalid_input')
+    assert.match(await page.locator('#error').innerText(), /Some of the details are not valid\./)
+    assert.equal(await page.inputValue('#enterpriseName'), 'Fourth Coffee') // the form keeps what was typed
+    // A name the portal already onboards (from the first test).
+    await page.fill('#enterpriseName', 'Contoso Pharmaceuticals')
+    await page.uncheck('#service-PBX')
+    await page.check('#service-SMS')
+    await page.click('#create-enterprise')
+    await page.waitForSelector('#error[data-code="conflict"]')
+    await shot('conflict')
+    assert.match(await page.locator('#error').innerText(), /An enterprise with this name already exists/)
+    // The home page lists every enterprise with where it stands.
+    await page.goto(portal.url + '/')
+    await shot('enterprises')
+    const list = await page.locator('#enterprises').innerText()
+    assert.match(list, /Contoso Pharmaceuticals \(complete\)/)
+    assert.match(list, /Tailspin Toys \(in progress\)/)
+    assert.match(list, /Northwind Traders \(in progress\)/)
+    await page.close()
+  })
 })
