@@ -11,7 +11,7 @@ demo: rust-setup
 	cargo run --quiet -p ctt-onboard-example
 
 ## test: every test of every language, lints included.
-test: lint test-rust test-node test-reliability test-examples
+test: lint test-rust test-node test-reliability test-examples test-kotlin
 
 rust-setup:
 	@bash scripts/ensure-rust.sh
@@ -77,3 +77,15 @@ chromium-setup:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
+
+.PHONY: kotlin-setup test-kotlin
+
+## kotlin-setup: JDK 17+ and Maven (Debian's packages when missing); Maven fetches the rest.
+kotlin-setup:
+	@bash bindings-kotlin/scripts/setup.sh
+
+## test-kotlin: the Kotlin/JVM binding: Maven builds the .so and the generated Kotlin in one step,
+## runs the JUnit tests, installs the jar; then the consumer project runs against it by coordinates.
+test-kotlin: rust-setup kotlin-setup
+	cd bindings-kotlin && mvn -B -ntp install
+	cd examples/kotlin && mvn -B -ntp -q compile exec:exec@walkthrough

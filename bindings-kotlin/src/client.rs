@@ -89,7 +89,10 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    fn with(self: Arc<Self>, f: impl FnOnce(core::ClientBuilder) -> core::ClientBuilder) -> Arc<Self> {
+    fn with(
+        self: Arc<Self>,
+        f: impl FnOnce(core::ClientBuilder) -> core::ClientBuilder,
+    ) -> Arc<Self> {
         {
             let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             let builder = std::mem::take(&mut *guard);

@@ -7,7 +7,7 @@
 
 use crate::error::CttError;
 use std::fmt::Write as _;
-use std::sync::{Arc, Once, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 
@@ -51,21 +51,23 @@ struct Installed {
 }
 
 static LOGGER: RwLock<Option<Installed>> = RwLock::new(None);
-static SUBSCRIBER: Once = Once::new();
+/// Whether this library's subscriber became the process's global one (decided once).
+static SUBSCRIBER: OnceLock<bool> = OnceLock::new();
 
 /// Installs `logger` for every event at `level` or above (replacing any earlier logger).
 /// Fails with `CttException.InvalidInput` when another `tracing` subscriber already owns the
 /// process.
 #[uniffi::export]
 pub fn install_logger(logger: Arc<dyn Logger>, level: LogLevel) -> Result<(), CttError> {
-    let mut installed = Ok(());
-    SUBSCRIBER.call_once(|| {
+    let ours = *SUBSCRIBER.get_or_init(|| {
         let subscriber = tracing_subscriber::registry().with(ForwardLayer);
-        installed = tracing::subscriber::set_global_default(subscriber).map_err(|e| {
-            CttError::invalid_input(format!("a logger could not be installed: {e}"))
-        });
+        tracing::subscriber::set_global_default(subscriber).is_ok()
     });
-    installed?;
+    if !ours {
+        return Err(CttError::invalid_input(
+            "a logger could not be installed: another tracing subscriber owns this process",
+        ));
+    }
     *LOGGER.write().unwrap_or_else(|p| p.into_inner()) = Some(Installed { logger, level });
     Ok(())
 }

@@ -200,7 +200,11 @@ pub struct VerifiedCallback {
 /// Returns the flow id and action so the portal can load that flow; `CttException.CallbackInvalid`
 /// says what is wrong.
 #[uniffi::export]
-pub fn verify_callback(key: String, url: String, body: String) -> Result<VerifiedCallback, CttError> {
+pub fn verify_callback(
+    key: String,
+    url: String,
+    body: String,
+) -> Result<VerifiedCallback, CttError> {
     let v = core::verify_callback(key.as_bytes(), &url, &body)?;
     Ok(VerifiedCallback {
         flow_id: v.flow_id,

@@ -182,9 +182,8 @@ impl TryFrom<SimFaults> for sim::FaultConfig {
             f.kinds
                 .iter()
                 .map(|k| {
-                    sim::FaultKind::parse(k).ok_or_else(|| {
-                        CttError::invalid_input(format!("unknown fault kind {k:?}"))
-                    })
+                    sim::FaultKind::parse(k)
+                        .ok_or_else(|| CttError::invalid_input(format!("unknown fault kind {k:?}")))
                 })
                 .collect::<Result<_, _>>()?
         };

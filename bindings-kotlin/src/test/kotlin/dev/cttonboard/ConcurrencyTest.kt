@@ -1,5 +1,6 @@
 package dev.cttonboard
 
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -67,9 +68,18 @@ class ConcurrencyTest {
         val flow = Onboarding(OnboardingPlan(Fixtures.smsEnterprise(name), Fixtures.REDIRECT))
         // The registration URL request hangs; everything before it goes through.
         sim.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/enterprise/getActionItemUrl"), latencyMs = 30_000))
+        // The library logs each answered call before the flow stores its result, in the same poll
+        // of the future; so once the create's answer is logged, its result is in the flow before
+        // the cancellation can take effect.
+        val created = CompletableDeferred<Unit>()
+        installLogger(LogLevel.DEBUG) { _, _, message ->
+            if (message.contains("endpoint=create_enterprise") && message.contains("status=200")) created.complete(Unit)
+        }
         val advancing = launch(Dispatchers.Default) { flow.advance(client) }
-        withTimeout(60_000) { // a guard against a hang, not a measurement
-            while (sim.enterprises().none { it.name == name }) delay(10)
+        try {
+            withTimeout(60_000) { created.await() } // a guard against a hang, not a measurement
+        } finally {
+            uninstallLogger()
         }
         advancing.cancelAndJoin()
         assertTrue(advancing.isCancelled)
