@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
+use tracing::Instrument as _;
 
 /// The vendor's text for the missing Teams/Skype Administrator roles (matched case-insensitively).
 pub const TENANT_ROLES_MISSING_TEXT: &str = "Roles Teams/Skype Administrator could not be found";
@@ -723,8 +724,22 @@ impl Client {
         Ok((route.method, base, route.path))
     }
 
-    /// Sends one call with tokens, retries and error mapping.
+    /// Sends one call with tokens, retries and error mapping, inside a `ctt_call` span that
+    /// names the endpoint (never a secret: tokens travel only in headers and bodies).
     async fn call_inner(
+        &self,
+        endpoint: Endpoint,
+        reseller_id: Option<i64>,
+        level: TokenLevel,
+        body: Body,
+    ) -> std::result::Result<Answer, Failure> {
+        let span = tracing::debug_span!("ctt_call", endpoint = endpoint.name());
+        self.call_attempts(endpoint, reseller_id, level, body)
+            .instrument(span)
+            .await
+    }
+
+    async fn call_attempts(
         &self,
         endpoint: Endpoint,
         reseller_id: Option<i64>,

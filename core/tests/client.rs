@@ -676,3 +676,50 @@ async fn a_canary_secret_never_reaches_debug_display_or_errors() {
         }
     }
 }
+
+#[tokio::test]
+async fn tls_and_proxy_settings_are_checked_at_build() {
+    let err = Client::builder()
+        .add_ca_cert_pem("not a certificate")
+        .build()
+        .expect_err("bad pem");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert!(err.message().contains("ca_cert_pem #1"), "{err}");
+    let err = Client::builder()
+        .proxy("::not a url::")
+        .build()
+        .expect_err("bad proxy");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert!(err.message().contains("proxy"), "{err}");
+    let err = Client::builder()
+        .timeout(Duration::ZERO)
+        .build()
+        .expect_err("zero timeout");
+    assert!(err.message().contains("timeout"), "{err}");
+    let err = Client::builder()
+        .retry_policy(RetryPolicy {
+            max_attempts: 0,
+            ..RetryPolicy::default()
+        })
+        .build()
+        .expect_err("no attempts");
+    assert!(err.message().contains("max_attempts"), "{err}");
+    let err = Client::builder()
+        .callback_key("short")
+        .build()
+        .expect_err("short key");
+    assert!(err.message().contains("callback_key"), "{err}");
+    // A proxy that is a URL is accepted; calls then go through it (here: nothing listens, so the
+    // call fails as a network error, proving the proxy is used rather than the simulator).
+    let sim = sim();
+    let client = builder(&sim)
+        .proxy("http://127.0.0.1:9")
+        .build()
+        .expect("proxy accepted");
+    let err = client
+        .sbc_gateways(54)
+        .await
+        .expect_err("the proxy refuses");
+    assert_eq!(err.code(), ErrorCode::Network, "{err}");
+    assert!(sim.requests().is_empty());
+}
