@@ -6,9 +6,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Iterator
 
-import pytest
-
 import ctt_onboard as ctt
+import pytest
 from ctt_onboard.testing import Simulator
 
 #: The portal's callback key in these tests.

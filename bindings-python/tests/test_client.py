@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import ctt_onboard as ctt
 import pytest
 from conftest import unique_name
-
-import ctt_onboard as ctt
 from ctt_onboard.testing import Simulator
 
 REDIRECT = "https://portal.example/callback"
@@ -53,9 +52,7 @@ def test_every_method_blocking(sim: Simulator, client: ctt.Client) -> None:
     client.provision_tenant_admin_api(auth)
     assert client.o365_user_info(auth).contains_teams_tenant_admin_api is True
 
-    consent_url = client.action_item_url(
-        "GET_SERVICE_PROVIDER_MANAGEMENT_CONSENT", name, REDIRECT
-    )
+    consent_url = client.action_item_url("GET_SERVICE_PROVIDER_MANAGEMENT_CONSENT", name, REDIRECT)
     consent = ctt.CallbackPayload.from_json(sim.approve(consent_url, "fabrikam").body)
     assert consent.tenant_id is not None
     client.update_management_consent(consent.authentication_result, reseller_id, consent.tenant_id)

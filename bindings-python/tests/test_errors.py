@@ -5,10 +5,9 @@ from __future__ import annotations
 import builtins
 import pickle
 
+import ctt_onboard as ctt
 import pytest
 from conftest import unique_name
-
-import ctt_onboard as ctt
 from ctt_onboard import _native
 from ctt_onboard.errors import ERROR_CLASSES
 from ctt_onboard.testing import Simulator
@@ -84,7 +83,9 @@ def test_conflict_from_the_api(sim: Simulator, client: ctt.Client) -> None:
     assert not info.value.is_transient
 
 
-def test_invalid_input_names_the_field_and_sends_nothing(sim: Simulator, client: ctt.Client) -> None:
+def test_invalid_input_names_the_field_and_sends_nothing(
+    sim: Simulator, client: ctt.Client
+) -> None:
     bad = ctt.NewEnterprise(enterprise_name="Trunk Co", services=[ctt.Service.TRUNK])
     with pytest.raises(ctt.InvalidInputError, match="sbcGateways"):
         client.create_enterprise(bad)

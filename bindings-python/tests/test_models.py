@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import ctt_onboard as ctt
+import pytest
 from ctt_onboard import _native
 
 SAMPLE_CALLBACK = {

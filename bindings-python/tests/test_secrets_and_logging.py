@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 
+import ctt_onboard as ctt
 import pytest
 from conftest import KEY, unique_name
-
-import ctt_onboard as ctt
 from ctt_onboard.testing import Simulator
 
 CANARY_SECRET = "CANARY-client-secret-7f3a"
