@@ -11,7 +11,7 @@ demo: rust-setup
 	cargo run --quiet -p ctt-onboard-example
 
 ## test: every test of every language, lints included.
-test: lint test-rust test-node test-reliability test-examples test-kotlin
+test: lint test-rust test-python test-node test-reliability test-examples test-kotlin
 
 rust-setup:
 	@bash scripts/ensure-rust.sh
@@ -22,6 +22,18 @@ lint: rust-setup
 
 test-rust: rust-setup
 	cargo test --workspace
+
+.PHONY: python-setup test-python
+
+## python-setup: .venv with the Python build and test tools (pip), and the binding built into it
+## (maturin develop, debug), so `import ctt_onboard` works in .venv/bin/python.
+python-setup: rust-setup
+	@bash bindings-python/scripts/setup.sh
+
+## test-python: the Python binding: ruff, mypy --strict, stubtest, and pytest (which also builds
+## the release wheel and installs it into a clean venv).
+test-python: python-setup
+	@bash bindings-python/scripts/test.sh
 
 ## test-reliability: short versions of the soaks and the fuzzers; `make soak` runs the full ones.
 test-reliability: rust-setup python-setup

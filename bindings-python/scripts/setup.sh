@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates the repository's .venv (if missing) and installs the Python build and test tools.
+# Creates the repository's .venv (if missing), installs the Python build and test tools into it,
+# and builds the binding into it (maturin develop, debug), so `import ctt_onboard` works there.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.venv"
@@ -13,3 +14,5 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$root/bindings-python/requirements-dev.txt"
+cd "$root/bindings-python"
+VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" maturin develop --quiet
