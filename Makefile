@@ -71,6 +71,7 @@ portal: examples-node-setup
 
 ## test-examples: the Python and Node examples' tests, and the portal clicked through in headless Chromium.
 test-examples: python-setup examples-node-setup chromium-setup
+	cd examples/python && ../../.venv/bin/ruff check . && ../../.venv/bin/ruff format --check . && ../../.venv/bin/mypy --strict .
 	cd examples/python && ../../.venv/bin/python -m pytest -q -p no:cacheprovider
 	cd examples/node && npm test
 	cd examples/portal && npm test

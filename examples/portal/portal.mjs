@@ -64,8 +64,14 @@ export async function startPortal({ client, callbackKey, dbPath, port = 0, host 
   const db = openDb(dbPath)
   const server = http.createServer((req, res) => {
     route(req, res).catch((e) => {
+      if (res.headersSent) return
+      // A call to ConnecttoTeams failed (the live lists, say): its code says what to tell people.
+      if (e instanceof CttError) {
+        const status = e.code === 'rate_limited' ? 429 : 502
+        return send(res, status, page('Error', errorBox({ code: e.code, message: MESSAGES[e.code], detail: e.message })))
+      }
       console.error(e)
-      if (!res.headersSent) send(res, 500, page('Error', `<p class="error">${esc(String(e.message ?? e))}</p>`))
+      send(res, 500, page('Error', '<p class="error">Something went wrong in the portal.</p>'))
     })
   })
   await new Promise((resolve) => server.listen(port, host, resolve))
