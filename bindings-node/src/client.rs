@@ -109,13 +109,13 @@ pub struct ManualClock {
 #[napi]
 impl ManualClock {
     /// A clock that starts at the system time.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Moves this clock (and every client using it) forward by `ms` milliseconds.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn advance(&self, ms: f64) -> napi::Result<()> {
         if !ms.is_finite() || ms < 0.0 {
             return Err(invalid_input(format!(
@@ -127,7 +127,7 @@ impl ManualClock {
     }
 
     /// The clock's time, in milliseconds since the Unix epoch (like `Date.now()`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn now(&self) -> f64 {
         use core::Clock;
         crate::models::time_to_ms(self.inner.now())
@@ -221,7 +221,7 @@ fn build(options: ClientOptions, clock: Option<&ManualClock>) -> napi::Result<co
 impl Client {
     /// Checks the options and builds the client; an `invalid_input` error names a bad setting.
     /// `clock` is a test knob: a `ManualClock` the client reads the time from.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(options: Option<ClientOptions>, clock: Option<&ManualClock>) -> napi::Result<Self> {
         logging::init();
         let options = options.unwrap_or_default();
@@ -231,13 +231,13 @@ impl Client {
     }
 
     /// The base URL the client calls.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn base_url(&self) -> String {
         self.inner.base_url().to_owned()
     }
 
     /// True when enterprise-level credentials or a token are configured.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn has_enterprise_auth(&self) -> bool {
         self.inner.has_enterprise_auth()
     }

@@ -138,6 +138,7 @@ pub fn init() {
 /// `debug`, `trace`; default `info`), or stops sending them when `logger` is `null`.
 /// Independently, `CTT_ONBOARD_LOG=debug` in the environment prints them to stderr.
 #[napi(
+    catch_unwind,
     ts_args_type = "logger: ((record: LogRecord) => void) | null, level?: 'error' | 'warn' | 'info' | 'debug' | 'trace'"
 )]
 pub fn set_logger(logger: Option<Logger>, level: Option<String>) {

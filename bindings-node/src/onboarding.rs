@@ -190,7 +190,10 @@ fn body_text(body: serde_json::Value) -> String {
 /// Checks a callback's tag with `key` (the client's `callbackKey`) without any flow at hand:
 /// returns the flow id, the action and the payload, or throws `callback_invalid`.
 /// `body` is the posted JSON, as text or parsed.
-#[napi(ts_args_type = "key: string | Buffer, url: string, body: string | CallbackPayload")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "key: string | Buffer, url: string, body: string | CallbackPayload"
+)]
 pub fn verify_callback(
     key: Either<String, Buffer>,
     url: String,
@@ -240,7 +243,7 @@ impl Onboarding {
 #[napi]
 impl Onboarding {
     /// A new flow for `plan`; `invalid_input` names what is wrong with the plan.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(plan: OnboardingPlan) -> napi::Result<Self> {
         Ok(Self::wrap(core::Onboarding::new(plan.into_core()?).napi()?))
     }
@@ -254,19 +257,19 @@ impl Onboarding {
     }
 
     /// The flow's id (a UUID); callbacks name it.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn id(&self) -> String {
         self.id.clone()
     }
 
     /// The plan it follows.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn plan(&self) -> napi::Result<OnboardingPlan> {
         self.read(|f| OnboardingPlan::from_core(f.plan()))
     }
 
     /// The enterprise's id, once created (or given).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn enterprise_id(&self) -> napi::Result<Option<f64>> {
         self.read(|f| {
             f.enterprise_id()
@@ -276,25 +279,25 @@ impl Onboarding {
     }
 
     /// The Microsoft tenant id, once registered.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn tenant_id(&self) -> napi::Result<Option<String>> {
         self.read(|f| Ok(f.tenant_id().map(str::to_owned)))
     }
 
     /// True when every step is done or skipped.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn is_complete(&self) -> napi::Result<bool> {
         self.read(|f| Ok(f.is_complete()))
     }
 
     /// What the last `advance` returned, from the state (no call is made); `null` before the first.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn progress(&self) -> napi::Result<Option<Progress>> {
         self.read(|f| f.progress().map(Progress::from_core).transpose())
     }
 
     /// Every step of Parts I to III, in the seed's order, with its state.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn status(&self) -> napi::Result<Vec<StepStatus>> {
         self.read(|f| {
             Ok(f.status()
@@ -312,7 +315,7 @@ impl Onboarding {
     }
 
     /// The flow as a schema-versioned JSON object (what `JSON.stringify(flow)` writes).
-    #[napi(js_name = "toJSON")]
+    #[napi(catch_unwind, js_name = "toJSON")]
     pub fn to_json(&self) -> napi::Result<serde_json::Value> {
         self.read(|f| {
             let text = f.to_json().napi()?;
@@ -329,6 +332,7 @@ impl Onboarding {
     /// nothing that succeeded. With `options.signal`, aborting stops it after the step in flight
     /// is dropped, keeping every step that finished. The client needs a `callbackKey`.
     #[napi(
+        catch_unwind,
         ts_args_type = "client: Client, options?: { signal?: AbortSignal }",
         ts_return_type = "Promise<Progress>"
     )]
@@ -356,7 +360,7 @@ impl Onboarding {
     }
 
     /// Cancels the advance in flight, if any (what an aborted `signal` does).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel_advance(&self) {
         self.cancel.send_modify(|n| *n = n.wrapping_add(1));
     }

@@ -216,19 +216,19 @@ impl Simulator {
     }
 
     /// `http://127.0.0.1:<port>`.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn base_url(&self) -> String {
         self.base_url.clone()
     }
 
     /// The reseller id of its one reseller.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn reseller_id(&self) -> f64 {
         self.reseller_id as f64
     }
 
     /// The credentials it accepts.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn credentials(&self) -> SimulatorCredentials {
         let c = &self.credentials;
         SimulatorCredentials {
@@ -243,7 +243,7 @@ impl Simulator {
 
     /// Client options that point at this simulator with its reseller and enterprise credentials;
     /// spread your own settings over them: `new Client({ ...sim.clientOptions(), callbackKey })`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn client_options(&self) -> ClientOptions {
         let c = &self.credentials;
         ClientOptions {
@@ -265,7 +265,7 @@ impl Simulator {
     }
 
     /// The simulated tenants, one for each branch of the flow.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn tenants(&self) -> Vec<SimulatorTenant> {
         sim::TENANTS
             .iter()
@@ -299,7 +299,7 @@ impl Simulator {
 
     /// Moves the simulator's clock forward by `ms` milliseconds (tokens and MSAL results expire,
     /// the 30-minute wait passes).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn advance_clock(&self, ms: f64) -> napi::Result<()> {
         if !ms.is_finite() || ms < 0.0 {
             return Err(invalid_input(format!(
@@ -310,20 +310,20 @@ impl Simulator {
     }
 
     /// The simulator's time in milliseconds since the Unix epoch.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn now(&self) -> napi::Result<f64> {
         self.with(|s| time_to_ms(s.now()))
     }
 
     /// Replaces the fault configuration (and restarts its sequence from the seed).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_faults(&self, faults: FaultOptions) -> napi::Result<()> {
         let config = faults.into_sim()?;
         self.with(|s| s.set_faults(config))
     }
 
     /// Answers every API request under `canned.pathPrefix` with `canned` until `clearCanned()`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_canned(&self, canned: CannedResponse) -> napi::Result<()> {
         let canned = sim::CannedResponse {
             path_prefix: canned.path_prefix,
@@ -337,13 +337,13 @@ impl Simulator {
     }
 
     /// Removes every canned answer.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn clear_canned(&self) -> napi::Result<()> {
         self.with(|s| s.clear_canned())
     }
 
     /// Changes the lifetime of tokens issued from now on, in milliseconds.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_token_ttl(&self, ms: f64) -> napi::Result<()> {
         if !ms.is_finite() || ms <= 0.0 {
             return Err(invalid_input(format!(
@@ -354,13 +354,13 @@ impl Simulator {
     }
 
     /// Token requests that succeeded at `level` (`reseller` or `enterprise`).
-    #[napi(ts_args_type = "level: 'reseller' | 'enterprise'")]
+    #[napi(catch_unwind, ts_args_type = "level: 'reseller' | 'enterprise'")]
     pub fn token_requests(&self, level: String) -> napi::Result<f64> {
         self.with(|s| s.token_requests(&level) as f64)
     }
 
     /// Everything it holds as JSON: enterprises, consents, every request answered, token counts.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn snapshot(&self) -> napi::Result<serde_json::Value> {
         self.with(|s| s.snapshot())
     }
