@@ -18,6 +18,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod logging;
 pub mod models;
 pub mod onboarding;
 pub mod secret;
