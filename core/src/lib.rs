@@ -27,7 +27,7 @@ pub use callback::{VerifiedCallback, verify as verify_callback};
 pub use client::{Client, ClientBuilder};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Credentials, Endpoint, EnterpriseAuth, RetryPolicy};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Result, catch_panic, catch_panic_sync};
 pub use models::*;
 pub use onboarding::{
     CallbackOutcome, Onboarding, OnboardingPlan, Progress, Step, StepState, StepStatus,
