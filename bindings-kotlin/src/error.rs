@@ -12,7 +12,10 @@ use ctt_onboard::{Error, ErrorCode};
 macro_rules! ctt_error {
     ($( $(#[$doc:meta])* $variant:ident => $code:ident ),+ $(,)?) => {
         /// Every failure of the library, one variant per stable error code.
+        ///
+        /// `toString()` reads like core's errors: code, message, HTTP status and request id.
         #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
+        #[uniffi::export(Display)]
         pub enum CttError {
             $(
                 $(#[$doc])*
@@ -66,6 +69,12 @@ macro_rules! ctt_error {
                     $( CttError::$variant { detail, .. } => detail, )+
                 }
             }
+
+            fn status_and_request_id(&self) -> (Option<i32>, Option<&str>) {
+                match self {
+                    $( CttError::$variant { status, request_id, .. } => (*status, request_id.as_deref()), )+
+                }
+            }
         }
     };
 }
@@ -105,7 +114,13 @@ ctt_error! {
 
 impl std::fmt::Display for CttError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code(), self.detail())
+        write!(f, "{}: {}", self.code(), self.detail())?;
+        match self.status_and_request_id() {
+            (Some(s), Some(r)) => write!(f, " (HTTP {s}, request id {r})"),
+            (Some(s), None) => write!(f, " (HTTP {s})"),
+            (None, Some(r)) => write!(f, " (request id {r})"),
+            (None, None) => Ok(()),
+        }
     }
 }
 

@@ -115,6 +115,8 @@ class ErrorsTest {
         val conflict = assertFailsWith<CttException.Conflict> { client.createEnterprise(body) }
         assertEquals(409, conflict.status)
         assertNotNull(conflict.requestId)
+        assertTrue(conflict.detail.contains(body.enterpriseName), conflict.detail)
+        assertEquals("conflict: ${conflict.detail} (HTTP 409, request id ${conflict.requestId})", conflict.toString())
 
         val missing = assertFailsWith<CttException.NotFound> { client.sbcGateways(999) }
         assertEquals(404, missing.status)

@@ -10,7 +10,7 @@ class LoggingTest {
     @Test
     fun `events reach the installed logger without secrets`(): Unit = runBlocking {
         val events = ConcurrentLinkedQueue<Triple<LogLevel, String, String>>()
-        installLogger(LogLevel.DEBUG) { level, target, message -> events += Triple(level, target, message) }
+        installLogger(LogLevel.TRACE) { level, target, message -> events += Triple(level, target, message) }
         val sim = Simulator.start()
         try {
             val c = sim.credentials()
@@ -26,6 +26,8 @@ class LoggingTest {
                     assertTrue(!message.contains(secret), "secret in log: $message")
                 }
             }
+            val tokens = events.map { it.third }.filter { it.contains("eyJ") }
+            assertTrue(tokens.isEmpty(), "bearer tokens in log: $tokens")
             // Above the threshold only: with WARN, debug events stop arriving.
             installLogger(LogLevel.WARN) { level, target, message -> events += Triple(level, target, message) }
             events.clear()
