@@ -56,4 +56,13 @@ function throwsWith(fn, code) {
   assert.fail(`expected a throw with code ${code}`)
 }
 
-module.exports = { useSimulator, uniqueName, rejectsWith, throwsWith }
+/** Waits until `predicate()` holds, checking up to `tries` times 10 ms apart (a bound on count, not a timing assertion). */
+async function waitFor(predicate, tries = 500) {
+  for (let i = 0; i < tries; i++) {
+    if (predicate()) return true
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return predicate()
+}
+
+module.exports = { useSimulator, uniqueName, rejectsWith, throwsWith, waitFor }
