@@ -101,4 +101,4 @@ kotlin-setup:
 ## runs the JUnit tests, installs the jar; then the consumer project runs against it by coordinates.
 test-kotlin: rust-setup kotlin-setup
 	cd bindings-kotlin && mvn -B -ntp install
-	cd examples/kotlin && mvn -B -ntp -q compile exec:exec@walkthrough
+	cd examples/kotlin && mvn -B -ntp -q compile exec:exec@walkthrough exec:exec@quickstart
