@@ -103,4 +103,5 @@ module.exports = {
   ERROR_CODES,
   setLogger: guard(native.setLogger),
   rejectWithCode: guard(native.rejectWithCode),
+  forcePanicForTests: guard(native.forcePanicForTests),
 }

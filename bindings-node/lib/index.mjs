@@ -11,5 +11,6 @@ export const {
   ERROR_CODES,
   setLogger,
   rejectWithCode,
+  forcePanicForTests,
 } = cjs
 export default cjs

@@ -4,7 +4,7 @@
 //! never blocks the event loop. The client keeps its credentials in Rust: nothing on the
 //! JavaScript object (its properties, `util.inspect`, `JSON.stringify`) can reveal them.
 
-use crate::error::{IntoNapi, invalid_input};
+use crate::error::{IntoNapi, guard, guard_sync, invalid_input};
 use crate::logging;
 use crate::models::{
     AuthenticatedUser, EnterpriseSummary, NewEnterprise, O365UserInfo, PbxType, SbcGateway,
@@ -225,8 +225,10 @@ impl Client {
     pub fn new(options: Option<ClientOptions>, clock: Option<&ManualClock>) -> napi::Result<Self> {
         logging::init();
         let options = options.unwrap_or_default();
-        Ok(Self {
-            inner: build(options, clock)?,
+        guard_sync(move || {
+            Ok(Self {
+                inner: build(options, clock)?,
+            })
         })
     }
 
@@ -245,33 +247,45 @@ impl Client {
     /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
     #[napi]
     pub async fn authenticated_user(&self) -> napi::Result<AuthenticatedUser> {
-        let client = self.inner.clone();
-        AuthenticatedUser::from_core(client.authenticated_user().await.napi()?)
+        guard(async move {
+            let client = self.inner.clone();
+            AuthenticatedUser::from_core(client.authenticated_user().await.napi()?)
+        })
+        .await
     }
 
     /// The reseller id: the one given in the options, or read once from `getAuthenticatedUser`.
     #[napi]
     pub async fn reseller_id(&self) -> napi::Result<f64> {
-        let client = self.inner.clone();
-        id_to_js("resellerId", client.reseller_id().await.napi()?)
+        guard(async move {
+            let client = self.inner.clone();
+            id_to_js("resellerId", client.reseller_id().await.napi()?)
+        })
+        .await
     }
 
     /// The SBC gateways the reseller may assign.
     #[napi]
     pub async fn sbc_gateways(&self, reseller_id: f64) -> napi::Result<Vec<SbcGateway>> {
-        let client = self.inner.clone();
-        let id = id_from_js("resellerId", reseller_id)?;
-        let list = client.sbc_gateways(id).await.napi()?;
-        list.into_iter().map(SbcGateway::from_core).collect()
+        guard(async move {
+            let client = self.inner.clone();
+            let id = id_from_js("resellerId", reseller_id)?;
+            let list = client.sbc_gateways(id).await.napi()?;
+            list.into_iter().map(SbcGateway::from_core).collect()
+        })
+        .await
     }
 
     /// The PBX types the reseller may assign.
     #[napi]
     pub async fn pbx_types(&self, reseller_id: f64) -> napi::Result<Vec<PbxType>> {
-        let client = self.inner.clone();
-        let id = id_from_js("resellerId", reseller_id)?;
-        let list = client.pbx_types(id).await.napi()?;
-        list.into_iter().map(PbxType::from_core).collect()
+        guard(async move {
+            let client = self.inner.clone();
+            let id = id_from_js("resellerId", reseller_id)?;
+            let list = client.pbx_types(id).await.napi()?;
+            list.into_iter().map(PbxType::from_core).collect()
+        })
+        .await
     }
 
     /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id.
@@ -281,12 +295,15 @@ impl Client {
     /// `outcome_unknown`. A duplicate name is `conflict`.
     #[napi]
     pub async fn create_enterprise(&self, enterprise: NewEnterprise) -> napi::Result<f64> {
-        let client = self.inner.clone();
-        let enterprise = enterprise.into_core()?;
-        id_to_js(
-            "enterpriseId",
-            client.create_enterprise(&enterprise).await.napi()?,
-        )
+        guard(async move {
+            let client = self.inner.clone();
+            let enterprise = enterprise.into_core()?;
+            id_to_js(
+                "enterpriseId",
+                client.create_enterprise(&enterprise).await.napi()?,
+            )
+        })
+        .await
     }
 
     /// `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`.
@@ -300,30 +317,39 @@ impl Client {
         enterprise_name: String,
         redirect_url: String,
     ) -> napi::Result<String> {
-        let client = self.inner.clone();
-        client
-            .action_item_url(&action_from_js(&action), &enterprise_name, &redirect_url)
-            .await
-            .napi()
+        guard(async move {
+            let client = self.inner.clone();
+            client
+                .action_item_url(&action_from_js(&action), &enterprise_name, &redirect_url)
+                .await
+                .napi()
+        })
+        .await
     }
 
     /// `POST /provisioning/getO365UserInfo`: whether the tenant has the Teams Tenant Admin API.
     #[napi(ts_args_type = "auth: AuthenticationResult")]
     pub async fn o365_user_info(&self, auth: serde_json::Value) -> napi::Result<O365UserInfo> {
-        let client = self.inner.clone();
-        let auth = auth_from_js(auth)?;
-        Ok(O365UserInfo::from_core(
-            client.o365_user_info(&auth).await.napi()?,
-        ))
+        guard(async move {
+            let client = self.inner.clone();
+            let auth = auth_from_js(auth)?;
+            Ok(O365UserInfo::from_core(
+                client.o365_user_info(&auth).await.napi()?,
+            ))
+        })
+        .await
     }
 
     /// `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
     /// API" (and the roles it needs) for the admin's tenant.
     #[napi(ts_args_type = "auth: AuthenticationResult")]
     pub async fn provision_tenant_admin_api(&self, auth: serde_json::Value) -> napi::Result<()> {
-        let client = self.inner.clone();
-        let auth = auth_from_js(auth)?;
-        client.provision_tenant_admin_api(&auth).await.napi()
+        guard(async move {
+            let client = self.inner.clone();
+            let auth = auth_from_js(auth)?;
+            client.provision_tenant_admin_api(&auth).await.napi()
+        })
+        .await
     }
 
     /// `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
@@ -336,22 +362,28 @@ impl Client {
         reseller_id: f64,
         tenant_id: String,
     ) -> napi::Result<()> {
-        let client = self.inner.clone();
-        let auth = auth_from_js(auth)?;
-        let id = id_from_js("resellerId", reseller_id)?;
-        client
-            .update_management_consent(&auth, id, &tenant_id)
-            .await
-            .napi()
+        guard(async move {
+            let client = self.inner.clone();
+            let auth = auth_from_js(auth)?;
+            let id = id_from_js("resellerId", reseller_id)?;
+            client
+                .update_management_consent(&auth, id, &tenant_id)
+                .await
+                .napi()
+        })
+        .await
     }
 
     /// The reseller's enterprises.
     #[napi]
     pub async fn enterprises(&self, reseller_id: f64) -> napi::Result<Vec<EnterpriseSummary>> {
-        let client = self.inner.clone();
-        let id = id_from_js("resellerId", reseller_id)?;
-        let list = client.enterprises(id).await.napi()?;
-        list.into_iter().map(EnterpriseSummary::from_core).collect()
+        guard(async move {
+            let client = self.inner.clone();
+            let id = id_from_js("resellerId", reseller_id)?;
+            let list = client.enterprises(id).await.napi()?;
+            list.into_iter().map(EnterpriseSummary::from_core).collect()
+        })
+        .await
     }
 
     /// Finds one of the reseller's enterprises by its exact name; `null` when there is none.
@@ -361,13 +393,16 @@ impl Client {
         reseller_id: f64,
         name: String,
     ) -> napi::Result<Option<EnterpriseSummary>> {
-        let client = self.inner.clone();
-        let id = id_from_js("resellerId", reseller_id)?;
-        client
-            .find_enterprise(id, &name)
-            .await
-            .napi()?
-            .map(EnterpriseSummary::from_core)
-            .transpose()
+        guard(async move {
+            let client = self.inner.clone();
+            let id = id_from_js("resellerId", reseller_id)?;
+            client
+                .find_enterprise(id, &name)
+                .await
+                .napi()?
+                .map(EnterpriseSummary::from_core)
+                .transpose()
+        })
+        .await
     }
 }

@@ -44,6 +44,38 @@ pub fn invalid_input(message: impl Into<String>) -> napi::Error {
     to_napi(Error::invalid_input(message))
 }
 
+/// Runs a synchronous export, turning a panic into core's `api` error ([`Error::from_panic`]):
+/// no panic crosses into JavaScript.
+pub fn guard_sync<T>(f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(to_napi(Error::from_panic(payload))))
+}
+
+/// Awaits an export's future, turning a panic while polling it into core's `api` error.
+pub async fn guard<T>(fut: impl std::future::Future<Output = napi::Result<T>>) -> napi::Result<T> {
+    use futures::FutureExt as _;
+    std::panic::AssertUnwindSafe(fut)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|payload| Err(to_napi(Error::from_panic(payload))))
+}
+
+/// Test knob: panics inside the library (synchronously, or inside a Promise with `inPromise`),
+/// to show that a panic reaches JavaScript as a `CttError` with code `api`, never as a crash.
+#[napi_derive::napi]
+pub fn force_panic_for_tests(
+    env: &napi::Env,
+    in_promise: Option<bool>,
+) -> napi::Result<napi::bindgen_prelude::PromiseRaw<'_, ()>> {
+    if in_promise == Some(true) {
+        return env.spawn_future(guard(async {
+            ctt_onboard::error::forced_panic_for_tests().napi()
+        }));
+    }
+    guard_sync(|| ctt_onboard::error::forced_panic_for_tests().napi())?;
+    env.spawn_future(async { Ok(()) })
+}
+
 /// Shorthand for results whose error is a core error.
 pub trait IntoNapi<T> {
     /// Maps the error with [`to_napi`].
@@ -60,6 +92,15 @@ impl<T> IntoNapi<T> for ctt_onboard::Result<T> {
 /// and wait), so a portal's error handling can be tested for every code without staging it.
 #[napi_derive::napi]
 pub async fn reject_with_code(
+    code: String,
+    status: Option<u16>,
+    request_id: Option<String>,
+    retry_after_ms: Option<u32>,
+) -> napi::Result<()> {
+    guard(async move { reject(code, status, request_id, retry_after_ms) }).await
+}
+
+fn reject(
     code: String,
     status: Option<u16>,
     request_id: Option<String>,

@@ -8,7 +8,7 @@
 //! is running they throw `flow_state` instead of blocking the event loop.
 
 use crate::client::Client;
-use crate::error::{IntoNapi, to_napi};
+use crate::error::{IntoNapi, guard, guard_sync, to_napi};
 use crate::models::{
     NewEnterprise, action_from_js, id_from_js, id_to_js, integral_numbers, to_plain,
 };
@@ -199,12 +199,14 @@ pub fn verify_callback(
     url: String,
     body: serde_json::Value,
 ) -> napi::Result<VerifiedCallback> {
-    let body = body_text(body);
-    let verified = core::verify_callback(key_bytes(&key), &url, &body).napi()?;
-    Ok(VerifiedCallback {
-        flow_id: verified.flow_id,
-        action: verified.action.as_str().to_owned(),
-        payload: to_plain("callback payload", &verified.payload)?,
+    guard_sync(move || {
+        let body = body_text(body);
+        let verified = core::verify_callback(key_bytes(&key), &url, &body).napi()?;
+        Ok(VerifiedCallback {
+            flow_id: verified.flow_id,
+            action: verified.action.as_str().to_owned(),
+            payload: to_plain("callback payload", &verified.payload)?,
+        })
     })
 }
 
@@ -235,8 +237,8 @@ impl Onboarding {
     }
 
     fn read<T>(&self, f: impl FnOnce(&core::Onboarding) -> napi::Result<T>) -> napi::Result<T> {
-        let guard = self.inner.try_lock().map_err(|_| busy())?;
-        f(&guard)
+        let lock = self.inner.try_lock().map_err(|_| busy())?;
+        f(&lock)
     }
 }
 
@@ -245,15 +247,17 @@ impl Onboarding {
     /// A new flow for `plan`; `invalid_input` names what is wrong with the plan.
     #[napi(catch_unwind, constructor)]
     pub fn new(plan: OnboardingPlan) -> napi::Result<Self> {
-        Ok(Self::wrap(core::Onboarding::new(plan.into_core()?).napi()?))
+        guard_sync(move || Ok(Self::wrap(core::Onboarding::new(plan.into_core()?).napi()?)))
     }
 
     /// Loads a flow saved with `toJSON()` (the object, or its JSON text). A newer schema than
     /// this version knows is `invalid_input`.
     #[napi(factory, js_name = "fromJSON", ts_args_type = "json: string | object")]
     pub fn from_json(json: serde_json::Value) -> napi::Result<Self> {
-        let text = body_text(json);
-        Ok(Self::wrap(core::Onboarding::from_json(&text).napi()?))
+        guard_sync(move || {
+            let text = body_text(json);
+            Ok(Self::wrap(core::Onboarding::from_json(&text).napi()?))
+        })
     }
 
     /// The flow's id (a UUID); callbacks name it.
@@ -265,64 +269,70 @@ impl Onboarding {
     /// The plan it follows.
     #[napi(catch_unwind, getter)]
     pub fn plan(&self) -> napi::Result<OnboardingPlan> {
-        self.read(|f| OnboardingPlan::from_core(f.plan()))
+        guard_sync(move || self.read(|f| OnboardingPlan::from_core(f.plan())))
     }
 
     /// The enterprise's id, once created (or given).
     #[napi(catch_unwind, getter)]
     pub fn enterprise_id(&self) -> napi::Result<Option<f64>> {
-        self.read(|f| {
-            f.enterprise_id()
-                .map(|id| id_to_js("enterpriseId", id))
-                .transpose()
+        guard_sync(move || {
+            self.read(|f| {
+                f.enterprise_id()
+                    .map(|id| id_to_js("enterpriseId", id))
+                    .transpose()
+            })
         })
     }
 
     /// The Microsoft tenant id, once registered.
     #[napi(catch_unwind, getter)]
     pub fn tenant_id(&self) -> napi::Result<Option<String>> {
-        self.read(|f| Ok(f.tenant_id().map(str::to_owned)))
+        guard_sync(move || self.read(|f| Ok(f.tenant_id().map(str::to_owned))))
     }
 
     /// True when every step is done or skipped.
     #[napi(catch_unwind, getter)]
     pub fn is_complete(&self) -> napi::Result<bool> {
-        self.read(|f| Ok(f.is_complete()))
+        guard_sync(move || self.read(|f| Ok(f.is_complete())))
     }
 
     /// What the last `advance` returned, from the state (no call is made); `null` before the first.
     #[napi(catch_unwind)]
     pub fn progress(&self) -> napi::Result<Option<Progress>> {
-        self.read(|f| f.progress().map(Progress::from_core).transpose())
+        guard_sync(move || self.read(|f| f.progress().map(Progress::from_core).transpose()))
     }
 
     /// Every step of Parts I to III, in the seed's order, with its state.
     #[napi(catch_unwind)]
     pub fn status(&self) -> napi::Result<Vec<StepStatus>> {
-        self.read(|f| {
-            Ok(f.status()
-                .into_iter()
-                .map(|s| StepStatus {
-                    step: s.step.name().to_owned(),
-                    title: s.step.title().to_owned(),
-                    state: s.state.as_str().to_owned(),
-                    detail: s.detail,
-                    updated_at: s.updated_at.map(date),
-                    error_code: s.error_code.map(|c| c.as_str().to_owned()),
-                })
-                .collect())
+        guard_sync(move || {
+            self.read(|f| {
+                Ok(f.status()
+                    .into_iter()
+                    .map(|s| StepStatus {
+                        step: s.step.name().to_owned(),
+                        title: s.step.title().to_owned(),
+                        state: s.state.as_str().to_owned(),
+                        detail: s.detail,
+                        updated_at: s.updated_at.map(date),
+                        error_code: s.error_code.map(|c| c.as_str().to_owned()),
+                    })
+                    .collect())
+            })
         })
     }
 
     /// The flow as a schema-versioned JSON object (what `JSON.stringify(flow)` writes).
     #[napi(catch_unwind, js_name = "toJSON")]
     pub fn to_json(&self) -> napi::Result<serde_json::Value> {
-        self.read(|f| {
-            let text = f.to_json().napi()?;
-            serde_json::from_str(&text).map_err(|e| {
-                to_napi(core::Error::decode(format!(
-                    "the flow JSON could not be read back: {e}"
-                )))
+        guard_sync(move || {
+            self.read(|f| {
+                let text = f.to_json().napi()?;
+                serde_json::from_str(&text).map_err(|e| {
+                    to_napi(core::Error::decode(format!(
+                        "the flow JSON could not be read back: {e}"
+                    )))
+                })
             })
         })
     }
@@ -345,7 +355,7 @@ impl Onboarding {
         let client = client.inner.clone();
         let mut cancelled = self.cancel.subscribe();
         cancelled.borrow_and_update();
-        env.spawn_future(async move {
+        env.spawn_future(guard(async move {
             let run = async {
                 let mut flow = flow.lock().await;
                 flow.advance(&client).await
@@ -356,7 +366,7 @@ impl Onboarding {
                     "the advance was cancelled; every step that finished is kept",
                 ))),
             }
-        })
+        }))
     }
 
     /// Cancels the advance in flight, if any (what an aborted `signal` does).
@@ -380,16 +390,19 @@ impl Onboarding {
         url: String,
         body: serde_json::Value,
     ) -> napi::Result<String> {
-        let key_owned = key_bytes(&key).to_vec();
-        drop(key);
-        let body = body_text(body);
-        let flow = self.inner.clone();
-        let mut flow = flow.lock().await;
-        Ok(
-            match flow.handle_callback(&key_owned, &url, &body).napi()? {
-                core::CallbackOutcome::Accepted => "accepted".to_owned(),
-                core::CallbackOutcome::Duplicate => "duplicate".to_owned(),
-            },
-        )
+        guard(async move {
+            let key_owned = key_bytes(&key).to_vec();
+            drop(key);
+            let body = body_text(body);
+            let flow = self.inner.clone();
+            let mut flow = flow.lock().await;
+            Ok(
+                match flow.handle_callback(&key_owned, &url, &body).napi()? {
+                    core::CallbackOutcome::Accepted => "accepted".to_owned(),
+                    core::CallbackOutcome::Duplicate => "duplicate".to_owned(),
+                },
+            )
+        })
+        .await
     }
 }

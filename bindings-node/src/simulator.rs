@@ -5,7 +5,7 @@
 //! return Promises all the same.
 
 use crate::client::{ClientOptions, Credentials};
-use crate::error::{invalid_input, to_napi};
+use crate::error::{guard, guard_sync, invalid_input, to_napi};
 use crate::models::time_to_ms;
 use ctt_onboard as core;
 use ctt_sim as sim;
@@ -170,8 +170,8 @@ fn sim_error(e: sim::SimError) -> napi::Error {
 
 impl Simulator {
     fn with<T>(&self, f: impl FnOnce(&sim::Simulator) -> T) -> napi::Result<T> {
-        let guard = self.inner.try_read().map_err(|_| closed())?;
-        guard.as_ref().map(f).ok_or_else(closed)
+        let lock = self.inner.try_read().map_err(|_| closed())?;
+        lock.as_ref().map(f).ok_or_else(closed)
     }
 }
 
@@ -180,39 +180,42 @@ impl Simulator {
     /// Starts a simulator on 127.0.0.1 and resolves once it listens.
     #[napi(factory)]
     pub async fn start(options: Option<SimulatorOptions>) -> napi::Result<Simulator> {
-        crate::logging::init();
-        let options = options.unwrap_or_default();
-        let mut config = sim::SimConfig::default();
-        if let Some(port) = options.port {
-            config.port = u16::try_from(port)
-                .map_err(|_| invalid_input(format!("port {port} is not a TCP port")))?;
-        }
-        if let Some(ms) = options.token_ttl_ms {
-            if !ms.is_finite() || ms <= 0.0 {
-                return Err(invalid_input(format!(
-                    "tokenTtlMs is {ms}; it must be positive"
-                )));
+        guard(async move {
+            crate::logging::init();
+            let options = options.unwrap_or_default();
+            let mut config = sim::SimConfig::default();
+            if let Some(port) = options.port {
+                config.port = u16::try_from(port)
+                    .map_err(|_| invalid_input(format!("port {port} is not a TCP port")))?;
             }
-            config.token_ttl = Duration::from_secs_f64(ms / 1000.0);
-        }
-        if let Some(f) = options.faults {
-            config.faults = f.into_sim()?;
-        }
-        let started = tokio::task::spawn_blocking(move || sim::Simulator::start(config))
-            .await
-            .map_err(|e| napi::Error::from_reason(format!("the simulator did not start: {e}")))?
-            .map_err(|e| {
-                to_napi(core::Error::new(
-                    core::ErrorCode::Network,
-                    format!("the simulator could not listen: {e}"),
-                ))
-            })?;
-        Ok(Simulator {
-            base_url: started.base_url().to_owned(),
-            reseller_id: started.reseller_id(),
-            credentials: started.credentials().clone(),
-            inner: Arc::new(RwLock::new(Some(started))),
+            if let Some(ms) = options.token_ttl_ms {
+                if !ms.is_finite() || ms <= 0.0 {
+                    return Err(invalid_input(format!(
+                        "tokenTtlMs is {ms}; it must be positive"
+                    )));
+                }
+                config.token_ttl = Duration::from_secs_f64(ms / 1000.0);
+            }
+            if let Some(f) = options.faults {
+                config.faults = f.into_sim()?;
+            }
+            let started = tokio::task::spawn_blocking(move || sim::Simulator::start(config))
+                .await
+                .map_err(|e| napi::Error::from_reason(format!("the simulator did not start: {e}")))?
+                .map_err(|e| {
+                    to_napi(core::Error::new(
+                        core::ErrorCode::Network,
+                        format!("the simulator could not listen: {e}"),
+                    ))
+                })?;
+            Ok(Simulator {
+                base_url: started.base_url().to_owned(),
+                reseller_id: started.reseller_id(),
+                credentials: started.credentials().clone(),
+                inner: Arc::new(RwLock::new(Some(started))),
+            })
         })
+        .await
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -286,97 +289,111 @@ impl Simulator {
     /// URL is on a loopback host, the callback is also posted there.
     #[napi]
     pub async fn approve(&self, url: String, tenant: String) -> napi::Result<SimulatorCallback> {
-        let inner = self.inner.clone();
-        let guard = inner.read().await;
-        let simulator = guard.as_ref().ok_or_else(closed)?;
-        let callback = simulator.approve(&url, &tenant).await.map_err(sim_error)?;
-        Ok(SimulatorCallback {
-            url: callback.url,
-            body_text: callback.body.to_string(),
-            body: callback.body,
+        guard(async move {
+            let inner = self.inner.clone();
+            let lock = inner.read().await;
+            let simulator = lock.as_ref().ok_or_else(closed)?;
+            let callback = simulator.approve(&url, &tenant).await.map_err(sim_error)?;
+            Ok(SimulatorCallback {
+                url: callback.url,
+                body_text: callback.body.to_string(),
+                body: callback.body,
+            })
         })
+        .await
     }
 
     /// Moves the simulator's clock forward by `ms` milliseconds (tokens and MSAL results expire,
     /// the 30-minute wait passes).
     #[napi(catch_unwind)]
     pub fn advance_clock(&self, ms: f64) -> napi::Result<()> {
-        if !ms.is_finite() || ms < 0.0 {
-            return Err(invalid_input(format!(
-                "advanceClock takes a non-negative number of milliseconds, got {ms}"
-            )));
-        }
-        self.with(|s| s.advance_clock(Duration::from_secs_f64(ms / 1000.0)))
+        guard_sync(move || {
+            if !ms.is_finite() || ms < 0.0 {
+                return Err(invalid_input(format!(
+                    "advanceClock takes a non-negative number of milliseconds, got {ms}"
+                )));
+            }
+            self.with(|s| s.advance_clock(Duration::from_secs_f64(ms / 1000.0)))
+        })
     }
 
     /// The simulator's time in milliseconds since the Unix epoch.
     #[napi(catch_unwind)]
     pub fn now(&self) -> napi::Result<f64> {
-        self.with(|s| time_to_ms(s.now()))
+        guard_sync(move || self.with(|s| time_to_ms(s.now())))
     }
 
     /// Replaces the fault configuration (and restarts its sequence from the seed).
     #[napi(catch_unwind)]
     pub fn set_faults(&self, faults: FaultOptions) -> napi::Result<()> {
-        let config = faults.into_sim()?;
-        self.with(|s| s.set_faults(config))
+        guard_sync(move || {
+            let config = faults.into_sim()?;
+            self.with(|s| s.set_faults(config))
+        })
     }
 
     /// Answers every API request under `canned.pathPrefix` with `canned` until `clearCanned()`.
     #[napi(catch_unwind)]
     pub fn set_canned(&self, canned: CannedResponse) -> napi::Result<()> {
-        let canned = sim::CannedResponse {
-            path_prefix: canned.path_prefix,
-            status: canned.status,
-            content_type: canned
-                .content_type
-                .unwrap_or_else(|| "application/json".to_owned()),
-            body: canned.body,
-        };
-        self.with(|s| s.set_canned(canned))
+        guard_sync(move || {
+            let canned = sim::CannedResponse {
+                path_prefix: canned.path_prefix,
+                status: canned.status,
+                content_type: canned
+                    .content_type
+                    .unwrap_or_else(|| "application/json".to_owned()),
+                body: canned.body,
+            };
+            self.with(|s| s.set_canned(canned))
+        })
     }
 
     /// Removes every canned answer.
     #[napi(catch_unwind)]
     pub fn clear_canned(&self) -> napi::Result<()> {
-        self.with(|s| s.clear_canned())
+        guard_sync(move || self.with(|s| s.clear_canned()))
     }
 
     /// Changes the lifetime of tokens issued from now on, in milliseconds.
     #[napi(catch_unwind)]
     pub fn set_token_ttl(&self, ms: f64) -> napi::Result<()> {
-        if !ms.is_finite() || ms <= 0.0 {
-            return Err(invalid_input(format!(
-                "token TTL is {ms}; it must be positive"
-            )));
-        }
-        self.with(|s| s.set_token_ttl(Duration::from_secs_f64(ms / 1000.0)))
+        guard_sync(move || {
+            if !ms.is_finite() || ms <= 0.0 {
+                return Err(invalid_input(format!(
+                    "token TTL is {ms}; it must be positive"
+                )));
+            }
+            self.with(|s| s.set_token_ttl(Duration::from_secs_f64(ms / 1000.0)))
+        })
     }
 
     /// Token requests that succeeded at `level` (`reseller` or `enterprise`).
     #[napi(catch_unwind, ts_args_type = "level: 'reseller' | 'enterprise'")]
     pub fn token_requests(&self, level: String) -> napi::Result<f64> {
-        self.with(|s| s.token_requests(&level) as f64)
+        guard_sync(move || self.with(|s| s.token_requests(&level) as f64))
     }
 
     /// Everything it holds as JSON: enterprises, consents, every request answered, token counts.
     #[napi(catch_unwind)]
     pub fn snapshot(&self) -> napi::Result<serde_json::Value> {
-        self.with(|s| s.snapshot())
+        guard_sync(move || self.with(|s| s.snapshot()))
     }
 
     /// Stops the server; later calls fail. Closing twice is harmless.
     #[napi]
     pub async fn close(&self) -> napi::Result<()> {
-        let inner = self.inner.clone();
-        let taken = inner.write().await.take();
-        if let Some(simulator) = taken {
-            tokio::task::spawn_blocking(move || simulator.close())
-                .await
-                .map_err(|e| {
-                    napi::Error::from_reason(format!("closing the simulator failed: {e}"))
-                })?;
-        }
-        Ok(())
+        guard(async move {
+            let inner = self.inner.clone();
+            let taken = inner.write().await.take();
+            if let Some(simulator) = taken {
+                tokio::task::spawn_blocking(move || simulator.close())
+                    .await
+                    .map_err(|e| {
+                        napi::Error::from_reason(format!("closing the simulator failed: {e}"))
+                    })?;
+            }
+            Ok(())
+        })
+        .await
     }
 }

@@ -4,7 +4,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const net = require('node:net')
-const { Client, CttError, ERROR_CODES, rejectWithCode, Onboarding } = require('ctt-onboard')
+const { Client, CttError, ERROR_CODES, rejectWithCode, forcePanicForTests, Onboarding } = require('ctt-onboard')
 const { useSimulator, uniqueName, rejectsWith, throwsWith } = require('./helpers.cjs')
 
 const ctx = useSimulator()
@@ -112,4 +112,14 @@ test('staged: tenant_roles_missing, callback_invalid, flow_state', async () => {
   } finally {
     sim.setFaults({ rate: 0 })
   }
+})
+
+test('a panic in the library becomes a CttError with code api, sync or in a Promise', async () => {
+  const sync = throwsWith(() => forcePanicForTests(), 'api')
+  assert.match(sync.message, /internal error in ctt-onboard/)
+  assert.match(sync.message, /forced panic/)
+  const async = await rejectsWith(forcePanicForTests(true), 'api')
+  assert.match(async.message, /internal error in ctt-onboard/)
+  // The process is fine afterwards.
+  assert.equal(await ctx.client().resellerId(), ctx.sim.resellerId)
 })

@@ -7,6 +7,7 @@ import {
   ManualClock,
   Onboarding,
   Simulator,
+  forcePanicForTests,
   rejectWithCode,
   setLogger,
   verifyCallback,
@@ -125,5 +126,6 @@ export async function portal(): Promise<void> {
     const known: readonly ErrorCode[] = ERROR_CODES
     if (code !== undefined && !known.includes(code)) throw e
   }
+  await forcePanicForTests(true).catch(handle)
   await sim.close()
 }
