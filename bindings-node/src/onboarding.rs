@@ -339,8 +339,9 @@ impl Onboarding {
 
     /// Performs every API step it can and resolves where the flow needs a person or time. Each
     /// step's result is written into the flow before the next starts; calling it again repeats
-    /// nothing that succeeded. With `options.signal`, aborting stops it after the step in flight
-    /// is dropped, keeping every step that finished. The client needs a `callbackKey`.
+    /// nothing that succeeded. With `options.signal`, aborting drops the step in flight, keeps
+    /// every step that finished, and rejects with the signal's reason (an `AbortError`). The
+    /// client needs a `callbackKey`.
     #[napi(
         catch_unwind,
         ts_args_type = "client: Client, options?: { signal?: AbortSignal }",
@@ -369,7 +370,8 @@ impl Onboarding {
         }))
     }
 
-    /// Cancels the advance in flight, if any (what an aborted `signal` does).
+    /// Cancels the advance in flight, if any (what an aborted `signal` does); that advance rejects
+    /// with `flow_state`, keeping every step that finished.
     #[napi(catch_unwind)]
     pub fn cancel_advance(&self) {
         self.cancel.send_modify(|n| *n = n.wrapping_add(1));

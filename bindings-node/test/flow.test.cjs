@@ -233,3 +233,19 @@ test('an aborted advance keeps every step that finished; reads during an advance
   await assert.rejects(flow.advance(client, { signal: controller.signal }), (error) => error.name === 'AbortError')
   assert.ok(!(new Error() instanceof CttError))
 })
+
+test('cancelAdvance without a signal rejects the advance with flow_state and changes nothing', async () => {
+  const client = ctx.client({ callbackKey: KEY })
+  const flow = new Onboarding(plan(uniqueName('Cancelled')))
+  const before = JSON.stringify(flow)
+  ctx.sim.setFaults({ rate: 1, kinds: ['latency'], latencyMs: 30_000, paths: ['/oauth/token'] })
+  try {
+    const pending = flow.advance(client)
+    flow.cancelAdvance()
+    const e = await rejectsWith(pending, 'flow_state')
+    assert.match(e.message, /cancelled/)
+  } finally {
+    ctx.sim.setFaults({ rate: 0 })
+  }
+  assert.equal(JSON.stringify(flow), before)
+})
