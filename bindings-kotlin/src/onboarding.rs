@@ -3,8 +3,10 @@
 //! The flow object holds core's `Onboarding` in an `Arc<tokio::sync::Mutex<..>>` that `advance`
 //! locks inside its future: when the awaiting coroutine is cancelled, uniffi drops the future,
 //! the lock is released, and every step that finished before is kept (core writes each step's
-//! result into the state before the next one starts). The other methods lock it briefly from the
-//! calling thread, so they wait for an `advance` in flight to finish and never see half a step.
+//! result into the state before the next one starts). The other methods only try the lock: while an
+//! `advance` is in flight they fail with `CttException.FlowState` instead of blocking the calling
+//! thread (uniffi polls the Rust future on the caller's coroutine threads, so blocking one of them
+//! could wait for the very `advance` it blocks), and they never see half a step.
 
 use crate::client::Client;
 use crate::error::CttError;
@@ -215,7 +217,8 @@ pub fn verify_callback(
 
 /// One enterprise's onboarding: a value to store (`toJson`) and resume (`Onboarding.fromJson`).
 /// Its JSON holds the Global Admin's latest MSAL result: store it as you would store a token.
-/// `toString()` shows no secret.
+/// `toString()` shows no secret. While an `advance` is in flight, the other methods fail with
+/// `CttException.FlowState` rather than wait.
 #[derive(uniffi::Object)]
 #[uniffi::export(Display)]
 pub struct Onboarding {
@@ -231,8 +234,14 @@ impl Onboarding {
         })
     }
 
-    fn read<T>(&self, f: impl FnOnce(&core::Onboarding) -> T) -> T {
-        f(&self.inner.blocking_lock())
+    fn read<T>(&self, f: impl FnOnce(&mut core::Onboarding) -> T) -> Result<T, CttError> {
+        match self.inner.try_lock() {
+            Ok(mut flow) => Ok(f(&mut flow)),
+            Err(_) => Err(core::Error::flow_state(
+                "an advance of this flow is in progress; call this again when it has returned",
+            )
+            .into()),
+        }
     }
 }
 
@@ -274,7 +283,7 @@ impl Onboarding {
 
     /// The flow as versioned JSON, to store in the portal's database.
     pub fn to_json(&self) -> Result<String, CttError> {
-        Ok(self.read(|f| f.to_json())?)
+        Ok(self.read(|f| f.to_json())??)
     }
 
     /// The flow's id (it is in every redirect URL the flow asks for).
@@ -283,35 +292,32 @@ impl Onboarding {
     }
 
     /// The plan.
-    pub fn plan(&self) -> OnboardingPlan {
-        self.read(|f| f.plan().clone()).into()
+    pub fn plan(&self) -> Result<OnboardingPlan, CttError> {
+        self.read(|f| f.plan().clone().into())
     }
 
     /// Every step in the seed's order with its state.
-    pub fn status(&self) -> Vec<StepStatus> {
-        self.read(|f| f.status())
-            .into_iter()
-            .map(Into::into)
-            .collect()
+    pub fn status(&self) -> Result<Vec<StepStatus>, CttError> {
+        self.read(|f| f.status().into_iter().map(Into::into).collect())
     }
 
     /// The enterprise's id, once created (or given).
-    pub fn enterprise_id(&self) -> Option<i64> {
+    pub fn enterprise_id(&self) -> Result<Option<i64>, CttError> {
         self.read(|f| f.enterprise_id())
     }
 
     /// The tenant bound at registration.
-    pub fn tenant_id(&self) -> Option<String> {
+    pub fn tenant_id(&self) -> Result<Option<String>, CttError> {
         self.read(|f| f.tenant_id().map(str::to_owned))
     }
 
     /// What the last `advance` returned, computed from the state (no call is made).
-    pub fn progress(&self) -> Option<Progress> {
-        self.read(|f| f.progress()).map(Into::into)
+    pub fn progress(&self) -> Result<Option<Progress>, CttError> {
+        self.read(|f| f.progress().map(Into::into))
     }
 
     /// True when every step is done or skipped.
-    pub fn is_complete(&self) -> bool {
+    pub fn is_complete(&self) -> Result<bool, CttError> {
         self.read(|f| f.is_complete())
     }
 
@@ -325,8 +331,9 @@ impl Onboarding {
         url: String,
         body: String,
     ) -> Result<CallbackOutcome, CttError> {
-        let mut flow = self.inner.blocking_lock();
-        Ok(flow.handle_callback(key.as_bytes(), &url, &body)?.into())
+        Ok(self
+            .read(|f| f.handle_callback(key.as_bytes(), &url, &body))??
+            .into())
     }
 }
 

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
 import kotlin.test.assertIs
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
@@ -81,6 +82,10 @@ class ConcurrencyTest {
         } finally {
             uninstallLogger()
         }
+        // While the advance is in flight, the flow refuses to be read or changed instead of blocking.
+        val busy = assertFailsWith<CttException.FlowState> { flow.status() }
+        assertTrue(busy.detail.contains("in progress"), busy.detail)
+        assertFailsWith<CttException.FlowState> { flow.toJson() }
         advancing.cancelAndJoin()
         assertTrue(advancing.isCancelled)
 
