@@ -5,10 +5,12 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.cancelAndJoin
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
+import java.net.InetAddress
+import java.net.ServerSocket
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
@@ -47,18 +49,36 @@ class ConcurrencyTest {
     }
 
     @Test
-    fun `cancelling a call leaves the client usable`(): Unit = runBlocking {
-        val client = Fixtures.client(sim)
-        val rid = client.resellerId()
-        sim.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/pbx"), latencyMs = 30_000))
-        val call = launch(Dispatchers.Default) { client.pbxTypes(rid) }
-        delay(200)
-        call.cancelAndJoin()
-        assertTrue(call.isCancelled)
-        sim.setFaults(SimFaults(rate = 0.0))
-        assertEquals(3, client.pbxTypes(rid).size)
-        assertEquals(3, client.sbcGateways(rid).size)
-        client.close()
+    fun `cancelling a call in flight leaves the client usable`(): Unit = runBlocking {
+        // A loopback server that takes the request and does not answer, so the call is certainly
+        // in flight when it is cancelled; then it answers the next call.
+        ServerSocket(0, 50, InetAddress.getLoopbackAddress()).use { server ->
+            val client = Client.builder().baseUrl("http://127.0.0.1:${server.localPort}")
+                .resellerToken("test-token").resellerId(54).noRetries().build()
+            val call = launch(Dispatchers.Default) { client.sbcGateways(54) }
+            val hung = withContext(Dispatchers.IO) { server.accept() }
+            val requestLine = withContext(Dispatchers.IO) { hung.getInputStream().bufferedReader().readLine() }
+            assertTrue(requestLine.startsWith("GET /reseller/getAvailableSBCGatewayRegionsByResellerId/54"), requestLine)
+            call.cancelAndJoin()
+            assertTrue(call.isCancelled)
+            hung.close()
+
+            val next = async(Dispatchers.Default) { client.sbcGateways(54) }
+            withContext(Dispatchers.IO) {
+                server.accept().use { socket ->
+                    val reader = socket.getInputStream().bufferedReader()
+                    while (reader.readLine().orEmpty().isNotEmpty()) Unit
+                    val body = """[{"sbcGatewayId":5678,"sbcGatewayRegion":"US-East"}]"""
+                    socket.getOutputStream().write(
+                        ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n" +
+                            "Connection: close\r\n\r\n$body").toByteArray(),
+                    )
+                    socket.getOutputStream().flush()
+                }
+            }
+            assertEquals(listOf(SbcGateway(5678, "US-East")), next.await())
+            client.close()
+        }
     }
 
     @Test
