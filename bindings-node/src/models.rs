@@ -72,6 +72,7 @@ pub struct AuthenticatedUser {
     /// The reseller this user belongs to; most calls need it.
     pub reseller_id: Option<f64>,
     /// Every other field the API returned, as received.
+    #[napi(ts_type = "Record<string, unknown>")]
     pub extra: HashMap<String, serde_json::Value>,
 }
 
@@ -166,6 +167,7 @@ pub struct O365UserInfo {
     #[napi(js_name = "containsTeamsTenantAdminAPI")]
     pub contains_teams_tenant_admin_api: bool,
     /// Every other field (user details), as received.
+    #[napi(ts_type = "Record<string, unknown>")]
     pub extra: HashMap<String, serde_json::Value>,
 }
 
@@ -211,6 +213,7 @@ pub struct NewEnterprise {
     /// Whether the reseller may manage the enterprise's provisioning.
     pub can_reseller_manage_enterprise_provisioning: Option<bool>,
     /// Configuration entries (`configDetails`, `entityId`, `id`, `value`), as the wire has them.
+    #[napi(ts_type = "Array<Record<string, unknown>>")]
     pub ent_config_infos: Option<Vec<serde_json::Value>>,
     /// The enterprise id, when the vendor asks for one (normally absent on create).
     pub enterprise_id: Option<f64>,

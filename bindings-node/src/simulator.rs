@@ -374,7 +374,7 @@ impl Simulator {
     }
 
     /// Everything it holds as JSON: enterprises, consents, every request answered, token counts.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "Record<string, unknown>")]
     pub fn snapshot(&self) -> napi::Result<serde_json::Value> {
         guard_sync(move || self.with(|s| s.snapshot()))
     }
