@@ -323,7 +323,11 @@ impl Onboarding {
     }
 
     /// The flow as a schema-versioned JSON object (what `JSON.stringify(flow)` writes).
-    #[napi(catch_unwind, js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
+    #[napi(
+        catch_unwind,
+        js_name = "toJSON",
+        ts_return_type = "Record<string, unknown>"
+    )]
     pub fn to_json(&self) -> napi::Result<serde_json::Value> {
         guard_sync(move || {
             self.read(|f| {
