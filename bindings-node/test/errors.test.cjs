@@ -5,7 +5,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const net = require('node:net')
 const { Client, CttError, ERROR_CODES, rejectWithCode, forcePanicForTests, Onboarding } = require('ctt-onboard')
-const { useSimulator, uniqueName, rejectsWith, throwsWith } = require('./helpers.cjs')
+const { useSimulator, uniqueName, rejectsWith, throwsWith, waitFor } = require('./helpers.cjs')
 
 const ctx = useSimulator()
 const NO_RETRY = { maxAttempts: 1 }
@@ -106,7 +106,10 @@ test('staged: tenant_roles_missing, callback_invalid, flow_state', async () => {
   const sim = ctx.sim
   sim.setFaults({ rate: 1, kinds: ['latency'], latencyMs: 2000, paths: ['/reseller'] })
   try {
+    const before = sim.snapshot().requests.length
     const pending = flow.advance(ctx.client({ callbackKey: 'k'.repeat(32) }))
+    // Once the token was fetched the advance holds the flow (its create is delayed 2 s).
+    assert.ok(await waitFor(() => sim.snapshot().requests.length > before))
     throwsWith(() => flow.toJSON(), 'flow_state')
     await pending
   } finally {
