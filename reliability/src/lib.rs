@@ -36,7 +36,14 @@ pub fn soak_plan(run: &str, i: usize) -> (OnboardingPlan, String) {
         NewEnterprise::new(format!("Soak {run} #{i}"), service_set(i)),
         "https://portal.example/ctt/callback",
     );
-    plan.gateway_regions = vec![if i.is_multiple_of(2) { "US-East" } else { "EU-West" }.into()];
+    plan.gateway_regions = vec![
+        if i.is_multiple_of(2) {
+            "US-East"
+        } else {
+            "EU-West"
+        }
+        .into(),
+    ];
     (plan, format!("{}+{run}-{i}", SOAK_TENANTS[i % 3]))
 }
 
