@@ -11,7 +11,7 @@ demo: rust-setup
 	cargo run --quiet -p ctt-onboard-example
 
 ## test: every test of every language, lints included.
-test: lint test-rust test-python test-node test-reliability test-examples test-kotlin
+test: lint test-rust test-python test-node test-reliability test-examples test-kotlin test-bench
 
 rust-setup:
 	@bash scripts/ensure-rust.sh
@@ -102,3 +102,18 @@ kotlin-setup:
 test-kotlin: rust-setup kotlin-setup
 	cd bindings-kotlin && mvn -B -ntp install
 	cd examples/kotlin && mvn -B -ntp -q compile exec:exec@walkthrough exec:exec@quickstart
+
+# ---- benchmarks (bench/; the figures are in BENCHMARKS.md) ----
+.PHONY: bench test-bench
+
+## bench: release builds, every case against its own ctt-sim process (faults off), one table
+## printed and written to BENCHMARKS.md. Takes a while; the figures are medians of 3 runs.
+bench: rust-setup python-setup node-setup kotlin-setup
+	bash bench/setup.sh release
+	bench/.venv/bin/python bench/run.py --profile release --runs 3 --write BENCHMARKS.md
+
+## test-bench: the same cases with tiny counts on debug builds, to check they still run; prints
+## the figures, no timing thresholds.
+test-bench: rust-setup python-setup node-setup kotlin-setup
+	bash bench/setup.sh debug
+	bench/.venv/bin/python bench/run.py --profile debug --quick
