@@ -173,3 +173,19 @@ def test_tenant_roles_missing(sim: Simulator, client: ctt.Client) -> None:
 def test_callback_invalid() -> None:
     with pytest.raises(ctt.CallbackInvalidError):
         ctt.verify_callback("k" * 32, "https://portal.example/cb?ctt_flow=x", "{}")
+
+
+def test_decode_when_a_response_exceeds_the_cap(sim: Simulator) -> None:
+    with sim.client(max_response_bytes=16, reseller_id=sim.reseller_id) as c:
+        with pytest.raises(ctt.DecodeError) as info:
+            c.sbc_gateways(sim.reseller_id)
+    assert info.value.code == "decode"
+
+
+def test_the_cause_chain_becomes_dunder_cause(sim: Simulator) -> None:
+    sim.set_faults(rate=1.0, kinds=["drop-before"], paths=["/reseller"])
+    with sim.client(retry=ctt.RetryPolicy.none(), reseller_id=sim.reseller_id) as c:
+        with pytest.raises(ctt.NetworkError) as info:
+            c.sbc_gateways(sim.reseller_id)
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert str(info.value.__cause__)
