@@ -12,6 +12,7 @@ use crate::models::{from_json, to_json};
 use crate::runtime::{future_into_py, py_runtime};
 use ctt_onboard::{
     ActionType, AuthenticationResult, Client, Credentials, NewEnterprise, Result, RetryPolicy,
+    catch_panic, catch_panic_sync,
 };
 use pyo3::prelude::*;
 use std::collections::HashMap;
@@ -19,16 +20,19 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Runs a core future to completion with the GIL released; converts its error afterwards.
+/// Runs a core future to completion with the GIL released; converts its error afterwards. A
+/// panic becomes an `api` error (`ctt_onboard::catch_panic`), never an unwind into Python.
 pub fn block_on<T: Send>(
     py: Python<'_>,
     fut: impl Future<Output = Result<T>> + Send,
 ) -> PyResult<T> {
     let rt = py_runtime()?;
-    py.detach(|| rt.block_on(fut)).map_err(|e| to_py(py, e))
+    py.detach(|| rt.block_on(catch_panic(fut)))
+        .map_err(|e| to_py(py, e))
 }
 
-/// Hands a core future to asyncio; its error is converted once it has finished.
+/// Hands a core future to asyncio; its error is converted once it has finished, and a panic
+/// becomes an `api` error.
 pub fn awaitable<'py, T>(
     py: Python<'py>,
     fut: impl Future<Output = Result<T>> + Send + 'static,
@@ -37,7 +41,7 @@ where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     future_into_py(py, async move {
-        match fut.await {
+        match catch_panic(fut).await {
             Ok(v) => Ok(v),
             Err(e) => Err(Python::attach(|py| to_py(py, e))),
         }
@@ -185,7 +189,7 @@ impl NativeClient {
         if let Some(n) = max_response_bytes {
             b = b.max_response_bytes(n);
         }
-        let inner = b.build().map_err(|e| to_py(py, e))?;
+        let inner = catch_panic_sync(|| b.build()).map_err(|e| to_py(py, e))?;
         Ok(Self { inner })
     }
 

@@ -103,3 +103,16 @@ pub fn error_for_code(
     }
     Ok(to_py(py, error).into_value(py))
 }
+
+/// Panics inside a core call on purpose (`ctt_onboard::error::forced_panic_for_tests`), through
+/// the same wrapper every blocking call uses: shows that a panic becomes an `ApiError`.
+#[pyfunction]
+pub fn forced_panic(py: Python<'_>) -> PyResult<()> {
+    crate::client::block_on(py, async { ctt_onboard::error::forced_panic_for_tests() })
+}
+
+/// Awaitable twin of `forced_panic`, through the wrapper every awaitable uses.
+#[pyfunction]
+pub fn forced_panic_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    crate::client::awaitable(py, async { ctt_onboard::error::forced_panic_for_tests() })
+}

@@ -17,7 +17,7 @@ use pyo3::prelude::*;
 /// The native module; the Python package re-exports what users need.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    logging::install();
+    logging::install_default();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::ManualClock>()?;
@@ -28,6 +28,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(models::known_action_types, m)?)?;
     m.add_function(wrap_pyfunction!(models::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_for_code, m)?)?;
+    m.add_function(wrap_pyfunction!(error::forced_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(error::forced_panic_async, m)?)?;
     m.add_function(wrap_pyfunction!(models::validate_enterprise, m)?)?;
     m.add_function(wrap_pyfunction!(logging::drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(logging::set_log_level, m)?)?;

@@ -1,41 +1,46 @@
-//! The core's `tracing` events, forwarded to Python's `logging.getLogger("ctt_onboard")`.
+//! The core's log events, forwarded to Python's `logging.getLogger("ctt_onboard")`.
 //!
-//! An event is emitted on a tokio worker, where taking the GIL could deadlock against a Python
-//! thread that waits for that very future. So the layer below never touches Python: it formats
-//! the event into a plain record and queues it. The Python layer drains the queue (`drain_logs`)
-//! whenever a call returns, with the GIL held, and hands each record to `logging`.
+//! Core owns the `tracing` subscriber (`ctt_onboard::logging`); this binding supplies its sink.
+//! The sink runs on whichever thread logged, often a tokio worker, where taking the GIL could
+//! deadlock against a Python thread waiting for that very future. So the sink never touches
+//! Python: it queues the record. The Python layer drains the queue (`drain_logs`) before and
+//! after every call, with the GIL held, and hands each record to `logging`.
 //!
 //! The queue is bounded (the oldest records are dropped first), and its lock is only ever tried,
 //! never waited on indefinitely, so a process forked while a worker held it cannot deadlock.
 
+use ctt_onboard::logging::{LogLevel, LogRecord, install_sink};
 use pyo3::prelude::*;
 use std::collections::VecDeque;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
-use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Metadata, Subscriber};
-use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::prelude::*;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 /// Records kept at most before the oldest are dropped.
 const CAPACITY: usize = 10_000;
 
-/// A formatted event: Python level number, target, message.
+/// A queued record: Python level number, target, message.
 type Record = (u8, String, String);
 
 static QUEUE: Mutex<VecDeque<Record>> = Mutex::new(VecDeque::new());
 
-/// The lowest Python level number forwarded (`logging.DEBUG` = 10 by default).
-static MIN_LEVEL: AtomicU8 = AtomicU8::new(10);
+/// The Python level number of a core level.
+fn python_level(level: LogLevel) -> u8 {
+    match level {
+        LogLevel::Error => 40,
+        LogLevel::Warn => 30,
+        LogLevel::Info => 20,
+        LogLevel::Debug => 10,
+        LogLevel::Trace => 5,
+    }
+}
 
-fn python_level(level: &Level) -> u8 {
-    match *level {
-        Level::ERROR => 40,
-        Level::WARN => 30,
-        Level::INFO => 20,
-        Level::DEBUG => 10,
-        Level::TRACE => 5,
+/// The most detailed core level a Python level number lets through.
+fn core_level(python: u8) -> LogLevel {
+    match python {
+        0..=5 => LogLevel::Trace,
+        6..=10 => LogLevel::Debug,
+        11..=20 => LogLevel::Info,
+        21..=30 => LogLevel::Warn,
+        _ => LogLevel::Error,
     }
 }
 
@@ -51,66 +56,26 @@ fn queue() -> Option<MutexGuard<'static, VecDeque<Record>>> {
     None
 }
 
-/// Formats an event's fields: the message first, then `key=value` pairs.
-#[derive(Default)]
-struct Fields {
-    message: String,
-    rest: String,
-}
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            let _ = write!(self.rest, " {}={value}", field.name());
+fn sink(record: LogRecord) {
+    let record = (python_level(record.level), record.target, record.message);
+    if let Some(mut q) = queue() {
+        if q.len() >= CAPACITY {
+            q.pop_front();
         }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.rest, " {}={value:?}", field.name());
-        }
+        q.push_back(record);
     }
 }
 
-/// The layer that queues the events of this library's crates.
-struct QueueLayer;
-
-fn ours(metadata: &Metadata<'_>) -> bool {
-    let target = metadata.target();
-    target.starts_with("ctt_onboard") || target.starts_with("ctt_sim")
+/// Installs the sink at `level` (a Python level number). When another `tracing` subscriber owns
+/// the process, records are not forwarded and this returns false.
+fn install(level: u8) -> bool {
+    install_sink(Arc::new(sink), core_level(level)).is_ok()
 }
 
-impl<S: Subscriber> Layer<S> for QueueLayer {
-    fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        ours(metadata) && python_level(metadata.level()) >= MIN_LEVEL.load(Ordering::Relaxed)
-    }
-
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let metadata = event.metadata();
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let record = (
-            python_level(metadata.level()),
-            metadata.target().to_owned(),
-            format!("{}{}", fields.message, fields.rest),
-        );
-        if let Some(mut q) = queue() {
-            if q.len() >= CAPACITY {
-                q.pop_front();
-            }
-            q.push_back(record);
-        }
-    }
-}
-
-/// Installs the layer as the process's tracing subscriber, unless another one was set first.
-pub fn install() {
-    let _ =
-        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(QueueLayer));
+/// Installs the sink at `logging.DEBUG` when the module loads; the Python layer then follows the
+/// `ctt_onboard` logger's level.
+pub fn install_default() {
+    install(10);
 }
 
 /// Takes every queued record: (level number, target, message).
@@ -123,9 +88,8 @@ pub fn drain_logs() -> Vec<(u8, String, String)> {
 }
 
 /// Sets the lowest Python level number that is queued at all (the Python layer passes the
-/// `ctt_onboard` logger's effective level).
+/// `ctt_onboard` logger's effective level). False when another subscriber owns the process.
 #[pyfunction]
-pub fn set_log_level(level: u8) {
-    MIN_LEVEL.store(level, Ordering::Relaxed);
-    tracing::callsite::rebuild_interest_cache();
+pub fn set_log_level(level: u8) -> bool {
+    install(level)
 }

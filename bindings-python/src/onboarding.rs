@@ -10,7 +10,9 @@
 use crate::client::{NativeClient, awaitable, block_on, unix_seconds};
 use crate::error::to_py;
 use crate::models::{from_json, to_json};
-use ctt_onboard::{CallbackOutcome, Client, Onboarding, OnboardingPlan, Progress, Result};
+use ctt_onboard::{
+    CallbackOutcome, Client, Onboarding, OnboardingPlan, Progress, Result, catch_panic_sync,
+};
 use pyo3::prelude::*;
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -74,8 +76,7 @@ impl NativeOnboarding {
     /// what is wrong with it.
     #[new]
     fn new(py: Python<'_>, plan: &str) -> PyResult<Self> {
-        from_json::<OnboardingPlan>("plan", plan)
-            .and_then(Onboarding::new)
+        catch_panic_sync(|| from_json::<OnboardingPlan>("plan", plan).and_then(Onboarding::new))
             .map(Self::wrap)
             .map_err(|e| to_py(py, e))
     }
@@ -83,7 +84,7 @@ impl NativeOnboarding {
     /// Restores a flow saved by `to_json` (a newer schema is `InvalidInputError`).
     #[staticmethod]
     fn from_json(py: Python<'_>, json: &str) -> PyResult<Self> {
-        Onboarding::from_json(json)
+        catch_panic_sync(|| Onboarding::from_json(json))
             .map(Self::wrap)
             .map_err(|e| to_py(py, e))
     }
@@ -97,7 +98,8 @@ impl NativeOnboarding {
     /// The flow as versioned JSON. It holds the Global Admin's latest MSAL result: store it as
     /// you would store a token.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        self.read(py, |f| f.to_json()).map_err(|e| to_py(py, e))
+        self.read(py, |f| catch_panic_sync(|| f.to_json()))
+            .map_err(|e| to_py(py, e))
     }
 
     /// The plan (JSON).
@@ -171,9 +173,11 @@ impl NativeOnboarding {
         url: &str,
         body: &str,
     ) -> PyResult<&'static str> {
-        self.read(py, |f| f.handle_callback(key, url, body))
-            .map(outcome_str)
-            .map_err(|e| to_py(py, e))
+        self.read(py, |f| {
+            catch_panic_sync(|| f.handle_callback(key, url, body))
+        })
+        .map(outcome_str)
+        .map_err(|e| to_py(py, e))
     }
 }
 
@@ -186,7 +190,8 @@ pub fn verify_callback(
     url: &str,
     body: &str,
 ) -> PyResult<(String, String, String)> {
-    let verified = ctt_onboard::verify_callback(key, url, body).map_err(|e| to_py(py, e))?;
+    let verified = catch_panic_sync(|| ctt_onboard::verify_callback(key, url, body))
+        .map_err(|e| to_py(py, e))?;
     let payload = to_json(&verified.payload).map_err(|e| to_py(py, e))?;
     Ok((
         verified.flow_id,

@@ -189,3 +189,14 @@ def test_the_cause_chain_becomes_dunder_cause(sim: Simulator) -> None:
             c.sbc_gateways(sim.reseller_id)
     assert isinstance(info.value.__cause__, RuntimeError)
     assert str(info.value.__cause__)
+
+
+def test_a_panic_becomes_an_api_error_not_an_unwind() -> None:
+    with pytest.raises(ctt.ApiError, match="internal error") as info:
+        _native.forced_panic()
+    assert info.value.code == "api"
+
+
+async def test_a_panic_in_an_awaitable_becomes_an_api_error() -> None:
+    with pytest.raises(ctt.ApiError, match="forced panic"):
+        await _native.forced_panic_async()

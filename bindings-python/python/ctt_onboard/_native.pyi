@@ -15,6 +15,8 @@ __all__ = [
     "drain_logs",
     "error_codes",
     "error_for_code",
+    "forced_panic",
+    "forced_panic_async",
     "known_action_types",
     "known_services",
     "set_log_level",
@@ -170,15 +172,23 @@ def error_for_code(
     test suite check the mapping of every code, including those the simulator never answers
     with."""
 
+def forced_panic() -> None:
+    """Panics inside a core call on purpose (``ctt_onboard::error::forced_panic_for_tests``),
+    through the same wrapper every blocking call uses: shows that a panic becomes an
+    ``ApiError``."""
+
+def forced_panic_async() -> Any:
+    """Awaitable twin of ``forced_panic``, through the wrapper every awaitable uses."""
+
 def validate_enterprise(enterprise_json: str) -> None:
     """Checks a new enterprise the way ``create_enterprise`` does before sending anything."""
 
 def drain_logs() -> list[tuple[int, str, str]]:
     """Takes every queued record: (level number, target, message)."""
 
-def set_log_level(level: int) -> None:
+def set_log_level(level: int) -> bool:
     """Sets the lowest Python level number that is queued at all (the Python layer passes the
-    ``ctt_onboard`` logger's effective level)."""
+    ``ctt_onboard`` logger's effective level). False when another subscriber owns the process."""
 
 @final
 class NativeOnboarding:
