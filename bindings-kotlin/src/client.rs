@@ -60,23 +60,24 @@ pub struct ManualClock {
     pub(crate) inner: core::ManualClock,
 }
 
-#[uniffi::export]
-impl ManualClock {
-    /// A clock that starts at the system time.
-    #[uniffi::constructor]
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
+crate::export! {
+    impl ManualClock {
+        /// A clock that starts at the system time.
+        #[uniffi::constructor]
+        pub fn new() -> Arc<Self> {
+            Arc::new(Self::default())
+        }
 
-    /// Moves this clock forward by `ms` milliseconds.
-    pub fn advance_ms(&self, ms: i64) -> Result<(), CttError> {
-        self.inner.advance(millis("advance ms", ms)?);
-        Ok(())
-    }
+        /// Moves this clock forward by `ms` milliseconds.
+        pub fn advance_ms(&self, ms: i64) -> Result<(), CttError> {
+            self.inner.advance(millis("advance ms", ms)?);
+            Ok(())
+        }
 
-    /// The clock's current time.
-    pub fn now(&self) -> std::time::SystemTime {
-        core::Clock::now(&self.inner)
+        /// The clock's current time.
+        pub fn now(&self) -> std::time::SystemTime {
+            core::Clock::now(&self.inner)
+        }
     }
 }
 
@@ -89,16 +90,23 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// Applies one setting. The setters are the only exports outside `export!` (they keep their
+    /// plain chaining signature for Java), so this is where their panics are caught: the panic
+    /// becomes the builder's error, which `build()` reports as `CttException.Api`.
     fn with(
         self: Arc<Self>,
         f: impl FnOnce(core::ClientBuilder) -> core::ClientBuilder,
     ) -> Arc<Self> {
-        {
+        let outcome = crate::runtime::guard(|| {
             let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             let builder = std::mem::take(&mut *guard);
             *guard = f(builder);
+            Ok(())
+        });
+        match outcome {
+            Ok(()) => self,
+            Err(e) => self.fail(e),
         }
-        self
     }
 
     fn fail(self: Arc<Self>, error: CttError) -> Arc<Self> {
@@ -111,14 +119,32 @@ impl ClientBuilder {
     }
 }
 
+crate::export! {
+    impl ClientBuilder {
+        /// A builder with every default (the vendor's base URL, no credentials).
+        #[uniffi::constructor]
+        pub fn new() -> Arc<Self> {
+            Arc::new(Self::default())
+        }
+
+        /// Checks the configuration and builds the client; `CttException.InvalidInput` names the
+        /// setting that is wrong.
+        pub fn build(&self) -> Result<Arc<Client>, CttError> {
+            if let Some(e) = self.error.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                return Err(e);
+            }
+            let builder = self.inner.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            Ok(Arc::new(Client {
+                inner: builder.build()?,
+            }))
+        }
+    }
+}
+
+/// The setters: chained, never throwing; a wrong value (or a panic) is kept and reported by
+/// `build()`.
 #[uniffi::export]
 impl ClientBuilder {
-    /// A builder with every default (the vendor's base URL, no credentials).
-    #[uniffi::constructor]
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-
     /// The API's base URL (https, or http on a loopback host such as the simulator).
     pub fn base_url(self: Arc<Self>, url: String) -> Arc<Self> {
         self.with(|b| b.base_url(url))
@@ -239,18 +265,6 @@ impl ClientBuilder {
     pub fn reseller_id(self: Arc<Self>, reseller_id: i64) -> Arc<Self> {
         self.with(|b| b.reseller_id(reseller_id))
     }
-
-    /// Checks the configuration and builds the client; `CttException.InvalidInput` names the
-    /// setting that is wrong.
-    pub fn build(&self) -> Result<Arc<Client>, CttError> {
-        if let Some(e) = self.error.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            return Err(e);
-        }
-        let builder = self.inner.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        Ok(Arc::new(Client {
-            inner: builder.build()?,
-        }))
-    }
 }
 
 /// A client for the ConnecttoTeams provisioning API: one suspend function per endpoint. Share one
@@ -267,20 +281,21 @@ impl std::fmt::Display for Client {
     }
 }
 
-#[uniffi::export]
-impl Client {
-    /// The base URL.
-    pub fn base_url(&self) -> String {
-        self.inner.base_url().to_owned()
-    }
+crate::export! {
+    impl Client {
+        /// The base URL.
+        pub fn base_url(&self) -> String {
+            self.inner.base_url().to_owned()
+        }
 
-    /// True when enterprise-level credentials or a token are configured.
-    pub fn has_enterprise_auth(&self) -> bool {
-        self.inner.has_enterprise_auth()
+        /// True when enterprise-level credentials or a token are configured.
+        pub fn has_enterprise_auth(&self) -> bool {
+            self.inner.has_enterprise_auth()
+        }
     }
 }
 
-crate::export_async! {
+crate::export! {
     impl Client {
         /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
         pub async fn authenticated_user(&self) -> Result<AuthenticatedUser, CttError> {
@@ -354,6 +369,13 @@ crate::export_async! {
                 .inner
                 .update_management_consent(&auth.inner, reseller_id, &tenant_id)
                 .await?)
+        }
+
+        /// Test hook, not part of the API: panics inside an async call on purpose, to show that a
+        /// panic arrives as `CttException.Api` and leaves this client usable.
+        pub async fn force_panic_for_tests(&self) -> Result<(), CttError> {
+            tokio::task::yield_now().await;
+            Ok(ctt_onboard::error::forced_panic_for_tests()?)
         }
 
         /// The reseller's enterprises.

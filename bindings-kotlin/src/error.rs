@@ -146,26 +146,36 @@ impl CttError {
     }
 }
 
-/// Test knob: an error with every field set, for each code, so the Kotlin tests can check that
-/// every code arrives as its own exception subclass with status, request id and wait.
-#[uniffi::export]
-pub fn error_for_code(code: String) -> Result<(), CttError> {
-    let code = ErrorCode::parse(&code)
-        .ok_or_else(|| CttError::invalid_input(format!("unknown error code {code:?}")))?;
-    Err(Error::new(code, format!("sample {}", code.as_str()))
-        .with_status(599)
-        .with_request_id(Some(format!("req-{}", code.as_str())))
-        .with_retry_after(Some(std::time::Duration::from_millis(1500)))
-        .into())
+crate::export! {
+    /// Test knob: an error with every field set, for each code, so the Kotlin tests can check that
+    /// every code arrives as its own exception subclass with status, request id and wait.
+    pub fn error_for_code(code: String) -> Result<(), CttError> {
+        let code = ErrorCode::parse(&code)
+            .ok_or_else(|| CttError::invalid_input(format!("unknown error code {code:?}")))?;
+        Err(Error::new(code, format!("sample {}", code.as_str()))
+            .with_status(599)
+            .with_request_id(Some(format!("req-{}", code.as_str())))
+            .with_retry_after(Some(std::time::Duration::from_millis(1500)))
+            .into())
+    }
 }
 
-/// Every stable error code, in documentation order.
-#[uniffi::export]
-pub fn error_codes() -> Vec<String> {
-    ErrorCode::ALL
-        .iter()
-        .map(|c| c.as_str().to_owned())
-        .collect()
+crate::export! {
+    /// Test hook, not part of the API: panics on purpose inside a synchronous export, to show that
+    /// a panic arrives as `CttException.Api` ("internal error in ctt-onboard ...").
+    pub fn force_panic_for_tests() -> Result<(), CttError> {
+        Ok(ctt_onboard::error::forced_panic_for_tests()?)
+    }
+}
+
+crate::export! {
+    /// Every stable error code, in documentation order.
+    pub fn error_codes() -> Vec<String> {
+        ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -90,28 +90,32 @@ open_enum! {
     }
 }
 
-/// The wire spelling of a service, such as `CALLAPP`.
-#[uniffi::export]
-pub fn service_wire_name(service: Service) -> String {
-    core::Service::from(service).as_str().to_owned()
+crate::export! {
+    /// The wire spelling of a service, such as `CALLAPP`.
+    pub fn service_wire_name(service: Service) -> String {
+        core::Service::from(service).as_str().to_owned()
+    }
 }
 
-/// Reads a service's wire spelling; unknown values become `Service.Other`.
-#[uniffi::export]
-pub fn service_from_wire(value: String) -> Service {
-    core::Service::from_wire(&value).into()
+crate::export! {
+    /// Reads a service's wire spelling; unknown values become `Service.Other`.
+    pub fn service_from_wire(value: String) -> Service {
+        core::Service::from_wire(&value).into()
+    }
 }
 
-/// The wire spelling of an action type, such as `REGISTRATION`.
-#[uniffi::export]
-pub fn action_type_wire_name(action: ActionType) -> String {
-    core::ActionType::from(action).as_str().to_owned()
+crate::export! {
+    /// The wire spelling of an action type, such as `REGISTRATION`.
+    pub fn action_type_wire_name(action: ActionType) -> String {
+        core::ActionType::from(action).as_str().to_owned()
+    }
 }
 
-/// Reads an action type's wire spelling; unknown values become `ActionType.Other`.
-#[uniffi::export]
-pub fn action_type_from_wire(value: String) -> ActionType {
-    core::ActionType::from_wire(&value).into()
+crate::export! {
+    /// Reads an action type's wire spelling; unknown values become `ActionType.Other`.
+    pub fn action_type_from_wire(value: String) -> ActionType {
+        core::ActionType::from_wire(&value).into()
+    }
 }
 
 /// The reseller API user, from `getAuthenticatedUser`.
@@ -428,18 +432,20 @@ impl From<core::NewEnterprise> for NewEnterprise {
     }
 }
 
-/// Checks what the vendor requires of a create body before anything is sent (core's
-/// `NewEnterprise::validate`); throws `CttException.InvalidInput` naming the field.
-#[uniffi::export]
-pub fn validate_new_enterprise(enterprise: NewEnterprise) -> Result<(), CttError> {
-    Ok(core::NewEnterprise::from(enterprise).validate()?)
+crate::export! {
+    /// Checks what the vendor requires of a create body before anything is sent (core's
+    /// `NewEnterprise::validate`); throws `CttException.InvalidInput` naming the field.
+    pub fn validate_new_enterprise(enterprise: NewEnterprise) -> Result<(), CttError> {
+        Ok(core::NewEnterprise::from(enterprise).validate()?)
+    }
 }
 
-/// The body of a create, as JSON with the wire's names (for logs and tests; holds no secret).
-#[uniffi::export]
-pub fn new_enterprise_to_json(enterprise: NewEnterprise) -> Result<String, CttError> {
-    serde_json::to_string(&core::NewEnterprise::from(enterprise))
-        .map_err(|e| CttError::invalid_input(format!("enterprise could not be serialized: {e}")))
+crate::export! {
+    /// The body of a create, as JSON with the wire's names (for logs and tests; holds no secret).
+    pub fn new_enterprise_to_json(enterprise: NewEnterprise) -> Result<String, CttError> {
+        serde_json::to_string(&core::NewEnterprise::from(enterprise))
+            .map_err(|e| CttError::invalid_input(format!("enterprise could not be serialized: {e}")))
+    }
 }
 
 /// An enterprise as the reseller's enterprise list reports it.
@@ -487,51 +493,52 @@ pub struct AuthenticationResult {
     pub(crate) inner: core::AuthenticationResult,
 }
 
-#[uniffi::export]
-impl AuthenticationResult {
-    /// Reads an `authenticationResult` JSON object (the vendor's camelCase names).
-    #[uniffi::constructor]
-    pub fn from_json(json: String) -> Result<Arc<Self>, CttError> {
-        let inner = serde_json::from_str(&json).map_err(|e| {
-            CttError::from(core::Error::decode(format!(
-                "authenticationResult is not the documented JSON: {e}"
-            )))
-        })?;
-        Ok(Arc::new(Self { inner }))
-    }
+crate::export! {
+    impl AuthenticationResult {
+        /// Reads an `authenticationResult` JSON object (the vendor's camelCase names).
+        #[uniffi::constructor]
+        pub fn from_json(json: String) -> Result<Arc<Self>, CttError> {
+            let inner = serde_json::from_str(&json).map_err(|e| {
+                CttError::from(core::Error::decode(format!(
+                    "authenticationResult is not the documented JSON: {e}"
+                )))
+            })?;
+            Ok(Arc::new(Self { inner }))
+        }
 
-    /// The JSON with the real tokens, for storage; treat it as a secret.
-    pub fn to_json(&self) -> Result<String, CttError> {
-        serde_json::to_string(&self.inner).map_err(|e| {
-            CttError::from(core::Error::decode(format!(
-                "authenticationResult could not be serialized: {e}"
-            )))
-        })
-    }
+        /// The JSON with the real tokens, for storage; treat it as a secret.
+        pub fn to_json(&self) -> Result<String, CttError> {
+            serde_json::to_string(&self.inner).map_err(|e| {
+                CttError::from(core::Error::decode(format!(
+                    "authenticationResult could not be serialized: {e}"
+                )))
+            })
+        }
 
-    /// The token type, such as `login.microsoftonline.com`.
-    pub fn access_token_type(&self) -> Option<String> {
-        self.inner.access_token_type.clone()
-    }
+        /// The token type, such as `login.microsoftonline.com`.
+        pub fn access_token_type(&self) -> Option<String> {
+            self.inner.access_token_type.clone()
+        }
 
-    /// When the access token expires (from `expiresOn`), if known.
-    pub fn expires_at(&self) -> Option<std::time::SystemTime> {
-        self.inner.expires_at()
-    }
+        /// When the access token expires (from `expiresOn`), if known.
+        pub fn expires_at(&self) -> Option<std::time::SystemTime> {
+            self.inner.expires_at()
+        }
 
-    /// The Microsoft tenant id from `userInfo`.
-    pub fn tenant_id(&self) -> Option<String> {
-        self.inner.tenant_id().map(str::to_owned)
-    }
+        /// The Microsoft tenant id from `userInfo`.
+        pub fn tenant_id(&self) -> Option<String> {
+            self.inner.tenant_id().map(str::to_owned)
+        }
 
-    /// Who signed in, from `userInfo`.
-    pub fn displayable_id(&self) -> Option<String> {
-        self.inner.displayable_id().map(str::to_owned)
-    }
+        /// Who signed in, from `userInfo`.
+        pub fn displayable_id(&self) -> Option<String> {
+            self.inner.displayable_id().map(str::to_owned)
+        }
 
-    /// True when an access token is present.
-    pub fn has_access_token(&self) -> bool {
-        !self.inner.access_token.is_empty()
+        /// True when an access token is present.
+        pub fn has_access_token(&self) -> bool {
+            !self.inner.access_token.is_empty()
+        }
     }
 }
 
@@ -543,50 +550,51 @@ pub struct CallbackPayload {
     pub(crate) inner: core::CallbackPayload,
 }
 
-#[uniffi::export]
-impl CallbackPayload {
-    /// Parses a callback body; `CttException.Decode` names what is wrong.
-    #[uniffi::constructor]
-    pub fn parse(body: String) -> Result<Arc<Self>, CttError> {
-        Ok(Arc::new(Self {
-            inner: core::CallbackPayload::parse(&body)?,
-        }))
-    }
+crate::export! {
+    impl CallbackPayload {
+        /// Parses a callback body; `CttException.Decode` names what is wrong.
+        #[uniffi::constructor]
+        pub fn parse(body: String) -> Result<Arc<Self>, CttError> {
+            Ok(Arc::new(Self {
+                inner: core::CallbackPayload::parse(&body)?,
+            }))
+        }
 
-    /// The admin's MSAL result.
-    pub fn authentication_result(&self) -> Arc<AuthenticationResult> {
-        Arc::new(AuthenticationResult {
-            inner: self.inner.authentication_result().clone(),
-        })
-    }
+        /// The admin's MSAL result.
+        pub fn authentication_result(&self) -> Arc<AuthenticationResult> {
+            Arc::new(AuthenticationResult {
+                inner: self.inner.authentication_result().clone(),
+            })
+        }
 
-    /// The tenant id the admin signed in to.
-    pub fn tenant_id(&self) -> Option<String> {
-        self.inner.tenant_id().map(str::to_owned)
-    }
+        /// The tenant id the admin signed in to.
+        pub fn tenant_id(&self) -> Option<String> {
+            self.inner.tenant_id().map(str::to_owned)
+        }
 
-    /// True when the signer is a Global Admin.
-    pub fn is_global_admin(&self) -> bool {
-        self.inner.is_global_admin()
-    }
+        /// True when the signer is a Global Admin.
+        pub fn is_global_admin(&self) -> bool {
+            self.inner.is_global_admin()
+        }
 
-    /// `organization`, such as `MSFT`.
-    pub fn organization(&self) -> Option<String> {
-        self.inner.organization.clone()
-    }
+        /// `organization`, such as `MSFT`.
+        pub fn organization(&self) -> Option<String> {
+            self.inner.organization.clone()
+        }
 
-    /// `officeUserType`, `GLOBAL_ADMIN` for a Global Admin.
-    pub fn office_user_type(&self) -> Option<String> {
-        self.inner.office_user_type.clone()
-    }
+        /// `officeUserType`, `GLOBAL_ADMIN` for a Global Admin.
+        pub fn office_user_type(&self) -> Option<String> {
+            self.inner.office_user_type.clone()
+        }
 
-    /// `companyAdmin`.
-    pub fn company_admin(&self) -> Option<bool> {
-        self.inner.company_admin
-    }
+        /// `companyAdmin`.
+        pub fn company_admin(&self) -> Option<bool> {
+            self.inner.company_admin
+        }
 
-    /// `containsTeamsTenantAdminAPI`.
-    pub fn contains_teams_tenant_admin_api(&self) -> Option<bool> {
-        self.inner.contains_teams_tenant_admin_api
+        /// `containsTeamsTenantAdminAPI`.
+        pub fn contains_teams_tenant_admin_api(&self) -> Option<bool> {
+            self.inner.contains_teams_tenant_admin_api
+        }
     }
 }

@@ -197,22 +197,23 @@ pub struct VerifiedCallback {
     pub payload: Arc<CallbackPayload>,
 }
 
-/// Checks that a callback is genuine: `url` is the URL it was delivered to (absolute, or the path
-/// and query the portal's router saw), `body` the JSON posted, `key` the portal's callback key.
-/// Returns the flow id and action so the portal can load that flow; `CttException.CallbackInvalid`
-/// says what is wrong.
-#[uniffi::export]
-pub fn verify_callback(
-    key: String,
-    url: String,
-    body: String,
-) -> Result<VerifiedCallback, CttError> {
-    let v = core::verify_callback(key.as_bytes(), &url, &body)?;
-    Ok(VerifiedCallback {
-        flow_id: v.flow_id,
-        action: v.action.into(),
-        payload: Arc::new(CallbackPayload { inner: v.payload }),
-    })
+crate::export! {
+    /// Checks that a callback is genuine: `url` is the URL it was delivered to (absolute, or the path
+    /// and query the portal's router saw), `body` the JSON posted, `key` the portal's callback key.
+    /// Returns the flow id and action so the portal can load that flow; `CttException.CallbackInvalid`
+    /// says what is wrong.
+    pub fn verify_callback(
+        key: String,
+        url: String,
+        body: String,
+    ) -> Result<VerifiedCallback, CttError> {
+        let v = core::verify_callback(key.as_bytes(), &url, &body)?;
+        Ok(VerifiedCallback {
+            flow_id: v.flow_id,
+            action: v.action.into(),
+            payload: Arc::new(CallbackPayload { inner: v.payload }),
+        })
+    }
 }
 
 /// One enterprise's onboarding: a value to store (`toJson`) and resume (`Onboarding.fromJson`).
@@ -267,77 +268,78 @@ impl std::fmt::Debug for Onboarding {
     }
 }
 
-#[uniffi::export]
-impl Onboarding {
-    /// A new flow for `plan`; `CttException.InvalidInput` names what is wrong with the plan.
-    #[uniffi::constructor]
-    pub fn new(plan: OnboardingPlan) -> Result<Arc<Self>, CttError> {
-        Ok(Self::wrap(core::Onboarding::new(plan.into())?))
-    }
+crate::export! {
+    impl Onboarding {
+        /// A new flow for `plan`; `CttException.InvalidInput` names what is wrong with the plan.
+        #[uniffi::constructor]
+        pub fn new(plan: OnboardingPlan) -> Result<Arc<Self>, CttError> {
+            Ok(Self::wrap(core::Onboarding::new(plan.into())?))
+        }
 
-    /// A flow from `toJson()`'s output; a newer schema is refused (`CttException.InvalidInput`).
-    #[uniffi::constructor]
-    pub fn from_json(json: String) -> Result<Arc<Self>, CttError> {
-        Ok(Self::wrap(core::Onboarding::from_json(&json)?))
-    }
+        /// A flow from `toJson()`'s output; a newer schema is refused (`CttException.InvalidInput`).
+        #[uniffi::constructor]
+        pub fn from_json(json: String) -> Result<Arc<Self>, CttError> {
+            Ok(Self::wrap(core::Onboarding::from_json(&json)?))
+        }
 
-    /// The flow as versioned JSON, to store in the portal's database.
-    pub fn to_json(&self) -> Result<String, CttError> {
-        Ok(self.read(|f| f.to_json())??)
-    }
+        /// The flow as versioned JSON, to store in the portal's database.
+        pub fn to_json(&self) -> Result<String, CttError> {
+            Ok(self.read(|f| f.to_json())??)
+        }
 
-    /// The flow's id (it is in every redirect URL the flow asks for).
-    pub fn id(&self) -> String {
-        self.id.clone()
-    }
+        /// The flow's id (it is in every redirect URL the flow asks for).
+        pub fn id(&self) -> String {
+            self.id.clone()
+        }
 
-    /// The plan.
-    pub fn plan(&self) -> Result<OnboardingPlan, CttError> {
-        self.read(|f| f.plan().clone().into())
-    }
+        /// The plan.
+        pub fn plan(&self) -> Result<OnboardingPlan, CttError> {
+            self.read(|f| f.plan().clone().into())
+        }
 
-    /// Every step in the seed's order with its state.
-    pub fn status(&self) -> Result<Vec<StepStatus>, CttError> {
-        self.read(|f| f.status().into_iter().map(Into::into).collect())
-    }
+        /// Every step in the seed's order with its state.
+        pub fn status(&self) -> Result<Vec<StepStatus>, CttError> {
+            self.read(|f| f.status().into_iter().map(Into::into).collect())
+        }
 
-    /// The enterprise's id, once created (or given).
-    pub fn enterprise_id(&self) -> Result<Option<i64>, CttError> {
-        self.read(|f| f.enterprise_id())
-    }
+        /// The enterprise's id, once created (or given).
+        pub fn enterprise_id(&self) -> Result<Option<i64>, CttError> {
+            self.read(|f| f.enterprise_id())
+        }
 
-    /// The tenant bound at registration.
-    pub fn tenant_id(&self) -> Result<Option<String>, CttError> {
-        self.read(|f| f.tenant_id().map(str::to_owned))
-    }
+        /// The tenant bound at registration.
+        pub fn tenant_id(&self) -> Result<Option<String>, CttError> {
+            self.read(|f| f.tenant_id().map(str::to_owned))
+        }
 
-    /// What the last `advance` returned, computed from the state (no call is made).
-    pub fn progress(&self) -> Result<Option<Progress>, CttError> {
-        self.read(|f| f.progress().map(Into::into))
-    }
+        /// What the last `advance` returned, computed from the state (no call is made).
+        pub fn progress(&self) -> Result<Option<Progress>, CttError> {
+            self.read(|f| f.progress().map(Into::into))
+        }
 
-    /// True when every step is done or skipped.
-    pub fn is_complete(&self) -> Result<bool, CttError> {
-        self.read(|f| f.is_complete())
-    }
+        /// True when every step is done or skipped.
+        pub fn is_complete(&self) -> Result<bool, CttError> {
+            self.read(|f| f.is_complete())
+        }
 
-    /// Takes the callback the portal received at `url` with `body`, after checking that it is
-    /// genuine (`key` is the portal's callback key), for this flow and the action it waits for,
-    /// from a Global Admin of the tenant bound at registration. A rejection is
-    /// `CttException.CallbackInvalid` and leaves the state as it was.
-    pub fn handle_callback(
-        &self,
-        key: String,
-        url: String,
-        body: String,
-    ) -> Result<CallbackOutcome, CttError> {
-        Ok(self
-            .read(|f| f.handle_callback(key.as_bytes(), &url, &body))??
-            .into())
+        /// Takes the callback the portal received at `url` with `body`, after checking that it is
+        /// genuine (`key` is the portal's callback key), for this flow and the action it waits for,
+        /// from a Global Admin of the tenant bound at registration. A rejection is
+        /// `CttException.CallbackInvalid` and leaves the state as it was.
+        pub fn handle_callback(
+            &self,
+            key: String,
+            url: String,
+            body: String,
+        ) -> Result<CallbackOutcome, CttError> {
+            Ok(self
+                .read(|f| f.handle_callback(key.as_bytes(), &url, &body))??
+                .into())
+        }
     }
 }
 
-crate::export_async! {
+crate::export! {
     impl Onboarding {
         /// Performs every API step it can, in the seed's order, and stops where the flow needs
         /// the Global Admin or time. Cancelling the coroutine keeps every finished step; call it

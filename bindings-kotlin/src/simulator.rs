@@ -198,21 +198,70 @@ impl TryFrom<SimFaults> for sim::FaultConfig {
     }
 }
 
-/// Every simulated tenant.
-#[uniffi::export]
-pub fn sim_tenants() -> Vec<SimTenant> {
-    sim::TENANTS
-        .iter()
-        .map(|t| SimTenant {
-            key: t.key.to_string(),
-            tenant_id: t.tenant_id.to_string(),
-            admin: t.admin.to_string(),
-            global_admin: t.global_admin,
-            has_admin_api: t.has_admin_api,
-            roles_missing: t.roles_missing,
-            description: t.description.to_string(),
+/// A canned answer for every API request whose path starts with `pathPrefix` (a test knob for
+/// answers the real service should never give: huge, deeply nested, the wrong content type).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SimCanned {
+    /// Requests whose path starts with this, such as `/reseller/getPBXTypes`.
+    pub path_prefix: String,
+    /// The HTTP status to answer with.
+    #[uniffi(default = 200)]
+    pub status: i32,
+    /// The `Content-Type` header.
+    #[uniffi(default = "application/json")]
+    pub content_type: String,
+    /// The body.
+    pub body: String,
+}
+
+impl std::fmt::Debug for SimCanned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SimCanned(pathPrefix={}, status={}, contentType={}, body=<{} bytes>)",
+            self.path_prefix,
+            self.status,
+            self.content_type,
+            self.body.len()
+        )
+    }
+}
+
+impl TryFrom<SimCanned> for sim::CannedResponse {
+    type Error = CttError;
+    fn try_from(c: SimCanned) -> Result<Self, CttError> {
+        let status = u16::try_from(c.status)
+            .ok()
+            .filter(|s| (100..=999).contains(s))
+            .ok_or_else(|| {
+                CttError::invalid_input(format!("status {} is not an HTTP status", c.status))
+            })?;
+        Ok(sim::CannedResponse {
+            path_prefix: c.path_prefix,
+            status,
+            content_type: c.content_type,
+            body: c.body,
         })
-        .collect()
+    }
+}
+
+crate::export! {
+    /// Every simulated tenant.
+    pub fn sim_tenants() -> Vec<SimTenant> {
+        sim::TENANTS
+            .iter()
+            .map(|t| SimTenant {
+                key: t.key.to_string(),
+                tenant_id: t.tenant_id.to_string(),
+                admin: t.admin.to_string(),
+                global_admin: t.global_admin,
+                has_admin_api: t.has_admin_api,
+                roles_missing: t.roles_missing,
+                description: t.description.to_string(),
+            })
+            .collect()
+    }
 }
 
 fn sim_error(e: sim::SimError) -> CttError {
@@ -265,160 +314,173 @@ impl Simulator {
     }
 }
 
-#[uniffi::export]
-impl Simulator {
-    /// Starts a simulator on a free port of 127.0.0.1 and returns once it listens.
-    #[uniffi::constructor]
-    pub fn start() -> Result<Arc<Self>, CttError> {
-        Self::start_with(None, None)
-    }
-
-    /// Starts a simulator with a token lifetime (seconds) and injected faults.
-    #[uniffi::constructor]
-    pub fn start_with(
-        token_ttl_secs: Option<i64>,
-        faults: Option<SimFaults>,
-    ) -> Result<Arc<Self>, CttError> {
-        let mut config = sim::SimConfig::default();
-        if let Some(ttl) = token_ttl_secs {
-            config.token_ttl = Duration::from_secs(non_negative("token_ttl_secs", ttl)?);
+crate::export! {
+    impl Simulator {
+        /// Starts a simulator on a free port of 127.0.0.1 and returns once it listens.
+        #[uniffi::constructor]
+        pub fn start() -> Result<Arc<Self>, CttError> {
+            Self::start_with(None, None)
         }
-        if let Some(f) = faults {
-            config.faults = f.try_into()?;
+
+        /// Starts a simulator with a token lifetime (seconds) and injected faults.
+        #[uniffi::constructor]
+        pub fn start_with(
+            token_ttl_secs: Option<i64>,
+            faults: Option<SimFaults>,
+        ) -> Result<Arc<Self>, CttError> {
+            let mut config = sim::SimConfig::default();
+            if let Some(ttl) = token_ttl_secs {
+                config.token_ttl = Duration::from_secs(non_negative("token_ttl_secs", ttl)?);
+            }
+            if let Some(f) = faults {
+                config.faults = f.try_into()?;
+            }
+            let s = sim::Simulator::start(config).map_err(|e| {
+                CttError::from(ctt_onboard::Error::new(
+                    ErrorCode::Network,
+                    format!("the simulator could not start: {e}"),
+                ))
+            })?;
+            Ok(Arc::new(Self {
+                base_url: s.base_url().to_owned(),
+                credentials: s.credentials().into(),
+                reseller_id: s.reseller_id(),
+                inner: Mutex::new(Some(Arc::new(s))),
+            }))
         }
-        let s = sim::Simulator::start(config).map_err(|e| {
-            CttError::from(ctt_onboard::Error::new(
-                ErrorCode::Network,
-                format!("the simulator could not start: {e}"),
-            ))
-        })?;
-        Ok(Arc::new(Self {
-            base_url: s.base_url().to_owned(),
-            credentials: s.credentials().into(),
-            reseller_id: s.reseller_id(),
-            inner: Mutex::new(Some(Arc::new(s))),
-        }))
-    }
 
-    /// `http://127.0.0.1:<port>`.
-    pub fn base_url(&self) -> String {
-        self.base_url.clone()
-    }
+        /// `http://127.0.0.1:<port>`.
+        pub fn base_url(&self) -> String {
+            self.base_url.clone()
+        }
 
-    /// The credentials it accepts.
-    pub fn credentials(&self) -> SimCredentials {
-        self.credentials.clone()
-    }
+        /// The credentials it accepts.
+        pub fn credentials(&self) -> SimCredentials {
+            self.credentials.clone()
+        }
 
-    /// The reseller id of its one reseller.
-    pub fn reseller_id(&self) -> i64 {
-        self.reseller_id
-    }
+        /// The reseller id of its one reseller.
+        pub fn reseller_id(&self) -> i64 {
+            self.reseller_id
+        }
 
-    /// The simulator's current time.
-    pub fn now(&self) -> Result<std::time::SystemTime, CttError> {
-        self.with(|s| s.now())
-    }
+        /// The simulator's current time.
+        pub fn now(&self) -> Result<std::time::SystemTime, CttError> {
+            self.with(|s| s.now())
+        }
 
-    /// Moves the simulator's clock forward by `ms` milliseconds.
-    pub fn advance_clock_ms(&self, ms: i64) -> Result<(), CttError> {
-        let by = Duration::from_millis(non_negative("ms", ms)?);
-        self.with(|s| s.advance_clock(by))
-    }
+        /// Moves the simulator's clock forward by `ms` milliseconds.
+        pub fn advance_clock_ms(&self, ms: i64) -> Result<(), CttError> {
+            let by = Duration::from_millis(non_negative("ms", ms)?);
+            self.with(|s| s.advance_clock(by))
+        }
 
-    /// Replaces the injected faults (and restarts their sequence from the seed).
-    pub fn set_faults(&self, faults: SimFaults) -> Result<(), CttError> {
-        let config: sim::FaultConfig = faults.try_into()?;
-        self.with(|s| s.set_faults(config))
-    }
+        /// Replaces the injected faults (and restarts their sequence from the seed).
+        pub fn set_faults(&self, faults: SimFaults) -> Result<(), CttError> {
+            let config: sim::FaultConfig = faults.try_into()?;
+            self.with(|s| s.set_faults(config))
+        }
 
-    /// Changes the lifetime of tokens issued from now on.
-    pub fn set_token_ttl_secs(&self, secs: i64) -> Result<(), CttError> {
-        let ttl = Duration::from_secs(non_negative("secs", secs)?);
-        self.with(|s| s.set_token_ttl(ttl))
-    }
+        /// Answers every API request under `canned.pathPrefix` with `canned` (replacing an earlier
+        /// one for the same prefix) until `clearCanned()`. The request log still records them.
+        pub fn set_canned(&self, canned: SimCanned) -> Result<(), CttError> {
+            let canned: sim::CannedResponse = canned.try_into()?;
+            self.with(|s| s.set_canned(canned))
+        }
 
-    /// Like `approve`, but never posts the callback anywhere.
-    pub fn approve_without_posting(
-        &self,
-        url: String,
-        tenant: String,
-    ) -> Result<SimCallback, CttError> {
-        let callback = self
-            .with(|s| s.approve_without_posting(&url, &tenant))?
-            .map_err(sim_error)?;
-        Ok(SimCallback {
-            url: callback.url,
-            body: callback.body.to_string(),
-        })
-    }
+        /// Removes every canned response.
+        pub fn clear_canned(&self) -> Result<(), CttError> {
+            self.with(|s| s.clear_canned())
+        }
 
-    /// Token requests that succeeded, by level (`reseller`, `enterprise`).
-    pub fn token_requests(&self, level: String) -> Result<i64, CttError> {
-        self.with(|s| i64::try_from(s.token_requests(&level)).unwrap_or(i64::MAX))
-    }
+        /// Changes the lifetime of tokens issued from now on.
+        pub fn set_token_ttl_secs(&self, secs: i64) -> Result<(), CttError> {
+            let ttl = Duration::from_secs(non_negative("secs", secs)?);
+            self.with(|s| s.set_token_ttl(ttl))
+        }
 
-    /// The enterprises it holds.
-    pub fn enterprises(&self) -> Result<Vec<SimEnterprise>, CttError> {
-        self.with(|s| {
-            s.enterprises()
-                .into_iter()
-                .map(|e| SimEnterprise {
-                    id: e.id,
-                    name: e.name,
-                    reseller_id: e.reseller_id,
-                    services: e.services,
-                    sbc_gateways: e.sbc_gateways,
-                    pbx_id: e.pbx_id,
-                    restrict_admin_access: e.restrict_admin_access,
-                    tenant_id: e.tenant_id,
-                    managed_by_provider: e.managed_by_provider,
-                    management_updates: i64::from(e.management_updates),
-                })
-                .collect()
-        })
-    }
+        /// Like `approve`, but never posts the callback anywhere.
+        pub fn approve_without_posting(
+            &self,
+            url: String,
+            tenant: String,
+        ) -> Result<SimCallback, CttError> {
+            let callback = self
+                .with(|s| s.approve_without_posting(&url, &tenant))?
+                .map_err(sim_error)?;
+            Ok(SimCallback {
+                url: callback.url,
+                body: callback.body.to_string(),
+            })
+        }
 
-    /// The consents granted so far.
-    pub fn consents(&self) -> Result<Vec<SimConsent>, CttError> {
-        self.with(|s| {
-            s.consents()
-                .into_iter()
-                .map(|c| SimConsent {
-                    enterprise_id: c.enterprise_id,
-                    action: c.action,
-                    tenant_id: c.tenant_id,
-                })
-                .collect()
-        })
-    }
+        /// Token requests that succeeded, by level (`reseller`, `enterprise`).
+        pub fn token_requests(&self, level: String) -> Result<i64, CttError> {
+            self.with(|s| i64::try_from(s.token_requests(&level)).unwrap_or(i64::MAX))
+        }
 
-    /// Every API request answered so far, in order.
-    pub fn requests(&self) -> Result<Vec<SimRequest>, CttError> {
-        self.with(|s| {
-            s.requests()
-                .into_iter()
-                .map(|r| SimRequest {
-                    method: r.method,
-                    path: r.path,
-                    status: i32::from(r.status),
-                    fault: r.fault,
-                })
-                .collect()
-        })
-    }
+        /// The enterprises it holds.
+        pub fn enterprises(&self) -> Result<Vec<SimEnterprise>, CttError> {
+            self.with(|s| {
+                s.enterprises()
+                    .into_iter()
+                    .map(|e| SimEnterprise {
+                        id: e.id,
+                        name: e.name,
+                        reseller_id: e.reseller_id,
+                        services: e.services,
+                        sbc_gateways: e.sbc_gateways,
+                        pbx_id: e.pbx_id,
+                        restrict_admin_access: e.restrict_admin_access,
+                        tenant_id: e.tenant_id,
+                        managed_by_provider: e.managed_by_provider,
+                        management_updates: i64::from(e.management_updates),
+                    })
+                    .collect()
+            })
+        }
 
-    /// Stops the server now (also done when the object is closed; an `approve` in flight
-    /// finishes first). Later calls fail with `CttException.FlowState`.
-    pub fn stop(&self) {
-        let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(s) = taken.and_then(|s| Arc::try_unwrap(s).ok()) {
-            s.close();
+        /// The consents granted so far.
+        pub fn consents(&self) -> Result<Vec<SimConsent>, CttError> {
+            self.with(|s| {
+                s.consents()
+                    .into_iter()
+                    .map(|c| SimConsent {
+                        enterprise_id: c.enterprise_id,
+                        action: c.action,
+                        tenant_id: c.tenant_id,
+                    })
+                    .collect()
+            })
+        }
+
+        /// Every API request answered so far, in order.
+        pub fn requests(&self) -> Result<Vec<SimRequest>, CttError> {
+            self.with(|s| {
+                s.requests()
+                    .into_iter()
+                    .map(|r| SimRequest {
+                        method: r.method,
+                        path: r.path,
+                        status: i32::from(r.status),
+                        fault: r.fault,
+                    })
+                    .collect()
+            })
+        }
+
+        /// Stops the server now (also done when the object is closed; an `approve` in flight
+        /// finishes first). Later calls fail with `CttException.FlowState`.
+        pub fn stop(&self) {
+            let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(s) = taken.and_then(|s| Arc::try_unwrap(s).ok()) {
+                s.close();
+            }
         }
     }
 }
 
-crate::export_async! {
+crate::export! {
     impl Simulator {
         /// Acts as `tenant`'s admin (`contoso`, `fabrikam`, `northwind`, `tailspin`) on an action
         /// item URL the API returned; returns the callback the portal would receive, and posts it
