@@ -168,3 +168,16 @@ def test_enterprise_token_is_accepted(sim: Simulator) -> None:
         with pytest.raises(ctt.AuthenticationError) as info:
             c.o365_user_info(ctt.AuthenticationResult(access_token="x"))
     assert info.value.status == 401
+
+
+def test_tls_and_proxy_settings_are_checked(sim: Simulator) -> None:
+    with pytest.raises(ctt.InvalidInputError, match="ca_cert_pem"):
+        ctt.Client(ca_cert_pem="not a pem")
+    with pytest.raises(ctt.InvalidInputError, match="proxy"):
+        ctt.Client(proxy="::not a url")
+    with pytest.raises(ValueError, match="timeout"):
+        ctt.Client(timeout=-1.0)
+    with sim.client(proxy="http://127.0.0.1:9", retry=ctt.RetryPolicy.none()) as c:
+        with pytest.raises(ctt.NetworkError):
+            c.authenticated_user()
+    assert sim.requests() == []
