@@ -36,6 +36,19 @@ impl std::fmt::Debug for SimCredentials {
     }
 }
 
+impl From<SimCredentials> for sim::SimCredentials {
+    fn from(c: SimCredentials) -> Self {
+        Self {
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+            username: c.username,
+            password: c.password,
+            enterprise_username: c.enterprise_username,
+            enterprise_password: c.enterprise_password,
+        }
+    }
+}
+
 impl From<&sim::SimCredentials> for SimCredentials {
     fn from(c: &sim::SimCredentials) -> Self {
         Self {
@@ -308,6 +321,21 @@ impl Simulator {
             .ok_or_else(|| ctt_onboard::Error::flow_state("the simulator was stopped").into())
     }
 
+    fn launch(config: sim::SimConfig) -> Result<Arc<Self>, CttError> {
+        let s = sim::Simulator::start(config).map_err(|e| {
+            CttError::from(ctt_onboard::Error::new(
+                ErrorCode::Network,
+                format!("the simulator could not start: {e}"),
+            ))
+        })?;
+        Ok(Arc::new(Self {
+            base_url: s.base_url().to_owned(),
+            credentials: s.credentials().into(),
+            reseller_id: s.reseller_id(),
+            inner: Mutex::new(Some(Arc::new(s))),
+        }))
+    }
+
     fn with<T>(&self, f: impl FnOnce(&sim::Simulator) -> T) -> Result<T, CttError> {
         let handle = self.handle()?;
         Ok(f(handle.as_ref()))
@@ -335,18 +363,17 @@ crate::export! {
             if let Some(f) = faults {
                 config.faults = f.try_into()?;
             }
-            let s = sim::Simulator::start(config).map_err(|e| {
-                CttError::from(ctt_onboard::Error::new(
-                    ErrorCode::Network,
-                    format!("the simulator could not start: {e}"),
-                ))
-            })?;
-            Ok(Arc::new(Self {
-                base_url: s.base_url().to_owned(),
-                credentials: s.credentials().into(),
-                reseller_id: s.reseller_id(),
-                inner: Mutex::new(Some(Arc::new(s))),
-            }))
+            Self::launch(config)
+        }
+
+        /// Starts a simulator that accepts these credentials instead of its defaults (for canary
+        /// secrets in tests).
+        #[uniffi::constructor]
+        pub fn start_with_credentials(credentials: SimCredentials) -> Result<Arc<Self>, CttError> {
+            Self::launch(sim::SimConfig {
+                credentials: credentials.into(),
+                ..sim::SimConfig::default()
+            })
         }
 
         /// `http://127.0.0.1:<port>`.

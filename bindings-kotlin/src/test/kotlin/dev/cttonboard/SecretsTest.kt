@@ -10,6 +10,7 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
+import java.util.concurrent.ConcurrentLinkedQueue
 
 /** Canaries: secrets never appear in toString() or an exception's message. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -106,5 +107,119 @@ class SecretsTest {
         assertCleanException(e, token, key)
         assertFalse(flow.toJson().contains(key), "the callback key is never stored in the flow")
         client.close()
+    }
+
+    /**
+     * Canary credentials and callback key, and the MSAL tokens of every real callback, through a
+     * full flow with a TRACE logger installed: none of them in a log event, a `toString()` of any
+     * public object, an exception's message, or the flow's status.
+     */
+    @Test
+    fun `canaries appear nowhere during a full flow at TRACE`(): Unit = runBlocking {
+        val creds = SimCredentials(
+            clientId = "ctt-sim-client",
+            clientSecret = "CANARY-SECRET-5e1f",
+            username = "api-admin@reseller.example",
+            password = "CANARY-PASSWORD-77a0",
+            enterpriseUsername = "enterprise-api@reseller.example",
+            enterprisePassword = "CANARY-ENT-PASSWORD-c3d9",
+        )
+        val key = "CANARY-CALLBACK-KEY-0123456789"
+        val canaries = mutableListOf(creds.clientSecret, creds.password, creds.enterprisePassword, key)
+        val logs = ConcurrentLinkedQueue<String>()
+        installLogger(LogLevel.TRACE) { level, target, message -> logs += "$level $target $message" }
+        val shown = mutableListOf<String>()
+        val canarySim = Simulator.startWithCredentials(creds)
+        try {
+            val builder = Client.builder().baseUrl(canarySim.baseUrl())
+                .reseller(creds.clientId, creds.clientSecret, creds.username, creds.password)
+                .enterprise(creds.clientId, creds.clientSecret, creds.enterpriseUsername, creds.enterprisePassword)
+                .callbackKey(key)
+            shown += builder.toString()
+            val client = builder.build()
+            shown += client.toString()
+            shown += canarySim.toString()
+            shown += canarySim.credentials().toString()
+            val clock = ManualClock()
+            shown += clock.toString()
+            val plan = OnboardingPlan(
+                enterprise = NewEnterprise(enterpriseName = Fixtures.uniqueName("Canary"), services = listOf(Service.Pbx, Service.CallApp, Service.Sms)),
+                redirectUrl = Fixtures.REDIRECT,
+                gatewayRegions = listOf("US-East"),
+                optionalConsents = listOf(ActionType.GetContactsConsent),
+            )
+            shown += plan.toString()
+            val flow = Onboarding(plan)
+            val rid = client.resellerId()
+            shown += client.authenticatedUser().toString()
+            shown += client.sbcGateways(rid).toString()
+            shown += client.pbxTypes(rid).toString()
+            var done = false
+            repeat(40) {
+                if (done) return@repeat
+                val progress = flow.advance(client)
+                shown += progress.toString()
+                shown += flow.toString()
+                shown += flow.status().toString()
+                shown += flow.status().joinToString { "${it.step} ${it.detail}" }
+                shown += flow.progress().toString()
+                shown += flow.plan().toString()
+                when (progress) {
+                    is Progress.AwaitingAdmin -> {
+                        val cb = canarySim.approve(progress.url, "contoso")
+                        val payload = CallbackPayload.parse(cb.body)
+                        val json = payload.authenticationResult().toJson()
+                        for (field in listOf("accessToken", "idToken")) {
+                            val token = json.substringAfter("\"$field\":\"", "").substringBefore('"')
+                            assertTrue(token.length > 10, "$field in the callback")
+                            canaries += token
+                        }
+                        shown += cb.toString()
+                        shown += payload.toString()
+                        shown += payload.authenticationResult().toString()
+                        val verified = verifyCallback(key, cb.url, cb.body)
+                        shown += verified.toString()
+                        shown += verified.payload.toString()
+                        // A rejected one, with the tokens in its body: the exception stays clean.
+                        val bad = assertFailsWith<CttException.CallbackInvalid> { flow.handleCallback("wrong-key-0123456789abc", cb.url, cb.body) }
+                        shown += bad.toString()
+                        shown += bad.message.orEmpty()
+                        shown += bad.detail
+                        assertEquals(CallbackOutcome.ACCEPTED, flow.handleCallback(key, cb.url, cb.body))
+                        shown += client.o365UserInfo(payload.authenticationResult()).toString()
+                    }
+                    is Progress.WaitingUntil -> error("contoso never waits")
+                    is Progress.Complete -> done = true
+                }
+            }
+            assertTrue(done, "the flow completed: ${flow.status()}")
+            shown += canarySim.enterprises().toString()
+            shown += canarySim.consents().toString()
+            shown += canarySim.requests().toString()
+            // Errors on every path that takes a secret: bad credentials, a bad token, a duplicate.
+            val wrong = Client.builder().baseUrl(canarySim.baseUrl())
+                .reseller(creds.clientId, creds.clientSecret, creds.username, "CANARY-PASSWORD-77a0-x").build()
+            listOf(
+                assertFailsWith<CttException> { wrong.resellerId() },
+                assertFailsWith<CttException> { Client.builder().baseUrl(canarySim.baseUrl()).resellerToken("CANARY-TOKEN-beef").build().resellerId() },
+                assertFailsWith<CttException.Conflict> { client.createEnterprise(plan.enterprise.copy(services = listOf(Service.Sms))) },
+                assertFailsWith<CttException.InvalidInput> { Client.builder().callbackKey("CANARY-short").baseUrl("http://x.example").build() },
+            ).forEach { e ->
+                shown += e.toString()
+                shown += e.message.orEmpty()
+                shown += e.stackTraceToString()
+            }
+            canaries += listOf("CANARY-TOKEN-beef", "CANARY-short")
+            wrong.close()
+            client.close()
+        } finally {
+            uninstallLogger()
+            canarySim.close()
+        }
+        assertTrue(logs.any { it.startsWith("TRACE") || it.startsWith("DEBUG") }, "the logger saw the flow: ${logs.size} events")
+        for (c in canaries) {
+            assertEquals(emptyList(), logs.filter { it.contains(c) }, "canary $c in a log event")
+            assertEquals(emptyList(), shown.filter { it.contains(c) }, "canary $c in toString(), a message or the status")
+        }
     }
 }
