@@ -397,32 +397,50 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--write", help="write the report (BENCHMARKS.md) here")
     p.add_argument("--json", help="write the raw results here")
+    p.add_argument(
+        "--from-json",
+        help="render the table and report from a --json file of an earlier run (no new run)",
+    )
     a = p.parse_args()
 
-    b = Bench(a.profile, a.quick, a.runs)
-    started = datetime.datetime.now(datetime.timezone.utc)
-    load_before = loadavg()
-    print(f"benchmarks ({a.profile}{', quick' if a.quick else ''}), load average {load_before}")
-    b.sizes()
-    b.simload()
-    b.latency()
-    b.bulk()
-    b.singleflight()
-    b.flow()
-    b.coldstart()
-    load_after = loadavg()
-    text, verdicts = table(b.results)
+    if a.from_json:
+        saved = json.loads(Path(a.from_json).read_text())
+        results, warnings = saved["results"], saved["warnings"]
+        started = datetime.datetime.fromisoformat(saved["started"])
+        load_before, load_after = saved["load_before"], saved["load_after"]
+    else:
+        b = Bench(a.profile, a.quick, a.runs)
+        started = datetime.datetime.now(datetime.timezone.utc)
+        load_before = loadavg()
+        print(f"benchmarks ({a.profile}{', quick' if a.quick else ''}), load average {load_before}")
+        b.sizes()
+        b.simload()
+        b.latency()
+        b.bulk()
+        b.singleflight()
+        b.flow()
+        b.coldstart()
+        load_after = loadavg()
+        results, warnings = b.results, b.warnings
+    text, verdicts = table(results)
     print()
     print(text)
     print()
     for v in verdicts:
         print(v)
-    for w in b.warnings:
+    for w in warnings:
         print(f"WARNING: {w}")
     if a.json:
-        Path(a.json).write_text(json.dumps(b.results, indent=1))
+        saved = {
+            "results": results,
+            "warnings": warnings,
+            "started": started.isoformat(),
+            "load_before": load_before,
+            "load_after": load_after,
+        }
+        Path(a.json).write_text(json.dumps(saved, indent=1))
     if a.write:
-        write_report(Path(a.write), text, verdicts, b.warnings, started, load_before, load_after, a)
+        write_report(Path(a.write), text, verdicts, warnings, started, load_before, load_after, a)
 
 
 def write_report(path: Path, text: str, verdicts: list[str], warnings: list[str],
