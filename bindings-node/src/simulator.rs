@@ -98,6 +98,26 @@ pub struct SimulatorOptions {
     pub token_ttl_ms: Option<f64>,
     /// Injected faults. Default none.
     pub faults: Option<FaultOptions>,
+    /// The credentials it accepts, replacing the defaults field by field (for canary tests).
+    pub credentials: Option<SimulatorCredentialsOptions>,
+}
+
+/// Credentials for a simulator to accept instead of its defaults; every field is optional.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct SimulatorCredentialsOptions {
+    /// OAuth client id.
+    pub client_id: Option<String>,
+    /// OAuth client secret.
+    pub client_secret: Option<String>,
+    /// The reseller API user.
+    pub username: Option<String>,
+    /// Its password.
+    pub password: Option<String>,
+    /// The enterprise-level API user.
+    pub enterprise_username: Option<String>,
+    /// Its password.
+    pub enterprise_password: Option<String>,
 }
 
 /// The credentials a simulator accepts (test values, not secrets).
@@ -198,6 +218,22 @@ impl Simulator {
             }
             if let Some(f) = options.faults {
                 config.faults = f.into_sim()?;
+            }
+            if let Some(c) = options.credentials {
+                let d = &mut config.credentials;
+                let fields = [
+                    (&mut d.client_id, c.client_id),
+                    (&mut d.client_secret, c.client_secret),
+                    (&mut d.username, c.username),
+                    (&mut d.password, c.password),
+                    (&mut d.enterprise_username, c.enterprise_username),
+                    (&mut d.enterprise_password, c.enterprise_password),
+                ];
+                for (field, value) in fields {
+                    if let Some(v) = value {
+                        *field = v;
+                    }
+                }
             }
             let started = tokio::task::spawn_blocking(move || sim::Simulator::start(config))
                 .await

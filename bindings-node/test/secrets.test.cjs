@@ -3,7 +3,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const util = require('node:util')
-const { Client, Onboarding, setLogger } = require('ctt-onboard')
+const { Client, Onboarding, Simulator, setLogger } = require('ctt-onboard')
 const { useSimulator, uniqueName, rejectsWith, waitFor } = require('./helpers.cjs')
 const { KEY, drive, plan } = require('./flow-helpers.cjs')
 
@@ -70,5 +70,32 @@ test('errors and logs carry no secret, at trace level, across failures and a who
     assertClean(JSON.stringify(records), 'log records', [...Object.values(CANARY), sim.clientSecret, sim.password, sim.enterprisePassword, ...tokens])
   } finally {
     setLogger(null)
+  }
+})
+
+test('a whole flow with canary credentials, logged at trace, leaks none of them', async () => {
+  const sim = await Simulator.start({
+    credentials: { clientSecret: CANARY.clientSecret, password: CANARY.password, enterprisePassword: CANARY.token },
+  })
+  const records = []
+  setLogger((record) => records.push(record), 'trace')
+  try {
+    assert.equal(sim.credentials.password, CANARY.password)
+    const client = new Client({ ...sim.clientOptions(), callbackKey: KEY })
+    assertClean(everyView(client), 'client')
+    const { progress, flow } = await drive(sim, client, new Onboarding(plan(uniqueName('Canary flow'))), 'fabrikam')
+    assert.equal(progress.kind, 'complete')
+    assert.ok(await waitFor(() => records.some((r) => r.message.includes('endpoint=update_management_consent'))))
+    assert.ok(records.some((r) => r.level === 'trace'), 'trace events arrived')
+    assertClean(JSON.stringify(records), 'trace log records')
+    assertClean(JSON.stringify(flow.status()), 'status')
+    const e = await rejectsWith(
+      new Client({ ...sim.clientOptions(), reseller: { ...sim.clientOptions().reseller, username: 'nobody' } }).authenticatedUser(),
+      'authentication',
+    )
+    assertClean(`${e.message}\n${e.stack}\n${util.inspect(e, { depth: 10 })}`, 'error')
+  } finally {
+    setLogger(null)
+    await sim.close()
   }
 })

@@ -49,7 +49,7 @@ function handle(error: unknown): ErrorCode | undefined {
 export async function portal(): Promise<void> {
   setLogger((record: LogRecord) => console.log(record.level, record.target, record.message, record.timeMs), 'info')
   setLogger(null)
-  const sim: Simulator = await Simulator.start({ tokenTtlMs: 60_000, faults: { rate: 0, kinds: ['429'] } })
+  const sim: Simulator = await Simulator.start({ tokenTtlMs: 60_000, faults: { rate: 0, kinds: ['429'] }, credentials: { password: 'p' } })
   const clock = new ManualClock()
   const options: ClientOptions = {
     ...sim.clientOptions(),
