@@ -14,6 +14,7 @@ use ctt_onboard::{
     ActionType, AuthenticationResult, Client, Credentials, NewEnterprise, Result, RetryPolicy,
     catch_panic, catch_panic_sync,
 };
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,8 +32,8 @@ pub fn block_on<T: Send>(
         .map_err(|e| to_py(py, e))
 }
 
-/// Hands a core future to asyncio; its error is converted once it has finished, and a panic
-/// becomes an `api` error.
+/// Hands a core future to asyncio; a panic becomes an `api` error, and an error is converted
+/// once the future has finished, on a blocking thread (as `pyo3_async_runtimes` sets results).
 pub fn awaitable<'py, T>(
     py: Python<'py>,
     fut: impl Future<Output = Result<T>> + Send + 'static,
@@ -43,7 +44,12 @@ where
     future_into_py(py, async move {
         match catch_panic(fut).await {
             Ok(v) => Ok(v),
-            Err(e) => Err(Python::attach(|py| to_py(py, e))),
+            // The GIL is taken on a blocking thread, never on a runtime worker.
+            Err(e) => Err(
+                tokio::task::spawn_blocking(move || Python::attach(|py| to_py(py, e)))
+                    .await
+                    .unwrap_or_else(|join| PyRuntimeError::new_err(join.to_string())),
+            ),
         }
     })
 }

@@ -13,9 +13,11 @@
 //! once. [`PyTokio`] plugs this runtime into `pyo3_async_runtimes::generic`, so awaitables and
 //! blocking calls share it.
 //!
-//! The slot's lock is only ever taken by a thread that holds the GIL (every entry point calls
-//! [`runtime`] before it detaches). `os.fork()` also holds the GIL, so no other thread can hold
-//! the lock at the moment of a fork, and the child never inherits it locked.
+//! The slot's lock is only ever taken by a thread that holds the GIL: every entry point calls
+//! [`runtime`] before it detaches, and tasks that `pyo3_async_runtimes` spawns from inside the
+//! runtime use the runtime they run on ([`tokio::runtime::Handle::try_current`]) instead of the
+//! slot. `os.fork()` also holds the GIL, so no other thread can hold the lock at the moment of a
+//! fork, and the child never inherits it locked.
 
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime};
@@ -102,6 +104,9 @@ impl Runtime for PyTokio {
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        if let Ok(current) = tokio::runtime::Handle::try_current() {
+            return TaskHandle(Some(current.spawn(fut)));
+        }
         match runtime() {
             Ok(rt) => TaskHandle(Some(rt.spawn(fut))),
             // Unreachable in practice: `future_into_py` builds the runtime first and raises when it
@@ -117,6 +122,9 @@ impl Runtime for PyTokio {
     where
         F: FnOnce() + Send + 'static,
     {
+        if let Ok(current) = tokio::runtime::Handle::try_current() {
+            return TaskHandle(Some(current.spawn_blocking(f)));
+        }
         match runtime() {
             Ok(rt) => TaskHandle(Some(rt.spawn_blocking(f))),
             Err(e) => {
