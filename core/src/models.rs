@@ -284,14 +284,18 @@ pub struct NewEnterprise {
     /// The federation domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub federation_domain: Option<String>,
-    /// PBX music on hold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// PBX music on hold (`pbxMOH` on the wire).
+    #[serde(rename = "pbxMOH", default, skip_serializing_if = "Option::is_none")]
     pub pbx_moh: Option<bool>,
     /// Who registered it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_by: Option<String>,
-    /// Whether secure SMS is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Whether secure SMS is enabled (`secureSMSEnabled` on the wire).
+    #[serde(
+        rename = "secureSMSEnabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secure_sms_enabled: Option<bool>,
     /// The user limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -707,6 +711,22 @@ mod tests {
         assert_eq!(v["pbxId"][0], 1234);
         assert_eq!(v["restrictAdminAccess"], true);
         assert!(v.get("countryName").is_none());
+    }
+
+    #[test]
+    fn every_field_of_the_vendor_sample_keeps_its_wire_name() {
+        let sample = r#"{"allowExternalNumbers":true,"billingReferences":["string"],"canAddExtensions":true,
+            "canResellerManageEnterpriseProvisioning":true,"countryName":"string","entConfigInfos":[{"configDetails":
+            {"contexts":"string","defValue":"string","ent":true,"id":0,"labelName":"string","labelPopover":"string",
+            "masterReseller":true,"name":"string","partner":true,"reseller":true,"system":true,"type":"string"},
+            "entityId":0,"id":0,"value":"string"}],"enterpriseId":0,"enterpriseName":"string","federated":true,
+            "federationDomain":"string","pbxId":[0],"pbxMOH":true,"registeredBy":"string","resellerId":0,
+            "restrictAdminAccess":true,"sbcGateways":[0],"secureSMSEnabled":true,"services":["string"],"userLimit":0,
+            "userProvisioningEnabled":true}"#;
+        let parsed: NewEnterprise = serde_json::from_str(sample).expect("the vendor's sample");
+        let back = serde_json::to_value(&parsed).expect("serialize");
+        let original: serde_json::Value = serde_json::from_str(sample).expect("json");
+        assert_eq!(back, original, "a field was renamed or dropped");
     }
 
     #[test]

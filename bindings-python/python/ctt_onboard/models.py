@@ -254,11 +254,11 @@ class NewEnterprise(Model):
     #: The federation domain.
     federation_domain: Optional[str] = _f("federationDomain")
     #: PBX music on hold.
-    pbx_moh: Optional[bool] = _f("pbxMoh")
+    pbx_moh: Optional[bool] = _f("pbxMOH")
     #: Who registered it.
     registered_by: Optional[str] = _f("registeredBy")
     #: Whether secure SMS is enabled.
-    secure_sms_enabled: Optional[bool] = _f("secureSmsEnabled")
+    secure_sms_enabled: Optional[bool] = _f("secureSMSEnabled")
     #: The user limit.
     user_limit: Optional[int] = _f("userLimit")
     #: Whether user provisioning is enabled.
