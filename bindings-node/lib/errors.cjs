@@ -4,6 +4,7 @@
 // id and wait travel as JSON behind a marker in the message, and are rebuilt here.
 
 const MARKER = '\u0001ctt-error:'
+const NULL_OBJECT_MESSAGE = 'Cannot convert undefined or null to object'
 
 /** Every code, in documentation order (the same strings in every language). */
 const ERROR_CODES = Object.freeze([
@@ -85,6 +86,14 @@ function convertError(error) {
   }
   if (NAPI_INPUT_STATUSES.has(error.code)) {
     return new CttError(message, { code: 'invalid_input', cause: error })
+  }
+  // V8's own TypeError when napi reads the fields of an argument that is null or undefined
+  // (`new Onboarding(null)`, `client.createEnterprise()`): the caller's input, too.
+  if (error instanceof TypeError && error.code === undefined && message === NULL_OBJECT_MESSAGE) {
+    return new CttError(`an argument (or one of its fields) is null or undefined where an object is required (${message})`, {
+      code: 'invalid_input',
+      cause: error,
+    })
   }
   return error
 }

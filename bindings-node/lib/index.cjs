@@ -20,11 +20,12 @@ function guardPrototype(cls) {
 
 /** A subclass whose constructor and static methods rethrow as CttError, and which native
  * instances (from factories such as `Simulator.start`) are `instanceof`. */
-function exportClass(cls, statics = []) {
+function exportClass(cls, statics = [], checkArgs = () => {}) {
   guardPrototype(cls)
   const wrapped = {
     [cls.name]: class extends cls {
       constructor(...args) {
+        checkArgs(...args)
         try {
           super(...args)
         } catch (error) {
@@ -62,7 +63,14 @@ native.Onboarding.prototype[util.inspect.custom] = function inspect() {
   return `Onboarding { id: ${JSON.stringify(this.id)} }`
 }
 
-const Client = exportClass(native.Client)
+// napi reads an options object's fields from any value, so `new Client('https://...')` would
+// silently build a client with every default: refuse what is not an object.
+const Client = exportClass(native.Client, [], (options) => {
+  if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
+    const got = Array.isArray(options) ? 'an array' : `a ${typeof options}`
+    throw new CttError(`Client options must be an object, got ${got}`, { code: 'invalid_input' })
+  }
+})
 const ManualClock = exportClass(native.ManualClock)
 const Simulator = exportClass(native.Simulator, ['start'])
 const Onboarding = exportClass(native.Onboarding, ['fromJSON'])
