@@ -3,6 +3,8 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const util = require('node:util')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
 const { Client, Onboarding, Simulator, setLogger } = require('ctt-onboard')
 const { useSimulator, uniqueName, rejectsWith, waitFor } = require('./helpers.cjs')
 const { KEY, drive, plan } = require('./flow-helpers.cjs')
@@ -96,6 +98,79 @@ test('a whole flow with canary credentials, logged at trace, leaks none of them'
     assertClean(`${e.message}\n${e.stack}\n${util.inspect(e, { depth: 10 })}`, 'error')
   } finally {
     setLogger(null)
+    await sim.close()
+  }
+})
+
+// The full flow of secrets-flow.cjs: canary client secret, passwords, reseller token and callback
+// key, and the admins' real MSAL access and id tokens from every callback (tailspin's and another
+// tenant's included), through every view of every public object, every error and the trace log.
+test('a full flow with canaries and real MSAL tokens: no view, error or trace record shows any of them', async () => {
+  const { FULL, fullFlow } = require('./secrets-flow.cjs')
+  const records = []
+  setLogger((record) => records.push(record), 'trace')
+  let seen
+  try {
+    seen = await fullFlow(uniqueName('Canary full'))
+    assert.ok(await waitFor(() => records.some((r) => r.message.includes('endpoint=update_management_consent'))), 'log records arrived')
+  } finally {
+    setLogger(null)
+    if (seen) await seen.sim.close()
+  }
+  const creds = seen.credentials
+  assert.equal(creds.clientSecret, FULL.clientSecret, 'the simulator took the canaries')
+  const credentials = [...Object.values(FULL), creds.clientSecret, creds.password, creds.enterprisePassword]
+  const everything = [...credentials, ...seen.tokens]
+
+  assert.ok(records.some((r) => r.level === 'trace'), 'trace events arrived')
+  assertClean(JSON.stringify(records), 'trace log records', everything)
+  assertClean(everyView(seen.client), 'client', everything)
+  assertClean(everyView(seen.sim), 'simulator', everything)
+  // Every view of the flow but its JSON (checked below, as the documented exception).
+  const flowViews = [util.inspect(seen.flow, { depth: 10, showHidden: true }), String(seen.flow), Object.keys(seen.flow).join(',')]
+  assertClean(flowViews.join('\n'), 'flow', everything)
+  assertClean(util.inspect(seen.flow.plan, { depth: 10 }) + JSON.stringify(seen.flow.plan), 'plan', everything)
+  for (const p of seen.progresses) assertClean(everyView(p), `progress ${p.kind} ${p.action || ''}`, everything)
+  for (const status of seen.statuses) {
+    assertClean(JSON.stringify(status), 'status() JSON', everything)
+    assertClean(util.inspect(status, { depth: 10 }), 'status() inspect', everything)
+    for (const line of status) assertClean(everyView(line), `status entry ${line.step}`, everything)
+  }
+  assert.ok(seen.errors.length >= 12, `errors seen: ${seen.errors.length}`)
+  const codes = new Set(seen.errors.map((e) => e.code))
+  for (const code of ['callback_invalid', 'authentication', 'decode', 'server']) assert.ok(codes.has(code), `an error with code ${code} was seen: ${[...codes]}`)
+  for (const e of seen.errors) {
+    const views = [e.message, e.stack, String(e), util.inspect(e, { depth: 10, showHidden: true }), JSON.stringify(e), e.cause ? `${e.cause.message}\n${e.cause.stack}` : '']
+    assertClean(views.join('\n'), `error ${e.code}: ${e.message.slice(0, 80)}`, everything)
+  }
+  // The flow's JSON is what a portal persists: it holds the admin's latest MSAL result (stored like
+  // a token, as documented), and never a credential or the callback key.
+  for (const json of seen.flowJson) assertClean(JSON.stringify(json), 'flow JSON', credentials)
+})
+
+test('with CTT_ONBOARD_LOG=trace, the full canary flow writes none of them to stderr', () => {
+  const { FULL } = require('./secrets-flow.cjs')
+  const childEnv = { ...process.env, CTT_ONBOARD_LOG: 'trace' }
+  const child = spawnSync(process.execPath, [path.join(__dirname, 'secrets-child.cjs')], { env: childEnv, encoding: 'utf8' })
+  assert.equal(child.status, 0, child.stderr)
+  const { tokens, credentials } = JSON.parse(child.stdout)
+  assert.ok(tokens.length >= 10)
+  assert.match(child.stderr, /update_management_consent/, 'the trace log went to stderr')
+  assert.match(child.stderr, /TRACE|trace/)
+  assertClean(child.stderr, 'stderr at trace', [...Object.values(FULL), credentials.clientSecret, credentials.password, credentials.enterprisePassword, ...tokens])
+})
+
+test('an error body that is truncated JSON or plain text does not echo a token it carries', { todo: 'core echoes a non-JSON error body unredacted (see the report)' }, async () => {
+  const sim = await Simulator.start()
+  try {
+    for (const body of [`{"access_token":"${CANARY.token}"`, `<html>${CANARY.token}</html>`, `"${CANARY.token}"`]) {
+      for (const status of [200, 400, 500]) {
+        sim.setCanned({ pathPrefix: '/oauth/token', status, body })
+        const e = await new Client({ ...sim.clientOptions(), retry: { maxAttempts: 1 } }).authenticatedUser().catch((error) => error)
+        assertClean(`${e.message}\n${e.stack}`, `token answer ${status} ${body}`)
+      }
+    }
+  } finally {
     await sim.close()
   }
 })
