@@ -199,6 +199,12 @@ class Bench:
         env = dict(os.environ, NODE_PATH=str(self.node_path))
         probes = {
             "import ctt_onboard": py + [timer.format(m="ctt_onboard")],
+            # What the package itself adds to an application that already uses the standard
+            # modules it imports (dataclasses, logging, json, enum, re).
+            "import ctt_onboard (stdlib already loaded)": [
+                *py,
+                "import dataclasses, logging, json, enum, re; " + timer.format(m="ctt_onboard"),
+            ],
             "import requests (reference)": py + [timer.format(m="requests")],
             "import httpx (reference)": py + [timer.format(m="httpx")],
             "require('ctt-onboard')": ["node", "-e", node_timer.format(m="ctt-onboard")],
