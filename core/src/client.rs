@@ -856,7 +856,12 @@ impl Client {
             let failure = match self.send(Endpoint::Token, request).await {
                 Ok((status, _, bytes)) if (200..300).contains(&status) => {
                     return serde_json::from_slice::<TokenResponse>(&bytes).map_err(|e| {
-                        Error::decode(format!("token response is not the OAuth2 JSON: {e}"))
+                        Error::decode(format!(
+                            "token response is not the OAuth2 JSON ({}, line {} column {}); its text is withheld",
+                            json_error_kind(&e),
+                            e.line(),
+                            e.column()
+                        ))
                     });
                 }
                 Ok((status, headers, bytes)) if status == 400 || status == 401 => {
@@ -967,7 +972,11 @@ impl Client {
             .iter()
             .map(Secret::expose)
             .collect();
-        let excerpt = redact_excerpt(&text, &known, EXCERPT_LIMIT);
+        let excerpt = if endpoint == Endpoint::Token {
+            token_error_excerpt(&text, &known)
+        } else {
+            redact_excerpt(&text, &known, EXCERPT_LIMIT)
+        };
         let retry_after = retry_after(headers, self.inner.clock.now());
         let code = if text
             .to_ascii_lowercase()
@@ -1003,6 +1012,27 @@ impl Client {
             maybe_sent: true,
             transient: matches!(status, 429 | 502 | 503 | 504)
                 || (status >= 500 && !endpoint.is_idempotent()),
+        }
+    }
+}
+
+/// What a failed token answer may show: only the OAuth2 `error` and `error_description` fields.
+/// Anything else the token endpoint sends may be a token, so it is withheld.
+fn token_error_excerpt(text: &str, known: &[&str]) -> String {
+    let fields = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .map(|v| {
+            ["error", "error_description"]
+                .iter()
+                .filter_map(|k| v.get(*k).and_then(|x| x.as_str()))
+                .collect::<Vec<_>>()
+                .join(": ")
+        });
+    match fields {
+        Some(f) if !f.is_empty() => redact_excerpt(&f, known, EXCERPT_LIMIT),
+        _ if text.trim().is_empty() => String::new(),
+        _ => {
+            "(the token endpoint's answer is withheld: it is not the OAuth2 error JSON)".to_owned()
         }
     }
 }
@@ -1081,12 +1111,23 @@ fn auth_body(auth: &AuthenticationResult) -> Result<serde_json::Value> {
 fn decode_json<T: serde::de::DeserializeOwned>(endpoint: Endpoint, body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
         let text = String::from_utf8_lossy(body);
+        // serde's message may quote a value from the body, so it is masked like the body.
         Error::decode(format!(
-            "{} response is not the documented JSON ({e}): {}",
+            "{} response is not the documented JSON ({}): {}",
             endpoint.name(),
+            redact_excerpt(&e.to_string(), &[], 200),
             redact_excerpt(&text, &[], 200)
         ))
     })
+}
+
+fn json_error_kind(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "not the expected shape",
+        serde_json::error::Category::Eof => "cut off",
+    }
 }
 
 #[cfg(test)]

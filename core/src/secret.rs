@@ -97,7 +97,7 @@ pub(crate) fn redact_excerpt(body: &str, known: &[&str], limit: usize) -> String
             redact_json(&mut value);
             value.to_string()
         }
-        Err(_) => body.to_owned(),
+        Err(_) => redact_pairs(body),
     };
     for secret in known.iter().filter(|s| s.len() >= 4) {
         text = text.replace(secret, MASK);
@@ -128,6 +128,53 @@ fn redact_json(value: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
         _ => {}
     }
+}
+
+/// Masks the values of secret-named keys in text that is not JSON (cut-off JSON, form bodies,
+/// HTML): `"access_token":"…`, `password=…`.
+fn redact_pairs(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for key in SECRET_KEYS {
+        let mut from = 0;
+        while let Some(found) = lower[from..].find(key) {
+            let key_end = from + found + key.len();
+            from = key_end;
+            let rest = &text[key_end..];
+            let mut i = 0;
+            let bytes = rest.as_bytes();
+            while i < bytes.len() && matches!(bytes[i], b'"' | b'\'' | b' ') {
+                i += 1;
+            }
+            if i >= bytes.len() || !matches!(bytes[i], b':' | b'=') {
+                continue;
+            }
+            i += 1;
+            while i < bytes.len() && matches!(bytes[i], b'"' | b'\'' | b' ') {
+                i += 1;
+            }
+            let start = key_end + i;
+            let len = text[start..]
+                .find(['"', '\'', ',', '&', ';', '}', '<', '\n', ' '])
+                .unwrap_or(text.len() - start);
+            if len > 0 {
+                spans.push((start, start + len));
+            }
+        }
+    }
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in spans {
+        if start < at {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(MASK);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// Masks every word that looks like a JWT (`eyJ…` with two dots).
@@ -170,6 +217,23 @@ mod tests {
         assert!(!out.contains("canary-pw"));
         assert!(!out.contains("eyJa.eyJb.sig"));
         assert!(out.contains("msg"));
+    }
+
+    #[test]
+    fn text_that_is_not_json_has_its_secret_pairs_masked() {
+        for body in [
+            r#"{"access_token":"opaque-canary-1""#,
+            "grant=password&password=opaque-canary-1&x=1",
+            "<p>refresh_token: opaque-canary-1</p>",
+        ] {
+            let out = redact_excerpt(body, &[], 1024);
+            assert!(!out.contains("opaque-canary-1"), "{out}");
+            assert!(out.contains(MASK), "{out}");
+        }
+        assert_eq!(
+            redact_excerpt("no secrets: tokenless", &[], 1024),
+            "no secrets: tokenless"
+        );
     }
 
     #[test]
