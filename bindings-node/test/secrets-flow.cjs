@@ -94,11 +94,11 @@ async function fullFlow(name, tenant = 'fabrikam', otherTenant = 'contoso') {
       `{"accessToken":"${FULL.resellerToken}"}`,
       `{"access_token":["${FULL.resellerToken}"]}`,
       `{"access_token":"${FULL.resellerToken}"`,
+      `<html>${FULL.resellerToken}</html>`,
+      `"${FULL.resellerToken}"`,
     ]
     for (const body of tokenBodies) {
       for (const status of [200, 400, 401, 500]) {
-        // The truncated body is JSON no longer, so only a 200 can be told apart from a token (see the todo test).
-        if (status !== 200 && !body.endsWith('}')) continue
         sim.setCanned({ pathPrefix: '/oauth/token', status, body })
         try {
           const fresh = new Client({ ...sim.clientOptions(), retry: { maxAttempts: 1 } })
