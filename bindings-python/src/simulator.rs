@@ -3,7 +3,7 @@
 
 use crate::client::{block_on, unix_seconds};
 use crate::models::to_json;
-use ctt_sim::{FaultConfig, SimConfig, Simulator};
+use ctt_sim::{CannedResponse, FaultConfig, SimConfig, Simulator};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -98,6 +98,29 @@ impl NativeSimulator {
     fn set_faults(&self, spec: &str) -> PyResult<()> {
         let faults = FaultConfig::parse(spec).map_err(PyValueError::new_err)?;
         self.with(|s| s.set_faults(faults))
+    }
+
+    /// Answers every API request whose path starts with `path_prefix` with this response (a
+    /// test knob for answers the real service should never give: huge, nested, mistyped).
+    fn set_canned(
+        &self,
+        path_prefix: &str,
+        status: u16,
+        content_type: &str,
+        body: &str,
+    ) -> PyResult<()> {
+        let canned = CannedResponse {
+            path_prefix: path_prefix.to_owned(),
+            status,
+            content_type: content_type.to_owned(),
+            body: body.to_owned(),
+        };
+        self.with(|s| s.set_canned(canned))
+    }
+
+    /// Removes the canned responses.
+    fn clear_canned(&self) -> PyResult<()> {
+        self.with(|s| s.clear_canned())
     }
 
     /// Changes the lifetime of tokens issued from now on.

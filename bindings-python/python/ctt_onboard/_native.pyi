@@ -137,6 +137,11 @@ class NativeSimulator:
         """Moves the simulator's clock forward by ``seconds``."""
     def set_faults(self, spec: str) -> None:
         """Replaces the fault configuration (CLI form; ``rate=0`` turns faults off)."""
+    def set_canned(self, path_prefix: str, status: int, content_type: str, body: str) -> None:
+        """Answers every API request whose path starts with ``path_prefix`` with this response
+        (a test knob for answers the real service should never give: huge, nested, mistyped)."""
+    def clear_canned(self) -> None:
+        """Removes the canned responses."""
     def set_token_ttl(self, seconds: float) -> None:
         """Changes the lifetime of tokens issued from now on."""
     def approve(self, url: str, tenant: str, post: bool = True) -> tuple[str, str]:

@@ -149,6 +149,23 @@ class Simulator:
         """Turns injected faults off."""
         self._sim.set_faults("rate=0")
 
+    def set_canned(
+        self,
+        path_prefix: str,
+        body: str,
+        *,
+        status: int = 200,
+        content_type: str = "application/json",
+    ) -> None:
+        """Answers every API request whose path starts with ``path_prefix`` with this response
+        instead (a test knob for answers the real service should never give: huge, deeply
+        nested, mistyped). ``clear_canned`` removes it."""
+        self._sim.set_canned(path_prefix, status, content_type, body)
+
+    def clear_canned(self) -> None:
+        """Removes the canned responses."""
+        self._sim.clear_canned()
+
     def requests(self) -> list[dict[str, Any]]:
         """Every API request answered so far: ``method``, ``path``, ``status``, ``fault``."""
         data: list[dict[str, Any]] = json.loads(self._sim.requests())
