@@ -1,0 +1,251 @@
+"""Forged and wrong callbacks through the binding (issue 9 item 5; core/tests/onboarding.rs
+``forged_and_wrong_callbacks_leave_the_state_unchanged`` is the Rust version): each is a
+``CallbackInvalidError`` and leaves the flow's JSON as it was; the genuine one is accepted once,
+and its replay is a duplicate that changes nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import ctt_onboard as ctt
+import pytest
+from conftest import KEY, unique_name
+from ctt_onboard.testing import Simulator
+
+REDIRECT = "https://portal.example/onboarding/callback"
+
+
+def tag(key: str, flow_id: str, action: str) -> str:
+    """The tag core/src/callback.rs puts on a redirect URL, computed independently."""
+    message = b"ctt-onboard/callback/v1\n" + flow_id.encode() + b"\n" + action.encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query, keep_blank_values=True)
+
+
+def with_query(url: str, pairs: list[tuple[str, str]]) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query=urlencode(pairs)))
+
+
+def replace_param(url: str, name: str, value: str) -> str:
+    pairs = [(k, value if k == name else v) for k, vs in query(url).items() for v in vs]
+    return with_query(url, pairs)
+
+
+def new_flow() -> ctt.Onboarding:
+    return ctt.Onboarding(
+        ctt.OnboardingPlan(
+            enterprise=ctt.NewEnterprise(
+                enterprise_name=unique_name("Callbacks"), services=[ctt.Service.SMS]
+            ),
+            redirect_url=REDIRECT,
+        )
+    )
+
+
+@dataclasses.dataclass
+class Case:
+    url: str
+    body: str
+    key: str = KEY
+    #: A fragment the error message must hold.
+    names: str = ""
+
+
+@dataclasses.dataclass
+class Setup:
+    flow: ctt.Onboarding
+    genuine_url: str
+    genuine_body: str
+    cases: dict[str, Case]
+
+
+@pytest.fixture
+def setup(sim: Simulator, client: ctt.Client) -> Setup:
+    flow, other = new_flow(), new_flow()
+    progress = flow.advance(client)
+    other_progress = other.advance(client)
+    assert isinstance(progress, ctt.AwaitingAdmin)
+    assert isinstance(other_progress, ctt.AwaitingAdmin)
+    genuine = sim.approve(progress.url, "contoso", post=False)
+    other_cb = sim.approve(other_progress.url, "contoso", post=False)
+    tailspin = sim.approve(progress.url, "tailspin", post=False)
+    params = query(genuine.url)
+
+    # The library's tag is the documented HMAC: recompute it, then make a genuine tag for
+    # another action of the same flow (what a portal bug or an attacker with an old URL has).
+    assert params["ctt_flow"] == [flow.id]
+    assert params["ctt_action"] == ["REGISTRATION"]
+    assert params["ctt_tag"] == [tag(KEY, flow.id, "REGISTRATION")]
+    other_action = replace_param(genuine.url, "ctt_action", "GET_AGENT_CONSENT")
+    other_action = replace_param(other_action, "ctt_tag", tag(KEY, flow.id, "GET_AGENT_CONSENT"))
+    good_tag = params["ctt_tag"][0]
+    flipped = ("1" if good_tag[0] == "0" else "0") + good_tag[1:]
+    body = genuine.body
+    payload = json.loads(body)
+    no_token = json.loads(body)
+    del no_token["msalAuthenticationResult"]
+    cases = {
+        "bad tag": Case(replace_param(genuine.url, "ctt_tag", "00" + good_tag), body),
+        "flipped tag": Case(replace_param(genuine.url, "ctt_tag", flipped), body),
+        "non-hex tag": Case(replace_param(genuine.url, "ctt_tag", "zz" * 32), body),
+        "empty tag": Case(replace_param(genuine.url, "ctt_tag", ""), body),
+        "truncated tag": Case(replace_param(genuine.url, "ctt_tag", good_tag[:32]), body),
+        "wrong key": Case(genuine.url, body, key="another-key-of-enough-length-0123"),
+        "no flow parameters": Case(REDIRECT, body),
+        "no tag": Case(
+            with_query(genuine.url, [("ctt_flow", flow.id), ("ctt_action", "REGISTRATION")]),
+            body,
+        ),
+        "repeated flow parameter": Case(
+            with_query(
+                genuine.url,
+                [
+                    ("ctt_flow", flow.id),
+                    ("ctt_flow", other.id),
+                    ("ctt_action", "REGISTRATION"),
+                    ("ctt_tag", good_tag),
+                ],
+            ),
+            body,
+        ),
+        "altered flow id": Case(replace_param(genuine.url, "ctt_flow", other.id), body),
+        "another flow's callback": Case(other_cb.url, other_cb.body),
+        "another action, genuine tag": Case(other_action, body),
+        "another action, old tag": Case(
+            replace_param(genuine.url, "ctt_action", "GET_AGENT_CONSENT"), body
+        ),
+        "not a Global Admin": Case(tailspin.url, tailspin.body, names="Global Admin"),
+        "malformed JSON": Case(genuine.url, '{"msal'),
+        "empty body": Case(genuine.url, ""),
+        "JSON array": Case(genuine.url, "[]"),
+        "missing fields": Case(genuine.url, '{"msalAuthenticationResult":{}}'),
+        "no MSAL result": Case(genuine.url, json.dumps(no_token)),
+        "oversized body": Case(genuine.url, json.dumps({**payload, "pad": "x" * (2 << 20)})),
+        "deeply nested body": Case(genuine.url, "[" * 100_000),
+    }
+    return Setup(flow, genuine.url, genuine.body, cases)
+
+
+CASE_NAMES = [
+    "bad tag",
+    "flipped tag",
+    "non-hex tag",
+    "empty tag",
+    "truncated tag",
+    "wrong key",
+    "no flow parameters",
+    "no tag",
+    "repeated flow parameter",
+    "altered flow id",
+    "another flow's callback",
+    "another action, genuine tag",
+    "another action, old tag",
+    "not a Global Admin",
+    "malformed JSON",
+    "empty body",
+    "JSON array",
+    "missing fields",
+    "no MSAL result",
+    "oversized body",
+    "deeply nested body",
+]
+
+
+#: Genuine callbacks for something else: only the flow (not the stateless ``verify_callback``)
+#: can tell them from the right one.
+CHECKED_BY_THE_FLOW = {
+    "another flow's callback",
+    "another action, genuine tag",
+    "not a Global Admin",
+}
+
+
+def test_the_table_is_complete(setup: Setup) -> None:
+    assert sorted(setup.cases) == sorted(CASE_NAMES)
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_a_forged_or_wrong_callback_is_refused_and_changes_nothing(
+    sim: Simulator, setup: Setup, name: str
+) -> None:
+    case = setup.cases[name]
+    flow = setup.flow
+    before = flow.to_json()
+    sent = len(sim.requests())
+    with pytest.raises(ctt.CallbackInvalidError) as info:
+        flow.handle_callback(case.key, case.url, case.body)
+    assert info.value.code == "callback_invalid"
+    assert case.names in str(info.value)
+    assert len(str(info.value)) < 4096
+    assert flow.to_json() == before, f"{name}: the state changed"
+    assert len(sim.requests()) == sent, "handling a callback sends nothing"
+    if name not in CHECKED_BY_THE_FLOW:
+        with pytest.raises(ctt.CallbackInvalidError):
+            ctt.verify_callback(case.key, case.url, case.body)
+    # The genuine callback is still accepted afterwards, once; its replay is a duplicate.
+    outcome = flow.handle_callback(KEY, setup.genuine_url, setup.genuine_body)
+    assert outcome is ctt.CallbackOutcome.ACCEPTED
+    accepted = flow.to_json()
+    assert accepted != before
+    replay = flow.handle_callback(KEY, setup.genuine_url, setup.genuine_body)
+    assert replay is ctt.CallbackOutcome.DUPLICATE
+    assert flow.to_json() == accepted
+
+
+def test_the_forged_callbacks_after_acceptance_change_nothing(setup: Setup) -> None:
+    flow = setup.flow
+    assert flow.handle_callback(KEY, setup.genuine_url, setup.genuine_body) is (
+        ctt.CallbackOutcome.ACCEPTED
+    )
+    accepted = flow.to_json()
+    for name, case in setup.cases.items():
+        if name == "another action, genuine tag":
+            # Core checks for a replayed body (by digest) before the action: the genuine body
+            # under another action's genuine tag is reported as a duplicate, changing nothing.
+            outcome = flow.handle_callback(case.key, case.url, case.body)
+            assert outcome is ctt.CallbackOutcome.DUPLICATE
+        else:
+            with pytest.raises(ctt.CallbackInvalidError):
+                flow.handle_callback(case.key, case.url, case.body)
+        assert flow.to_json() == accepted, name
+
+
+def test_a_tenant_switched_after_registration_is_refused(
+    sim: Simulator, client: ctt.Client
+) -> None:
+    flow = new_flow()
+    progress = flow.advance(client)
+    assert isinstance(progress, ctt.AwaitingAdmin)
+    registration = sim.approve(progress.url, "contoso", post=False)
+    assert flow.handle_callback(KEY, registration.url, registration.body) is (
+        ctt.CallbackOutcome.ACCEPTED
+    )
+    progress = flow.advance(client)
+    assert isinstance(progress, ctt.AwaitingAdmin)
+    assert progress.action is not ctt.ActionType.REGISTRATION
+    before = flow.to_json()
+    switched = sim.approve(progress.url, "fabrikam", post=False)
+    with pytest.raises(ctt.CallbackInvalidError, match="registered to tenant") as info:
+        flow.handle_callback(KEY, switched.url, switched.body)
+    assert info.value.code == "callback_invalid"
+    assert flow.to_json() == before
+    genuine = sim.approve(progress.url, "contoso", post=False)
+    # The library's URL for this action carries the tag computed here independently.
+    assert query(genuine.url)["ctt_tag"] == [tag(KEY, flow.id, progress.action.value)]
+    assert query(genuine.url)["ctt_action"] == [progress.action.value]
+    assert flow.handle_callback(KEY, genuine.url, genuine.body) is ctt.CallbackOutcome.ACCEPTED
+    after = flow.to_json()
+    assert flow.handle_callback(KEY, genuine.url, genuine.body) is ctt.CallbackOutcome.DUPLICATE
+    assert flow.to_json() == after
+    # The switched tenant's callback is still refused after the right one was accepted.
+    with pytest.raises(ctt.CallbackInvalidError):
+        flow.handle_callback(KEY, switched.url, switched.body)
+    assert flow.to_json() == after
