@@ -332,13 +332,26 @@ impl Onboarding {
         guard_sync(move || {
             self.read(|f| {
                 let text = f.to_json().napi()?;
-                serde_json::from_str(&text).map_err(|e| {
+                let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
                     to_napi(core::Error::decode(format!(
                         "the flow JSON could not be read back: {e}"
                     )))
-                })
+                })?;
+                if holds_unsafe_integer(&value) {
+                    return Err(to_napi(core::Error::decode(
+                        "the flow holds an id beyond Number.MAX_SAFE_INTEGER, which a JavaScript object cannot hold exactly: persist it with toJSONString()",
+                    )));
+                }
+                Ok(value)
             })
         })
+    }
+
+    /// The flow as schema-versioned JSON text, exactly as the core writes it (lossless for any
+    /// id). `Onboarding.fromJSON` reads it back.
+    #[napi(catch_unwind, js_name = "toJSONString")]
+    pub fn to_json_string(&self) -> napi::Result<String> {
+        guard_sync(move || self.read(|f| f.to_json().napi()))
     }
 
     /// Performs every API step it can and resolves where the flow needs a person or time. Each
@@ -410,5 +423,19 @@ impl Onboarding {
             )
         })
         .await
+    }
+}
+
+/// True when `value` holds an integer JavaScript numbers cannot represent exactly.
+fn holds_unsafe_integer(value: &serde_json::Value) -> bool {
+    const MAX_SAFE: u64 = (1 << 53) - 1;
+    match value {
+        serde_json::Value::Number(n) => {
+            n.as_u64().is_some_and(|v| v > MAX_SAFE)
+                || n.as_i64().is_some_and(|v| v.unsigned_abs() > MAX_SAFE)
+        }
+        serde_json::Value::Array(items) => items.iter().any(holds_unsafe_integer),
+        serde_json::Value::Object(map) => map.values().any(holds_unsafe_integer),
+        _ => false,
     }
 }

@@ -386,6 +386,16 @@ impl NewEnterprise {
                 "resellerId is {id}; ids are positive"
             )));
         }
+        if let Some(id) = self.enterprise_id.filter(|id| *id < 0) {
+            return Err(Error::invalid_input(format!(
+                "enterpriseId is {id}; it is 0 or positive"
+            )));
+        }
+        if let Some(limit) = self.user_limit.filter(|l| *l < 0) {
+            return Err(Error::invalid_input(format!(
+                "userLimit is {limit}; it is 0 or positive"
+            )));
+        }
         Ok(())
     }
 }
@@ -767,6 +777,20 @@ mod tests {
                     ..NewEnterprise::new("A", vec![Service::CallApp])
                 },
                 "pbxId",
+            ),
+            (
+                NewEnterprise {
+                    user_limit: Some(-4),
+                    ..NewEnterprise::new("A", vec![Service::Sms])
+                },
+                "userLimit",
+            ),
+            (
+                NewEnterprise {
+                    enterprise_id: Some(-1),
+                    ..NewEnterprise::new("A", vec![Service::Sms])
+                },
+                "enterpriseId",
             ),
         ];
         for (e, field) in cases {
