@@ -3,7 +3,7 @@
 
 use crate::client::{block_on, unix_seconds};
 use crate::models::to_json;
-use ctt_sim::{CannedResponse, FaultConfig, SimConfig, Simulator};
+use ctt_sim::{CannedResponse, FaultConfig, SimConfig, SimCredentials, Simulator};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,26 @@ fn sim_error(e: ctt_sim::SimError) -> PyErr {
     PyValueError::new_err(format!("simulator refused: {e}"))
 }
 
+/// The default credentials with the fields of a JSON object replaced.
+fn overridden_credentials(json: &str) -> PyResult<SimCredentials> {
+    let bad = |e: serde_json::Error| PyValueError::new_err(format!("credentials: {e}"));
+    let mut merged = serde_json::to_value(SimCredentials::default()).map_err(bad)?;
+    let overrides: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(bad)?;
+    let fields = merged
+        .as_object_mut()
+        .ok_or_else(|| PyValueError::new_err("credentials: not an object"))?;
+    for (name, value) in overrides {
+        if !fields.contains_key(&name) {
+            return Err(PyValueError::new_err(format!(
+                "credentials: unknown field {name:?}"
+            )));
+        }
+        fields.insert(name, value);
+    }
+    serde_json::from_value(merged).map_err(bad)
+}
+
 impl NativeSimulator {
     /// The running simulator; the lock is held only to clone the handle.
     fn get(&self) -> PyResult<Arc<Simulator>> {
@@ -40,13 +60,25 @@ impl NativeSimulator {
 #[pymethods]
 impl NativeSimulator {
     /// Starts a simulator. `port` 0 picks a free one; `faults` is the CLI form
-    /// (`rate=0.2,seed=7,kinds=429+500`).
+    /// (`rate=0.2,seed=7,kinds=429+500`); `credentials` is a JSON object overriding some of
+    /// the credentials it accepts (`client_id`, `client_secret`, `username`, `password`,
+    /// `enterprise_username`, `enterprise_password`).
     #[new]
-    #[pyo3(signature = (*, port=0, token_ttl=3600.0, faults=None))]
-    fn new(py: Python<'_>, port: u16, token_ttl: f64, faults: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (*, port=0, token_ttl=3600.0, faults=None, credentials=None))]
+    fn new(
+        py: Python<'_>,
+        port: u16,
+        token_ttl: f64,
+        faults: Option<&str>,
+        credentials: Option<&str>,
+    ) -> PyResult<Self> {
         let faults = match faults {
             Some(spec) => FaultConfig::parse(spec).map_err(PyValueError::new_err)?,
             None => FaultConfig::default(),
+        };
+        let credentials = match credentials {
+            Some(json) => overridden_credentials(json)?,
+            None => SimCredentials::default(),
         };
         let token_ttl = Duration::try_from_secs_f64(token_ttl)
             .map_err(|_| PyValueError::new_err("token_ttl must be a non-negative number"))?;
@@ -54,7 +86,7 @@ impl NativeSimulator {
             port,
             token_ttl,
             faults,
-            ..SimConfig::default()
+            credentials,
         };
         let sim = py
             .detach(|| Simulator::start(config))

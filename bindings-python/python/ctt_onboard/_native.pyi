@@ -120,10 +120,17 @@ class NativeSimulator:
     """A running simulator on 127.0.0.1."""
 
     def __new__(
-        cls, *, port: int = 0, token_ttl: float = 3600.0, faults: Optional[str] = None
+        cls,
+        *,
+        port: int = 0,
+        token_ttl: float = 3600.0,
+        faults: Optional[str] = None,
+        credentials: Optional[str] = None,
     ) -> NativeSimulator:
         """Starts a simulator. ``port`` 0 picks a free one; ``faults`` is the CLI form
-        (``rate=0.2,seed=7,kinds=429+500``)."""
+        (``rate=0.2,seed=7,kinds=429+500``); ``credentials`` is a JSON object overriding some
+        of the credentials it accepts (``client_id``, ``client_secret``, ``username``,
+        ``password``, ``enterprise_username``, ``enterprise_password``)."""
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Optional
 
@@ -51,12 +51,25 @@ class Simulator:
     """A running simulator; use it as a context manager or call ``close()``.
 
     ``faults`` injects failures, in the CLI form (``"rate=0.2,seed=7,kinds=429+500"``).
+    ``credentials`` overrides some of the credentials it accepts (keys ``client_id``,
+    ``client_secret``, ``username``, ``password``, ``enterprise_username``,
+    ``enterprise_password``), e.g. canary values for a secrets test.
     """
 
     def __init__(
-        self, *, port: int = 0, token_ttl: float = 3600.0, faults: Optional[str] = None
+        self,
+        *,
+        port: int = 0,
+        token_ttl: float = 3600.0,
+        faults: Optional[str] = None,
+        credentials: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self._sim = _native.NativeSimulator(port=port, token_ttl=token_ttl, faults=faults)
+        self._sim = _native.NativeSimulator(
+            port=port,
+            token_ttl=token_ttl,
+            faults=faults,
+            credentials=None if credentials is None else json.dumps(dict(credentials)),
+        )
         creds = json.loads(self._sim.credentials())
         #: The reseller credentials it accepts.
         self.reseller = ResellerCredentials(
