@@ -450,30 +450,30 @@ impl Client {
 
     /// `GET .../getAvailableSBCGatewayRegionsByResellerId/{resellerId}`: the SBC gateways the reseller may assign.
     pub async fn sbc_gateways(&self, reseller_id: i64) -> Result<Vec<SbcGateway>> {
-        check_id("reseller_id", reseller_id)?;
-        let answer = self
-            .call(
-                Endpoint::SbcGateways,
-                Some(reseller_id),
-                TokenLevel::Reseller,
-                Body::Empty,
-            )
-            .await?;
-        decode_json(Endpoint::SbcGateways, &answer.body)
+        self.reseller_list(Endpoint::SbcGateways, reseller_id).await
     }
 
     /// `GET /pbx/getPBXTypesByResellerId`: the PBX types the reseller may assign.
     pub async fn pbx_types(&self, reseller_id: i64) -> Result<Vec<PbxType>> {
+        self.reseller_list(Endpoint::PbxTypes, reseller_id).await
+    }
+
+    /// A `GET` of one of the reseller's lists, decoded as the documented JSON.
+    async fn reseller_list<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        reseller_id: i64,
+    ) -> Result<T> {
         check_id("reseller_id", reseller_id)?;
         let answer = self
             .call(
-                Endpoint::PbxTypes,
+                endpoint,
                 Some(reseller_id),
                 TokenLevel::Reseller,
                 Body::Empty,
             )
             .await?;
-        decode_json(Endpoint::PbxTypes, &answer.body)
+        decode_json(endpoint, &answer.body)
     }
 
     /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id.

@@ -391,30 +391,32 @@ async fn sim_clock(State(app): State<Arc<App>>, body: Bytes) -> Response {
     }
 }
 
-async fn sim_faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    match serde_json::from_slice::<FaultConfig>(&body) {
-        Ok(f) => {
-            app.set_faults(f);
+/// Reads a control body as `T` and applies it: 204, or 400 naming what is wrong.
+fn control<T: serde::de::DeserializeOwned>(
+    body: &Bytes,
+    what: &str,
+    apply: impl FnOnce(T),
+) -> Response {
+    match serde_json::from_slice::<T>(body) {
+        Ok(value) => {
+            apply(value);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => error(SimError {
             status: 400,
-            message: format!("bad fault config: {e}"),
+            message: format!("bad {what}: {e}"),
         }),
     }
 }
 
+async fn sim_faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    control(&body, "fault config", |f: FaultConfig| app.set_faults(f))
+}
+
 async fn sim_canned(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    match serde_json::from_slice::<crate::CannedResponse>(&body) {
-        Ok(c) => {
-            app.set_canned(c);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => error(SimError {
-            status: 400,
-            message: format!("bad canned response: {e}"),
-        }),
-    }
+    control(&body, "canned response", |c: crate::CannedResponse| {
+        app.set_canned(c)
+    })
 }
 
 /// `{"url": "<action item URL>", "tenant": "contoso"}`: acts as that tenant's admin on the URL
