@@ -275,10 +275,10 @@ def table(r: dict[str, Any]) -> tuple[str, list[str]]:
     verdicts: list[str] = []
 
     def row(case: str, impl: str, median: str, spread: str, vs_raw: str, vs_hand: str,
-            target: str, ok: Optional[bool]) -> None:
-        rows.append([case, impl, median, spread, vs_raw, vs_hand, target, mark(ok)])
+            target: str, ok: Optional[bool], status: Optional[str] = None) -> None:
+        rows.append([case, impl, median, spread, vs_raw, vs_hand, target, status or mark(ok)])
         if ok is not None:
-            verdicts.append(f"{'met' if ok else 'MISSED'}: {case} {impl}: {target}")
+            verdicts.append(f"{'met' if ok else 'MISSED'}: {case} {impl}: {status or target}")
 
     lat = {(x["lang"], x["impl"], x["op"]): x for x in r["latency"]}
     for op in ("sbc_gateways", "action_item_url"):
@@ -305,10 +305,13 @@ def table(r: dict[str, Any]) -> tuple[str, list[str]]:
                         hand_bits.append(f"{hr:.2f}x {hand}")
                         targets.append(f"<= {limit}x {hand}")
                         checks.append(hr <= limit)
+            status = "; ".join(
+                f"{'met' if ok else 'MISSED'} {t}" for t, ok in zip(targets, checks)
+            )
             row(case, f"{lang}: {impl}", f"{x['median']:.0f} us",
                 f"{x['p10']:.0f}-{x['p90']:.0f} us", f"{ratio:.2f}x",
                 ", ".join(hand_bits) or "-", "; ".join(targets) or "(baseline)",
-                all(checks) if checks else None)
+                all(checks) if checks else None, status or None)
 
     bulk = r["bulk"]
     httpx = next((b for b in bulk if "httpx" in b["impl"]), None)

@@ -210,7 +210,21 @@ private fun coldstart(): String = runBlocking {
     )
 }
 
+/**
+ * With CTT_BENCH_JNA_KEEP_ATTACHED=1, the experiment behind bench/proposals/kotlin-jna-keep-attached.md:
+ * the tokio threads that call uniffi's future continuation stay attached to the JVM instead of
+ * JNA attaching and detaching them on every callback. (The bench compiles the binding's sources in
+ * its own module, so it can reach the generated internal object.)
+ */
+private fun keepCallbackThreadsAttached() {
+    com.sun.jna.Native.setCallbackThreadInitializer(
+        dev.cttonboard.uniffiRustFutureContinuationCallbackImpl,
+        com.sun.jna.CallbackThreadInitializer(true, false, "ctt-onboard-callback"),
+    )
+}
+
 fun main(args: Array<String>) {
+    if (System.getenv("CTT_BENCH_JNA_KEEP_ATTACHED") == "1") keepCallbackThreadsAttached()
     val out = when (args.firstOrNull()) {
         "latency" -> latency(arg(args, "--warmup", 2000), arg(args, "--n", 2000))
         "bulk" -> bulk(arg(args, "--n", 10_000), arg(args, "--concurrency", 64))
