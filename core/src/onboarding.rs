@@ -370,7 +370,7 @@ struct FlowState {
     not_before: Option<u64>,
     #[serde(default)]
     steps: BTreeMap<Step, StepRecord>,
-    /// SHA-256 of every accepted callback body, to recognise a replay.
+    /// SHA-256 of every accepted callback (its action and body), to recognise a replay.
     #[serde(default)]
     received: Vec<String>,
     /// The last failure, shown by `status()` while this value lives. Not persisted: the JSON holds
@@ -1131,7 +1131,9 @@ impl Onboarding {
                 verified.flow_id, self.state.id
             )));
         }
-        let body_digest = digest(body);
+        // A replay is the same body for the same action: the same body under another action's tag
+        // is not a replay, and is judged (and refused) as a callback for that action.
+        let body_digest = digest(&format!("{}\n{body}", verified.action));
         if self.state.received.contains(&body_digest) {
             return Ok(CallbackOutcome::Duplicate);
         }

@@ -786,3 +786,30 @@ fn flow_access_token(json: &str) -> String {
         .expect("the flow keeps the MSAL result")
         .to_owned()
 }
+
+#[tokio::test]
+async fn the_same_body_under_another_actions_tag_is_not_a_replay() {
+    let h = Harness::new();
+    let mut flow = Onboarding::new(plan("Replay Keyed", vec![Service::Sms])).expect("flow");
+    let Progress::AwaitingAdmin { url, .. } = flow.advance(&h.client).await.expect("advance")
+    else {
+        panic!()
+    };
+    let cb = h
+        .sim
+        .approve_without_posting(&url, "contoso")
+        .expect("approve");
+    let body = cb.body.to_string();
+    assert_eq!(
+        flow.handle_callback(KEY, &cb.url, &body).expect("accepted"),
+        CallbackOutcome::Accepted
+    );
+    let other =
+        tag_redirect_url(KEY, REDIRECT, flow.id(), &ActionType::GetAgentConsent).expect("tag");
+    let before = flow.to_json().expect("json");
+    let err = flow
+        .handle_callback(KEY, &other, &body)
+        .expect_err("not a replay, and not awaited");
+    assert_eq!(err.code(), ErrorCode::CallbackInvalid);
+    assert_eq!(flow.to_json().expect("json"), before);
+}
