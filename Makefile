@@ -110,7 +110,7 @@ test-kotlin: rust-setup kotlin-setup
 ## printed and written to BENCHMARKS.md. Takes a while; the figures are medians of 3 runs.
 bench: rust-setup python-setup node-setup kotlin-setup
 	bash bench/setup.sh release
-	bench/.venv/bin/python bench/run.py --profile release --runs 3 --json bench/out/results.json --write BENCHMARKS.md
+	bench/.venv/bin/python bench/run.py --profile release --runs 3 --httpx-runs 1 --json bench/out/results.json --write BENCHMARKS.md
 
 ## test-bench: the same cases with tiny counts on debug builds, to check they still run; prints
 ## the figures, no timing thresholds.
