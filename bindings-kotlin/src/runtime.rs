@@ -43,7 +43,7 @@ pub(crate) async fn guard_async<T>(
 /// [`guard`] / [`guard_async`] (see the module's documentation). Write the items without a
 /// `#[uniffi::export]` attribute: the macro adds it (constructors keep `#[uniffi::constructor]`).
 ///
-/// ```ignore
+/// ```text
 /// crate::export! {
 ///     impl Client {
 ///         pub fn base_url(&self) -> String { ... }            // exported as Result<String, CttError>
