@@ -52,6 +52,35 @@ pub fn runtime() -> std::io::Result<Arc<tokio::runtime::Runtime>> {
     Ok(rt)
 }
 
+/// Stops this process's runtime; the package registers it with `atexit`. Its worker threads must
+/// be gone before the interpreter finalizes: a worker that drops a Python object (a finished
+/// awaitable's result) while the final garbage collection runs crashes the process at exit. The
+/// GIL is released while the workers stop, so any of them that needs it can finish. A runtime
+/// still shared with a call in flight on another thread is left running rather than torn down
+/// under it; a later call builds a new one.
+#[pyo3::pyfunction]
+pub fn shutdown_runtime(py: pyo3::Python<'_>) {
+    let pid = std::process::id();
+    let taken = {
+        let mut slot = SLOT.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some((owner, rt)) if owner == pid => Some(rt),
+            Some(inherited) => {
+                // From the parent across fork(): its threads are gone, so it must not be dropped.
+                std::mem::forget(inherited);
+                None
+            }
+            None => None,
+        }
+    };
+    if let Some(rt) = taken {
+        py.detach(move || match Arc::try_unwrap(rt) {
+            Ok(rt) => rt.shutdown_timeout(std::time::Duration::from_secs(2)),
+            Err(shared) => std::mem::forget(shared),
+        });
+    }
+}
+
 /// The runtime, with a failure to build it as a Python `RuntimeError`.
 pub fn py_runtime() -> pyo3::PyResult<Arc<tokio::runtime::Runtime>> {
     runtime().map_err(|e| {

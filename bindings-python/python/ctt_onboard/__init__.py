@@ -8,6 +8,8 @@ package is a thin binding over it.
 
 from __future__ import annotations
 
+import atexit
+
 from . import _native
 from ._client import (
     AsyncClient,
@@ -63,6 +65,10 @@ from .onboarding import (
 )
 
 __version__: str = _native.__version__
+
+# The runtime's worker threads must stop before the interpreter finalizes (see the native
+# module's shutdown_runtime).
+atexit.register(_native.shutdown_runtime)
 
 __all__ = [
     "ActionType",

@@ -20,6 +20,7 @@ __all__ = [
     "known_action_types",
     "known_services",
     "set_log_level",
+    "shutdown_runtime",
     "validate_enterprise",
     "verify_callback",
 ]
@@ -201,6 +202,10 @@ def drain_logs() -> list[tuple[int, str, str]]:
 def set_log_level(level: int) -> bool:
     """Sets the lowest Python level number that is queued at all (the Python layer passes the
     ``ctt_onboard`` logger's effective level). False when another subscriber owns the process."""
+
+def shutdown_runtime() -> None:
+    """Stops this process's runtime; the package registers it with ``atexit``, so its worker
+    threads are gone before the interpreter finalizes. A later call builds a new runtime."""
 
 @final
 class NativeOnboarding:
