@@ -26,9 +26,14 @@ case "$profile" in
 esac
 
 cargo build --profile "$profile" -p ctt-onboard-kotlin
+# The release profile strips symbols (`strip = true` in the workspace), and library mode reads the
+# UniFFI metadata from them ("No UniFFI metadata found"). The metadata and its checksums depend on
+# the source, not the profile, so the Kotlin is generated from the dev build of the same source.
+[ "$profile" = dev ] || cargo build --profile dev -p ctt-onboard-kotlin
 cargo build -p uniffi-bindgen
 
 lib="$target_dir/$triple/$profile_dir/libctt_onboard_kotlin.so"
+metadata_lib="$target_dir/$triple/debug/libctt_onboard_kotlin.so"
 bindgen="$target_dir/$triple/debug/uniffi-bindgen"
 [ -f "$lib" ] || { echo "expected $lib after the build" >&2; exit 1; }
 
@@ -36,7 +41,7 @@ rm -rf "$kotlin_out"
 mkdir -p "$kotlin_out" "$native_out"
 # Library mode: the generator reads the metadata from the built library and finds this crate's
 # uniffi.toml (package dev.cttonboard) through cargo metadata.
-"$bindgen" generate --language kotlin --no-format --out-dir "$kotlin_out" "$lib"
+"$bindgen" generate --language kotlin --no-format --out-dir "$kotlin_out" "$metadata_lib"
 # The jar carries the library without its debug info (the dynamic symbols uniffi needs stay).
 if command -v strip >/dev/null 2>&1; then
   strip --strip-debug -o "$native_out/libctt_onboard_kotlin.so" "$lib"
