@@ -111,6 +111,23 @@ def _to_wire(value: Any) -> Any:
     return value
 
 
+_PLANS: dict[type, tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
+    """The model's fields as (name, wire name, kind), without ``extra``, and the wire names;
+    computed once per class (``dataclasses.fields`` rebuilds its tuple on every call)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        fields = tuple(
+            (f.name, f.metadata["wire"], f.metadata["kind"])
+            for f in dataclasses.fields(cls)
+            if f.name != "extra"
+        )
+        plan = _PLANS[cls] = (fields, frozenset(w for _, w, _ in fields))
+    return plan
+
+
 class Model:
     """Shared behaviour of the models: wire-named dicts, JSON, masked repr."""
 
@@ -123,15 +140,12 @@ class Model:
         where the model keeps them, and are ignored otherwise."""
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__}.from_dict needs a dict, got {type(data).__name__}")
+        plan, known = _plan(cls)
         kwargs: dict[str, Any] = {}
-        known = set()
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if f.name == "extra":
-                continue
-            wire = f.metadata["wire"]
-            known.add(wire)
+        for name, wire, kind in plan:
             if wire in data:
-                kwargs[f.name] = _from_wire(f.metadata["kind"], data[wire])
+                value = data[wire]
+                kwargs[name] = value if kind is None else _from_wire(kind, value)
         if cls._KEEPS_EXTRA:
             kwargs["extra"] = {k: v for k, v in data.items() if k not in known}
         return cls(**kwargs)
@@ -139,12 +153,10 @@ class Model:
     def to_dict(self) -> dict[str, Any]:
         """The model as a dict with the wire's names (``None`` values left out)."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if f.name == "extra":
-                continue
+        for name, wire, _kind in _plan(type(self))[0]:
+            value = getattr(self, name)
             if value is not None:
-                out[f.metadata["wire"]] = _to_wire(value)
+                out[wire] = _to_wire(value)
         if self._KEEPS_EXTRA:
             for k, v in getattr(self, "extra", {}).items():
                 out.setdefault(k, v)
