@@ -527,17 +527,7 @@ async fn the_roles_error_text_is_tenant_roles_missing() {
 #[tokio::test]
 async fn provisioning_calls_without_enterprise_credentials_say_what_to_configure() {
     let sim = sim();
-    let c = sim.credentials();
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .reseller_credentials(Credentials::new(
-            &c.client_id,
-            c.client_secret.as_str(),
-            &c.username,
-            c.password.as_str(),
-        ))
-        .build()
-        .expect("client");
+    let client = reseller_only(&sim).build().expect("client");
     assert!(!client.has_enterprise_auth());
     let auth = ctt_onboard::AuthenticationResult {
         access_token: "x".into(),

@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use ctt_onboard::callback::tag_redirect_url;
 use ctt_onboard::{
-    ActionType, CallbackOutcome, Client, Credentials, ErrorCode, ManualClock, NewEnterprise,
-    Onboarding, OnboardingPlan, Progress, Service, Step, StepState,
+    ActionType, CallbackOutcome, Client, ErrorCode, ManualClock, NewEnterprise, Onboarding,
+    OnboardingPlan, Progress, Service, Step, StepState,
 };
 use ctt_sim::{FaultConfig, FaultKind, SimConfig, Simulator};
 use std::collections::HashMap;
@@ -651,15 +651,7 @@ async fn an_expired_msal_result_asks_the_admin_to_sign_in_again() {
 #[tokio::test]
 async fn missing_enterprise_credentials_stop_with_state_unchanged() {
     let h = Harness::new();
-    let c = h.sim.credentials();
-    let client = Client::builder()
-        .base_url(h.sim.base_url())
-        .reseller_credentials(Credentials::new(
-            &c.client_id,
-            c.client_secret.as_str(),
-            &c.username,
-            c.password.as_str(),
-        ))
+    let client = reseller_only(&h.sim)
         .callback_key("test-callback-key-0123456789")
         .build()
         .expect("client");
@@ -739,19 +731,7 @@ async fn an_existing_enterprise_starts_at_part_two() {
 #[tokio::test]
 async fn a_client_without_a_callback_key_is_refused() {
     let h = Harness::new();
-    let client = builder(&h.sim).build().expect("client");
-    drop(client);
-    let c = h.sim.credentials();
-    let client = Client::builder()
-        .base_url(h.sim.base_url())
-        .reseller_credentials(Credentials::new(
-            &c.client_id,
-            c.client_secret.as_str(),
-            &c.username,
-            c.password.as_str(),
-        ))
-        .build()
-        .expect("client");
+    let client = reseller_only(&h.sim).build().expect("client");
     let mut flow = Onboarding::new(plan("No Key", vec![Service::Sms])).expect("flow");
     let err = flow.advance(&client).await.expect_err("no key");
     assert_eq!(err.code(), ErrorCode::InvalidInput);

@@ -40,6 +40,19 @@ pub fn builder(sim: &Simulator) -> ClientBuilder {
         .callback_key("test-callback-key-0123456789")
 }
 
+/// A builder with only the reseller's credentials: no enterprise-level ones, no callback key.
+pub fn reseller_only(sim: &Simulator) -> ClientBuilder {
+    let c = sim.credentials();
+    Client::builder()
+        .base_url(sim.base_url())
+        .reseller_credentials(Credentials::new(
+            &c.client_id,
+            c.client_secret.as_str(),
+            &c.username,
+            c.password.as_str(),
+        ))
+}
+
 pub fn client(sim: &Simulator) -> Client {
     builder(sim).build().expect("client builds")
 }
