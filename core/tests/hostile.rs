@@ -283,3 +283,32 @@ async fn bad_answers_and_bad_plans_leave_a_flow_unchanged() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_token_answer_that_is_not_the_error_json_is_withheld_from_errors() {
+    let sim = sim();
+    for body in [
+        r#"{"access_token":"CANARY-opaque-77""#,
+        "<html>CANARY-opaque-77</html>",
+        "\"CANARY-opaque-77\"",
+    ] {
+        for status in [200u16, 400, 500] {
+            sim.set_canned(ctt_sim::CannedResponse {
+                path_prefix: "/oauth/token".into(),
+                status,
+                content_type: "text/plain".into(),
+                body: body.into(),
+            });
+            let client = builder(&sim)
+                .retry_policy(ctt_onboard::RetryPolicy::none())
+                .build()
+                .expect("client");
+            let err = client.authenticated_user().await.expect_err("refused");
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains("CANARY-opaque-77"),
+                "{status} {body}: {text}"
+            );
+        }
+    }
+}

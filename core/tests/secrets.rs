@@ -1,5 +1,8 @@
 //! Canary secrets through every path: trace-level logs (ours, reqwest's, hyper's), Debug,
 //! Display, errors and the flow's status: none may show a secret.
+//!
+//! This file holds one test: `tracing` caches which callsites are enabled process-wide, so a
+//! test on another thread of the same process could hide events from this one's scoped subscriber.
 
 mod common;
 
@@ -114,35 +117,6 @@ async fn no_secret_reaches_trace_logs_debug_errors_or_status() {
                 !text.contains(&secret),
                 "a secret leaked: {secret:.20}… in {:.300}",
                 text
-            );
-        }
-    }
-}
-
-#[tokio::test]
-async fn a_token_answer_that_is_not_the_error_json_is_withheld_from_errors() {
-    let sim = sim();
-    for body in [
-        r#"{"access_token":"CANARY-opaque-77""#,
-        "<html>CANARY-opaque-77</html>",
-        "\"CANARY-opaque-77\"",
-    ] {
-        for status in [200u16, 400, 500] {
-            sim.set_canned(ctt_sim::CannedResponse {
-                path_prefix: "/oauth/token".into(),
-                status,
-                content_type: "text/plain".into(),
-                body: body.into(),
-            });
-            let client = builder(&sim)
-                .retry_policy(ctt_onboard::RetryPolicy::none())
-                .build()
-                .expect("client");
-            let err = client.authenticated_user().await.expect_err("refused");
-            let text = format!("{err} {err:?}");
-            assert!(
-                !text.contains("CANARY-opaque-77"),
-                "{status} {body}: {text}"
             );
         }
     }
