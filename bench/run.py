@@ -29,12 +29,40 @@ ROOT = Path(__file__).resolve().parent.parent
 TRIPLE = "x86_64-unknown-linux-gnu"
 
 
+def cpu_layout() -> tuple[Optional[set[int]], Optional[set[int]]]:
+    """(simulator CPUs, client CPUs). With two or more CPUs the simulator gets the last one and
+    the client process the others, so the two never take turns on one core and the scheduler's
+    placement does not change from one run to the next: on the 2-core machine, unpinned latency
+    medians of the same build moved between ~48 and ~104 us from run to run, pinned ones stay
+    within about 10%. With one CPU, or without affinity support, nothing is pinned."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None, None
+    if len(cpus) < 2:
+        return None, None
+    return {cpus[-1]}, set(cpus[:-1])
+
+
+SIM_CPUS, CLIENT_CPUS = cpu_layout()
+
+
+def pinned(cpus: Optional[set[int]]) -> Any:
+    """A ``preexec_fn`` that pins the child process to ``cpus`` (None: no pinning)."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 class Sim:
     """``ctt-sim`` as its own process; its JSON line goes to the cases in ``CTT_SIM``."""
 
     def __init__(self, binary: Path) -> None:
         self.proc = subprocess.Popen(
-            [str(binary), "--port", "0"], stdout=subprocess.PIPE, text=True
+            [str(binary), "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=pinned(SIM_CPUS),
         )
         assert self.proc.stdout is not None
         self.line = self.proc.stdout.readline().strip()
@@ -98,7 +126,12 @@ class Bench:
             env = dict(os.environ, CTT_SIM=sim.line, NODE_PATH=str(self.node_path))
             t = time.monotonic()
             done = subprocess.run(
-                self.cmd(lang, args), env=env, capture_output=True, text=True, timeout=timeout
+                self.cmd(lang, args),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                preexec_fn=pinned(CLIENT_CPUS),
             )
             lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
             if done.returncode != 0:
@@ -216,7 +249,14 @@ class Bench:
         for name, argv in probes.items():
             samples = []
             for _ in range(reps):
-                done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+                done = subprocess.run(
+                    argv,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    preexec_fn=pinned(CLIENT_CPUS),
+                )
                 samples.append(float(done.stdout.strip().splitlines()[-1]))
             cs[name] = stats(samples)
         kreps = 2 if self.quick else 7
@@ -478,7 +518,13 @@ def write_report(path: Path, text: str, verdicts: list[str], warnings: list[str]
         "process per language. Latency: sequential calls on one keep-alive connection after a "
         "warm-up, samples pooled over the runs. Bulk: 10,000 enterprises, each created then its "
         "REGISTRATION URL asked for, 64 at a time; throughput in enterprises per second, peak RSS "
-        "of the client process. `raw reqwest` is the hand-written Rust floor.",
+        "of the client process. `raw reqwest` is the hand-written Rust floor. "
+        + (
+            f"CPU pinning: the simulator on CPU {sorted(SIM_CPUS)}, every client process on CPU "
+            f"{sorted(CLIENT_CPUS)} (see `cpu_layout` in bench/run.py)."
+            if SIM_CPUS and CLIENT_CPUS
+            else "No CPU pinning (one CPU, or no affinity support)."
+        ),
         "",
         text,
         "",
