@@ -5,8 +5,9 @@
 //! the lock is released, and every step that finished before is kept (core writes each step's
 //! result into the state before the next one starts). The other methods only try the lock: while an
 //! `advance` is in flight they fail with `CttException.FlowState` instead of blocking the calling
-//! thread (uniffi polls the Rust future on the caller's coroutine threads, so blocking one of them
-//! could wait for the very `advance` it blocks), and they never see half a step.
+//! thread (an `advance` waits for the vendor, and a JVM thread blocked for as long, perhaps a
+//! coroutine dispatcher's, would stall everything else scheduled there), and they never see half a
+//! step.
 
 use crate::client::Client;
 use crate::error::CttError;

@@ -1,5 +1,6 @@
 //! The one macro every export goes through ([`export!`]): it runs each exported function and
-//! method under core's panic mapping and every async one on tokio.
+//! method under core's panic mapping, and every async one as a task on the binding's own tokio
+//! runtime.
 //!
 //! Panics: a panic must never unwind into the JVM, nor reach Kotlin as uniffi's generic
 //! `InternalException`. [`export!`] wraps the body of every function it exports in
@@ -8,17 +9,70 @@
 //! called on stays usable. For that, every export returns `Result<_, CttError>`: a function
 //! written with a plain return type is exported as `Result<that type, CttError>`.
 //!
-//! Tokio: the core's HTTP client (reqwest) needs a tokio reactor while its futures are polled.
-//! Kotlin polls uniffi futures from its own coroutine dispatchers, where no tokio runtime exists:
-//! an export without `async_runtime = "tokio"` would panic with "no reactor running" on its first
-//! request. [`export!`] adds that attribute to every `async fn` it exports, so none can forget it.
+//! Tokio: the core's HTTP client (reqwest) needs a tokio reactor while its futures are polled,
+//! and Kotlin polls uniffi futures from its own coroutine threads, where none exists. uniffi's
+//! `async_runtime = "tokio"` would poll the call on the coroutine thread inside async-compat's
+//! runtime context, while that runtime's reactor runs on another thread: every IO readiness of one
+//! HTTP call (connection writable, headers, body) then became a JNA callback from a native thread
+//! into the JVM, a coroutine resume and another JNA `poll` downcall, several per call (a call
+//! against the local simulator took 3-4x as long as the same request made with reqwest alone).
+//! So [`guard_async`] spawns the whole call onto [`runtime`] instead, where it runs to completion
+//! next to its reactor, and the future uniffi polls only awaits the task: Kotlin gets one
+//! continuation callback per call. Nothing uniffi polls needs a tokio context any more, so the
+//! exports carry no `async_runtime` attribute. That requires the call's future to be
+//! `Send + 'static`: [`export!`] gives every async method a `self: Arc<Self>` receiver (written
+//! `&self` in the source), and the arguments are owned values.
 //!
 //! Cancellation: when a coroutine awaiting a call is cancelled, uniffi drops the Rust future.
-//! Core's steps are cancel-safe (a dropped call leaves the client and its token cache usable),
-//! and the onboarding flow is locked inside the future, so a cancelled advance keeps every step
-//! that finished before the cancellation.
+//! [`guard_async`]'s future then drops the spawned call itself, on the cancelling thread and
+//! before it returns (waiting, at most, for a poll of it in progress on a worker), and aborts the
+//! task: as when uniffi polled the call itself, everything the call held (the onboarding flow's
+//! lock, a connection) is released when the coroutine's cancellation completes. Core's steps
+//! are cancel-safe (a dropped call leaves the client and its token cache usable), and the
+//! onboarding flow is locked inside the future, so a cancelled advance keeps every step that
+//! finished before the cancellation.
 
 use crate::error::CttError;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll};
+
+/// The worker threads of [`runtime`]. The calls are IO-bound (the JVM does the application's
+/// work), so two keep a call's request and the next call's answer from queueing behind each other
+/// without parking idle threads on large machines.
+const WORKER_THREADS: usize = 2;
+
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+/// The binding's tokio runtime, started by the first async call and kept for the life of the
+/// process (its workers are native threads, which never hold the JVM open at exit). A failure to
+/// start it (no threads left, say) is that call's `CttException.Api`; the next call tries again.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, CttError> {
+    // One builder at a time, so that a losing builder never has to drop its runtime.
+    static STARTING: Mutex<()> = Mutex::new(());
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime);
+    }
+    let _starting = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime);
+    }
+    let built = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .thread_name("ctt-onboard")
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not start the tokio runtime");
+            internal(format!("could not start the tokio runtime: {e}"))
+        })?;
+    Ok(RUNTIME.get_or_init(|| built))
+}
+
+fn internal(detail: String) -> CttError {
+    ctt_onboard::Error::new(ctt_onboard::ErrorCode::Api, detail).into()
+}
 
 /// Runs `f`, turning a panic into `CttError::Api` through core's [`ctt_onboard::catch_panic_sync`].
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, CttError>) -> Result<T, CttError> {
@@ -28,44 +82,126 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, CttError>) -> Result<T, Ctt
     }
 }
 
-/// Awaits `fut`, turning a panic while polling it into `CttError::Api` through core's
-/// [`ctt_onboard::catch_panic`].
-pub(crate) async fn guard_async<T>(
-    fut: impl std::future::Future<Output = Result<T, CttError>>,
-) -> Result<T, CttError> {
-    match ctt_onboard::catch_panic(async { Ok(fut.await) }).await {
-        Ok(result) => result,
-        Err(panic) => Err(panic.into()),
+/// Runs `fut` to completion as a task on [`runtime`] and returns its result, a panic while
+/// polling it turned into `CttError::Api` through core's [`ctt_onboard::catch_panic`]. Dropping
+/// the returned future drops `fut` at once (see the module's documentation).
+pub(crate) async fn guard_async<T, F>(fut: F) -> Result<T, CttError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, CttError>> + Send + 'static,
+{
+    let runtime = runtime()?;
+    let call = async move {
+        match ctt_onboard::catch_panic(async { Ok(fut.await) }).await {
+            Ok(result) => result,
+            Err(panic) => Err(panic.into()),
+        }
+    };
+    match Spawned::new(runtime, call).await {
+        Ok(Some(result)) => result,
+        // The slot is emptied only by `Spawned::drop`, after which nobody awaits the task.
+        Ok(None) => Err(internal("the call was cancelled".to_owned())),
+        // The call's panics are caught inside the task, and the runtime is never shut down: a
+        // `JoinError` would be a bug of this module, reported like a panic.
+        Err(e) => Err(internal(format!(
+            "internal error in ctt-onboard (a bug: please report it): the call's task failed: {e}"
+        ))),
+    }
+}
+
+/// The spawned call, kept where both its task and whoever drops [`Spawned`] can reach it.
+type Slot<T> = Arc<Mutex<Option<Pin<Box<dyn Future<Output = T> + Send>>>>>;
+
+/// A call running as a task: awaiting it awaits the task; dropping it drops the call (waiting
+/// only for a poll in progress) and aborts the task. With a bare `JoinHandle::abort` the call
+/// would be dropped later, on a worker, and a cancelled `advance` could still hold its flow's lock
+/// when the coroutine's cancellation has completed.
+struct Spawned<T> {
+    call: Slot<T>,
+    task: tokio::task::JoinHandle<Option<T>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl<T: Send + 'static> Spawned<T> {
+    fn new(
+        runtime: &tokio::runtime::Runtime,
+        call: impl Future<Output = T> + Send + 'static,
+    ) -> Self {
+        let call: Slot<T> = Arc::new(Mutex::new(Some(Box::pin(call))));
+        let polled = Arc::clone(&call);
+        let task = runtime.spawn(std::future::poll_fn(move |cx| {
+            let mut slot = polled.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(call) = slot.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let output = std::task::ready!(call.as_mut().poll(cx));
+            *slot = None;
+            Poll::Ready(Some(output))
+        }));
+        Self {
+            call,
+            task,
+            runtime: runtime.handle().clone(),
+        }
+    }
+}
+
+impl<T> Future for Spawned<T> {
+    type Output = Result<Option<T>, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.task).poll(cx)
+    }
+}
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        let unfinished = self
+            .call
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(call) = unfinished {
+            // Inside the runtime's context, for whatever the call's parts do when dropped.
+            let _context = self.runtime.enter();
+            drop(call);
+        }
+        self.task.abort();
     }
 }
 
 /// Exports free functions and impl blocks through uniffi, each function's body under
 /// [`guard`] / [`guard_async`] (see the module's documentation). Write the items without a
 /// `#[uniffi::export]` attribute: the macro adds it (constructors keep `#[uniffi::constructor]`).
+/// An async method takes `&self` and owned arguments; it is exported with a `self: Arc<Self>`
+/// receiver and its body runs as a task on the binding's runtime.
 ///
 /// ```text
 /// crate::export! {
 ///     impl Client {
 ///         pub fn base_url(&self) -> String { ... }            // exported as Result<String, CttError>
 ///         pub async fn pbx_types(&self, id: i64) -> Result<Vec<PbxType>, CttError> { ... }
+///                                                   // exported with `self: Arc<Self>`, spawned
 ///     }
 ///     pub fn error_codes() -> Vec<String> { ... }
 /// }
 /// ```
 #[macro_export]
 macro_rules! export {
-    // Rewriting one function; `$k` says where the result goes, `$asyncattr` is the attribute an
-    // async function needs there.
-    (@fn $k:tt [$($asyncattr:tt)*] $(#[$m:meta])* $vis:vis async fn $name:ident ($($args:tt)*)
+    // Rewriting one function; `$k` says where the result goes. An async method's `&self` becomes
+    // `self: Arc<Self>`, so that the call's future owns what it uses and can be spawned.
+    (@fn $k:tt $(#[$m:meta])* $vis:vis async fn $name:ident
+        (&$receiver:ident $(, $arg:ident : $argty:ty)* $(,)?)
         -> Result<$ok:ty, CttError> { $($body:tt)* } $($rest:tt)*) => {
         $crate::export!(@emit $k [
-            $(#[$m])* $($asyncattr)*
-            $vis async fn $name($($args)*) -> Result<$ok, CttError> {
+            $(#[$m])*
+            $vis async fn $name($receiver: ::std::sync::Arc<Self> $(, $arg: $argty)*)
+                -> Result<$ok, CttError> {
                 $crate::runtime::guard_async(async move { $($body)* }).await
             }
         ] $($rest)*);
     };
-    (@fn $k:tt $asyncattr:tt $(#[$m:meta])* $vis:vis fn $name:ident ($($args:tt)*)
+    (@fn $k:tt $(#[$m:meta])* $vis:vis fn $name:ident ($($args:tt)*)
         -> Result<$ok:ty, CttError> { $($body:tt)* } $($rest:tt)*) => {
         $crate::export!(@emit $k [
             $(#[$m])*
@@ -74,7 +210,7 @@ macro_rules! export {
             }
         ] $($rest)*);
     };
-    (@fn $k:tt $asyncattr:tt $(#[$m:meta])* $vis:vis fn $name:ident ($($args:tt)*)
+    (@fn $k:tt $(#[$m:meta])* $vis:vis fn $name:ident ($($args:tt)*)
         -> $ret:ty { $($body:tt)* } $($rest:tt)*) => {
         $crate::export!(@emit $k [
             $(#[$m])*
@@ -83,7 +219,7 @@ macro_rules! export {
             }
         ] $($rest)*);
     };
-    (@fn $k:tt $asyncattr:tt $(#[$m:meta])* $vis:vis fn $name:ident ($($args:tt)*)
+    (@fn $k:tt $(#[$m:meta])* $vis:vis fn $name:ident ($($args:tt)*)
         { $($body:tt)* } $($rest:tt)*) => {
         $crate::export!(@emit $k [
             $(#[$m])*
@@ -110,8 +246,7 @@ macro_rules! export {
         impl $ty { $($done)* }
     };
     (@impl $attrs:tt $ty:ident [$($done:tt)*] $($item:tt)+) => {
-        $crate::export!(@fn (@impl $attrs $ty [$($done)*])
-            [#[uniffi::method(async_runtime = "tokio")]] $($item)+);
+        $crate::export!(@fn (@impl $attrs $ty [$($done)*]) $($item)+);
     };
 
     () => {};
@@ -122,6 +257,6 @@ macro_rules! export {
     };
     // A free function (sync only: a free `async fn` matches no rule).
     ($(#[$m:meta])* $vis:vis fn $($rest:tt)*) => {
-        $crate::export!(@fn (@free) [] $(#[$m])* $vis fn $($rest)*);
+        $crate::export!(@fn (@free) $(#[$m])* $vis fn $($rest)*);
     };
 }
