@@ -1,6 +1,6 @@
 //! `ctt_onboard._native.NativeClient`: the core [`Client`], with a blocking and an awaitable twin
-//! of every method. Arguments and results cross as JSON (see `models.rs`); the Python layer's
-//! `Client` and `AsyncClient` wrap this class.
+//! of every method. Arguments cross as JSON, results as the Python layer's model instances (see
+//! `models.rs`); the Python layer's `Client` and `AsyncClient` wrap this class.
 //!
 //! Blocking methods detach from the interpreter (release the GIL) while the core future runs;
 //! awaitable ones hand the future to asyncio through [`crate::runtime::future_into_py`]. Neither
@@ -8,7 +8,7 @@
 //! errors after.
 
 use crate::error::to_py;
-use crate::models::{from_json, to_json};
+use crate::models::{Kind, Shape, Wire, from_json};
 use crate::runtime::{future_into_py, py_runtime};
 use ctt_onboard::{
     ActionType, AuthenticationResult, Client, Credentials, NewEnterprise, Result, RetryPolicy,
@@ -205,8 +205,8 @@ impl NativeClient {
         self.inner.base_url().to_owned()
     }
 
-    /// `PUT /reseller/getAuthenticatedUser`: the reseller API user (JSON).
-    fn authenticated_user(&self, py: Python<'_>) -> PyResult<String> {
+    /// `PUT /reseller/getAuthenticatedUser`: the reseller API user (`AuthenticatedUser`).
+    fn authenticated_user(&self, py: Python<'_>) -> PyResult<Wire> {
         block_on(py, authenticated_user(self.inner.clone()))
     }
 
@@ -225,8 +225,8 @@ impl NativeClient {
         awaitable(py, reseller_id(self.inner.clone()))
     }
 
-    /// The SBC gateways the reseller may assign (JSON array).
-    fn sbc_gateways(&self, py: Python<'_>, reseller_id: i64) -> PyResult<String> {
+    /// The SBC gateways the reseller may assign (`list[SbcGateway]`).
+    fn sbc_gateways(&self, py: Python<'_>, reseller_id: i64) -> PyResult<Wire> {
         block_on(py, sbc_gateways(self.inner.clone(), reseller_id))
     }
 
@@ -239,8 +239,8 @@ impl NativeClient {
         awaitable(py, sbc_gateways(self.inner.clone(), reseller_id))
     }
 
-    /// The PBX types the reseller may assign (JSON array).
-    fn pbx_types(&self, py: Python<'_>, reseller_id: i64) -> PyResult<String> {
+    /// The PBX types the reseller may assign (`list[PbxType]`).
+    fn pbx_types(&self, py: Python<'_>, reseller_id: i64) -> PyResult<Wire> {
         block_on(py, pbx_types(self.inner.clone(), reseller_id))
     }
 
@@ -303,8 +303,9 @@ impl NativeClient {
         )
     }
 
-    /// Whether the tenant has the Teams Tenant Admin API (JSON), given the MSAL result (JSON).
-    fn o365_user_info(&self, py: Python<'_>, auth: &str) -> PyResult<String> {
+    /// Whether the tenant has the Teams Tenant Admin API (`O365UserInfo`), given the MSAL result
+    /// (JSON).
+    fn o365_user_info(&self, py: Python<'_>, auth: &str) -> PyResult<Wire> {
         block_on(py, o365_user_info(self.inner.clone(), auth.to_owned()))
     }
 
@@ -363,8 +364,8 @@ impl NativeClient {
         awaitable(py, fut)
     }
 
-    /// The reseller's enterprises (JSON array).
-    fn enterprises(&self, py: Python<'_>, reseller_id: i64) -> PyResult<String> {
+    /// The reseller's enterprises (`list[EnterpriseSummary]`).
+    fn enterprises(&self, py: Python<'_>, reseller_id: i64) -> PyResult<Wire> {
         block_on(py, enterprises(self.inner.clone(), reseller_id))
     }
 
@@ -377,8 +378,8 @@ impl NativeClient {
         awaitable(py, enterprises(self.inner.clone(), reseller_id))
     }
 
-    /// One of the reseller's enterprises by exact name (JSON object or `null`).
-    fn find_enterprise(&self, py: Python<'_>, reseller_id: i64, name: String) -> PyResult<String> {
+    /// One of the reseller's enterprises by exact name (`EnterpriseSummary` or `None`).
+    fn find_enterprise(&self, py: Python<'_>, reseller_id: i64, name: String) -> PyResult<Wire> {
         block_on(py, find_enterprise(self.inner.clone(), reseller_id, name))
     }
 
@@ -400,20 +401,28 @@ impl NativeClient {
     }
 }
 
-async fn authenticated_user(c: Client) -> Result<String> {
-    to_json(&c.authenticated_user().await?)
+async fn authenticated_user(c: Client) -> Result<Wire> {
+    Wire::new(
+        Kind::AuthenticatedUser,
+        Shape::One,
+        &c.authenticated_user().await?,
+    )
 }
 
 async fn reseller_id(c: Client) -> Result<i64> {
     c.reseller_id().await
 }
 
-async fn sbc_gateways(c: Client, reseller_id: i64) -> Result<String> {
-    to_json(&c.sbc_gateways(reseller_id).await?)
+async fn sbc_gateways(c: Client, reseller_id: i64) -> Result<Wire> {
+    Wire::new(
+        Kind::SbcGateway,
+        Shape::List,
+        &c.sbc_gateways(reseller_id).await?,
+    )
 }
 
-async fn pbx_types(c: Client, reseller_id: i64) -> Result<String> {
-    to_json(&c.pbx_types(reseller_id).await?)
+async fn pbx_types(c: Client, reseller_id: i64) -> Result<Wire> {
+    Wire::new(Kind::PbxType, Shape::List, &c.pbx_types(reseller_id).await?)
 }
 
 async fn create_enterprise(c: Client, enterprise: String) -> Result<i64> {
@@ -431,9 +440,13 @@ async fn action_item_url(
         .await
 }
 
-async fn o365_user_info(c: Client, auth: String) -> Result<String> {
+async fn o365_user_info(c: Client, auth: String) -> Result<Wire> {
     let auth: AuthenticationResult = from_json("auth", &auth)?;
-    to_json(&c.o365_user_info(&auth).await?)
+    Wire::new(
+        Kind::O365UserInfo,
+        Shape::One,
+        &c.o365_user_info(&auth).await?,
+    )
 }
 
 async fn provision_tenant_admin_api(c: Client, auth: String) -> Result<()> {
@@ -452,10 +465,15 @@ async fn update_management_consent(
         .await
 }
 
-async fn enterprises(c: Client, reseller_id: i64) -> Result<String> {
-    to_json(&c.enterprises(reseller_id).await?)
+async fn enterprises(c: Client, reseller_id: i64) -> Result<Wire> {
+    Wire::new(
+        Kind::EnterpriseSummary,
+        Shape::List,
+        &c.enterprises(reseller_id).await?,
+    )
 }
 
-async fn find_enterprise(c: Client, reseller_id: i64, name: String) -> Result<String> {
-    to_json(&c.find_enterprise(reseller_id, &name).await?)
+async fn find_enterprise(c: Client, reseller_id: i64, name: String) -> Result<Wire> {
+    let found = c.find_enterprise(reseller_id, &name).await?;
+    Wire::new(Kind::EnterpriseSummary, Shape::Optional, &found)
 }

@@ -32,6 +32,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error::forced_panic_async, m)?)?;
     m.add_function(wrap_pyfunction!(models::validate_enterprise, m)?)?;
     m.add_function(wrap_pyfunction!(logging::drain_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::logs_pending, m)?)?;
+    m.add_function(wrap_pyfunction!(models::register_model, m)?)?;
+    m.add_function(wrap_pyfunction!(models::build_models, m)?)?;
     m.add_function(wrap_pyfunction!(logging::set_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown_runtime, m)?)?;
     Ok(())

@@ -12,6 +12,7 @@
 use ctt_onboard::logging::{LogLevel, LogRecord, install_sink};
 use pyo3::prelude::*;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 /// Records kept at most before the oldest are dropped.
@@ -21,6 +22,11 @@ const CAPACITY: usize = 10_000;
 type Record = (u8, String, String);
 
 static QUEUE: Mutex<VecDeque<Record>> = Mutex::new(VecDeque::new());
+
+/// Whether the queue may hold a record: lets the Python layer skip draining after a call that
+/// logged nothing with one lock-free check. Set under the queue's lock after a push, cleared under
+/// it by a drain, so a record is never left behind with the flag clear.
+static PENDING: AtomicBool = AtomicBool::new(false);
 
 /// The Python level number of a core level.
 fn python_level(level: LogLevel) -> u8 {
@@ -63,6 +69,7 @@ fn sink(record: LogRecord) {
             q.pop_front();
         }
         q.push_back(record);
+        PENDING.store(true, Ordering::Release);
     }
 }
 
@@ -82,7 +89,10 @@ pub fn install_default() {
 #[pyfunction]
 pub fn drain_logs() -> Vec<(u8, String, String)> {
     match queue() {
-        Some(mut q) => q.drain(..).collect(),
+        Some(mut q) => {
+            PENDING.store(false, Ordering::Release);
+            q.drain(..).collect()
+        }
         None => Vec::new(),
     }
 }
@@ -92,4 +102,11 @@ pub fn drain_logs() -> Vec<(u8, String, String)> {
 #[pyfunction]
 pub fn set_log_level(level: u8) -> bool {
     install(level)
+}
+
+/// True when records may be waiting for `drain_logs`; a cheap check the Python layer makes after
+/// every call.
+#[pyfunction]
+pub fn logs_pending() -> bool {
+    PENDING.load(Ordering::Acquire)
 }

@@ -1,11 +1,20 @@
-//! Models cross the boundary as JSON text with the wire's names (serde, exactly as the core
-//! serializes them); the Python layer turns it into typed classes with snake_case attributes.
+//! Models cross the boundary in two ways. Arguments arrive as JSON text with the wire's names and
+//! are read with serde, exactly as the core deserializes them. Results leave as the Python layer's
+//! own model instances, built here directly from the core's serde output: a JSON string crossing
+//! plus `json.loads` plus a Python `from_dict` per item cost more per call than the request
+//! itself against a local server, so the Python layer registers each result class once
+//! (`register_model`: its field names, wire names and defaults) and this module fills the
+//! instance's `__dict__` without running any Python code per field.
 
 use crate::error::invalid_input;
 use ctt_onboard::{ActionType, Result, Service};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
 
 /// Reads a core model from the JSON the Python layer sent.
 pub fn from_json<T: DeserializeOwned>(what: &str, json: &str) -> Result<T> {
@@ -16,6 +25,240 @@ pub fn from_json<T: DeserializeOwned>(what: &str, json: &str) -> Result<T> {
 pub fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value)
         .map_err(|e| ctt_onboard::Error::decode(format!("could not serialize a result: {e}")))
+}
+
+/// Serializes a core result for [`Wire`]; runs inside the core future, so without the GIL.
+pub fn to_value<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value)
+        .map_err(|e| ctt_onboard::Error::decode(format!("could not serialize a result: {e}")))
+}
+
+/// The result classes the Python layer registers, by the name the native methods use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    AuthenticatedUser,
+    SbcGateway,
+    PbxType,
+    O365UserInfo,
+    EnterpriseSummary,
+}
+
+impl Kind {
+    const ALL: [Kind; 5] = [
+        Kind::AuthenticatedUser,
+        Kind::SbcGateway,
+        Kind::PbxType,
+        Kind::O365UserInfo,
+        Kind::EnterpriseSummary,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::AuthenticatedUser => "AuthenticatedUser",
+            Kind::SbcGateway => "SbcGateway",
+            Kind::PbxType => "PbxType",
+            Kind::O365UserInfo => "O365UserInfo",
+            Kind::EnterpriseSummary => "EnterpriseSummary",
+        }
+    }
+}
+
+/// How to build one registered class: `object.__new__`, then its `__dict__` from the fields.
+struct Spec {
+    cls: Py<PyType>,
+    new: Py<PyAny>,
+    /// (wire name, attribute name, default when the wire lacks it); defaults are immutable.
+    fields: Vec<(String, Py<PyString>, Py<PyAny>)>,
+    /// Whether unknown wire keys go to the `extra` attribute.
+    keeps_extra: bool,
+}
+
+/// Only touched with the GIL held (registration and conversion both need it), so a fork, which
+/// also holds the GIL, never copies it locked.
+static SPECS: Mutex<Vec<(Kind, Arc<Spec>)>> = Mutex::new(Vec::new());
+
+fn spec(kind: Kind) -> PyResult<Arc<Spec>> {
+    let specs = SPECS.lock().unwrap_or_else(|p| p.into_inner());
+    specs
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, s)| s.clone())
+        .ok_or_else(|| {
+            PyRuntimeError::new_err(format!(
+                "ctt_onboard.models has not registered {}",
+                kind.name()
+            ))
+        })
+}
+
+/// Registers the class native results of kind `name` become: `fields` is (wire name, attribute
+/// name, default) per field; with `keeps_extra` the other wire keys go to `extra`. The defaults
+/// are shared between instances, so they must be immutable.
+#[pyfunction]
+pub fn register_model(
+    py: Python<'_>,
+    name: &str,
+    cls: Bound<'_, PyType>,
+    fields: Vec<(String, Bound<'_, PyString>, Bound<'_, PyAny>)>,
+    keeps_extra: bool,
+) -> PyResult<()> {
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.name() == name)
+        .ok_or_else(|| PyTypeError::new_err(format!("no native result is called {name:?}")))?;
+    let new = py
+        .import("builtins")?
+        .getattr("object")?
+        .getattr("__new__")?
+        .unbind();
+    let spec = Spec {
+        cls: cls.unbind(),
+        new,
+        fields: fields
+            .into_iter()
+            .map(|(wire, attr, default)| (wire, attr.unbind(), default.unbind()))
+            .collect(),
+        keeps_extra,
+    };
+    let mut specs = SPECS.lock().unwrap_or_else(|p| p.into_inner());
+    specs.retain(|(k, _)| *k != kind);
+    specs.push((kind, Arc::new(spec)));
+    Ok(())
+}
+
+/// A JSON value as the Python object `json.loads` would give (integers beyond 64 bits are already
+/// floats in `serde_json`, as they were in the JSON text the core wrote).
+pub fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => pyo3::types::PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(value_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, value_to_py(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+fn instance<'py>(py: Python<'py>, spec: &Spec, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    let Value::Object(map) = value else {
+        return Err(PyTypeError::new_err(
+            "a model's wire form must be an object",
+        ));
+    };
+    let attrs = PyDict::new(py);
+    for (wire, attr, default) in &spec.fields {
+        match map.get(wire) {
+            Some(v) => attrs.set_item(attr.bind(py), value_to_py(py, v)?)?,
+            None => attrs.set_item(attr.bind(py), default.bind(py))?,
+        }
+    }
+    if spec.keeps_extra {
+        let extra = PyDict::new(py);
+        for (k, v) in map {
+            if !spec.fields.iter().any(|(wire, _, _)| wire == k) {
+                extra.set_item(k, value_to_py(py, v)?)?;
+            }
+        }
+        attrs.set_item(pyo3::intern!(py, "extra"), extra)?;
+    }
+    let obj = spec.new.bind(py).call1((spec.cls.bind(py),))?;
+    obj.setattr(pyo3::intern!(py, "__dict__"), attrs)?;
+    Ok(obj)
+}
+
+/// How many models a result holds.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// Exactly one.
+    One,
+    /// A list of them.
+    List,
+    /// One, or `None` for JSON `null`.
+    Optional,
+}
+
+/// A core result on its way to Python: serialized without the GIL inside the core future, turned
+/// into registered model instances once the GIL is held.
+pub struct Wire {
+    pub kind: Kind,
+    pub shape: Shape,
+    pub value: Value,
+}
+
+impl Wire {
+    pub fn new<T: Serialize>(kind: Kind, shape: Shape, value: &T) -> Result<Self> {
+        Ok(Self {
+            kind,
+            shape,
+            value: to_value(value)?,
+        })
+    }
+}
+
+impl<'py> IntoPyObject<'py> for Wire {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let spec = spec(self.kind)?;
+        match (self.shape, &self.value) {
+            (Shape::Optional, Value::Null) => Ok(py.None().into_bound(py)),
+            (Shape::One | Shape::Optional, v) => instance(py, &spec, v),
+            (Shape::List, Value::Array(items)) => {
+                let built = items
+                    .iter()
+                    .map(|v| instance(py, &spec, v))
+                    .collect::<PyResult<Vec<_>>>()?;
+                Ok(PyList::new(py, built)?.into_any())
+            }
+            (Shape::List, _) => Err(PyTypeError::new_err("expected a list of models")),
+        }
+    }
+}
+
+/// Builds registered model instances from wire-named JSON objects, through the same path native results
+/// take: lets the tests compare it with `from_dict`.
+#[pyfunction]
+pub fn build_models<'py>(
+    py: Python<'py>,
+    name: &str,
+    items: Vec<String>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.name() == name)
+        .ok_or_else(|| PyTypeError::new_err(format!("no native result is called {name:?}")))?;
+    let spec = spec(kind)?;
+    let built = items
+        .iter()
+        .map(|text| {
+            let value: Value = serde_json::from_str(text)
+                .map_err(|e| crate::error::to_py(py, invalid_input("item", e)))?;
+            instance(py, &spec, &value)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    PyTuple::new(py, built)
 }
 
 /// The service names this version of the core knows, in documentation order.

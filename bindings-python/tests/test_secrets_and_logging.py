@@ -10,7 +10,6 @@ public object, an exception's message, repr, traceback or pickle, or the JSON of
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import pickle
@@ -213,9 +212,7 @@ def drive(
             payload = ctt.CallbackPayload.from_json(callback.body)
             verified = ctt.verify_callback(CALLBACK_KEY, callback.url, callback.body)
             seen.show("callback", callback, payload, verified)
-            seen.show(
-                "payload parts", *(getattr(payload, f.name) for f in dataclasses.fields(payload))
-            )
+            seen.show("payload parts", *(getattr(payload, f.name) for f in payload.fields()))
             seen.show("payload auth", payload.authentication_result)
             # Wrong, truncated and replayed callbacks, each carrying the real tokens.
             seen.raises(
@@ -246,7 +243,9 @@ def drive(
 
 
 def status_json(flow: ctt.Onboarding) -> str:
-    return json.dumps([dataclasses.asdict(s) for s in flow.status()], default=str)
+    return json.dumps(
+        [{f.name: getattr(s, f.name) for f in s.fields()} for s in flow.status()], default=str
+    )
 
 
 def test_no_secret_reaches_a_log_repr_error_or_status(
@@ -320,7 +319,7 @@ def test_no_secret_reaches_a_log_repr_error_or_status(
         )
 
     # Wrong credentials and tokens given by the caller.
-    wrong = dataclasses.replace(sim.reseller, password=WRONG_PASSWORD)
+    wrong = sim.reseller.replace(password=WRONG_PASSWORD)
     with sim.client(reseller=wrong, callback_key=CALLBACK_KEY) as c:
         seen.raises("wrong password", ctt.AuthenticationError, c.authenticated_user)
     with sim.client(reseller=None, reseller_token=TOKEN, enterprise=TOKEN) as c:

@@ -6,52 +6,55 @@ requests, tokens, retries and errors are the core's.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Optional, Union
-
 from . import _logs, _native
-from .models import (
-    ActionType,
-    AuthenticatedUser,
-    AuthenticationResult,
-    EnterpriseSummary,
-    NewEnterprise,
-    O365UserInfo,
-    PbxType,
-    SbcGateway,
-)
+from ._record import Record, field
+
+# Also registers the classes the native calls return (models.py), before any call.
+from .models import ActionType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from types import TracebackType
+    from typing import Any, Optional, TypeVar, Union
+
+    from .models import (
+        AuthenticatedUser,
+        AuthenticationResult,
+        EnterpriseSummary,
+        NewEnterprise,
+        O365UserInfo,
+        PbxType,
+        SbcGateway,
+    )
+
+    _T = TypeVar("_T")
 
 ManualClock = _native.ManualClock
 
 
-@dataclasses.dataclass(frozen=True)
-class ResellerCredentials:
+class ResellerCredentials(Record, frozen=True):
     """The reseller API user's password-grant credentials (for ``/reseller/*`` and
     ``/enterprise/*``). The secret and password never appear in ``repr``."""
 
     #: The OAuth client id.
     client_id: str
     #: The OAuth client secret (secret).
-    client_secret: str = dataclasses.field(repr=False)
+    client_secret: str = field(repr=False)
     #: The API user's name.
     username: str
     #: The API user's password (secret).
-    password: str = dataclasses.field(repr=False)
+    password: str = field(repr=False)
 
     def _tuple(self) -> tuple[str, str, str, str]:
         return (self.client_id, self.client_secret, self.username, self.password)
 
 
-@dataclasses.dataclass(frozen=True)
-class EnterpriseCredentials(ResellerCredentials):
+class EnterpriseCredentials(ResellerCredentials, frozen=True):
     """The enterprise's API credentials (password grant) for the ``/provisioning/*`` calls."""
 
 
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(Record, frozen=True):
     """When and how often the client repeats a call that failed in a way a repeat may fix.
 
     Only calls that cannot do harm when repeated are retried; a create never is. Times in seconds.
@@ -136,9 +139,10 @@ def _auth(auth: AuthenticationResult) -> str:
     return auth.to_json()
 
 
-def _found(text: str) -> Optional[EnterpriseSummary]:
-    data = json.loads(text)
-    return EnterpriseSummary.from_dict(data) if data is not None else None
+_Native = _native.NativeClient
+_before = _logs.before
+_pending = _logs.pending
+_drain = _logs.drain
 
 
 class _Base:
@@ -191,8 +195,11 @@ class _Base:
     def native(self) -> _native.NativeClient:
         """The native client (raises ``RuntimeError`` once closed)."""
         if self._inner is None:
-            raise RuntimeError(f"this {type(self).__name__} is closed")
+            raise self._closed_error()
         return self._inner
+
+    def _closed_error(self) -> RuntimeError:
+        return RuntimeError(f"this {type(self).__name__} is closed")
 
     @property
     def closed(self) -> bool:
@@ -225,65 +232,69 @@ class Client(_Base):
     ) -> None:
         self.close()
 
-    def _run(self, name: str, *args: Any) -> Any:
-        _logs.flush()
+    def _run(self, method: Callable[..., _T], *args: Any) -> _T:
+        # The hot path of every call: one level check before, one lock-free check after.
+        native = self._inner
+        if native is None:
+            raise self._closed_error()
+        _before()
         try:
-            return getattr(self.native, name)(*args)
+            return method(native, *args)
         finally:
-            _logs.flush()
+            if _pending():
+                _drain()
 
     def authenticated_user(self) -> AuthenticatedUser:
         """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its reseller id."""
-        return AuthenticatedUser.from_json(self._run("authenticated_user"))
+        return self._run(_Native.authenticated_user)
 
     def reseller_id(self) -> int:
         """The reseller id: the one configured, or read once from ``getAuthenticatedUser``."""
-        return int(self._run("reseller_id"))
+        return self._run(_Native.reseller_id)
 
     def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
         """The SBC gateways the reseller may assign."""
-        return [SbcGateway.from_dict(g) for g in json.loads(self._run("sbc_gateways", reseller_id))]
+        return self._run(_Native.sbc_gateways, reseller_id)
 
     def pbx_types(self, reseller_id: int) -> list[PbxType]:
         """The PBX types the reseller may assign."""
-        return [PbxType.from_dict(p) for p in json.loads(self._run("pbx_types", reseller_id))]
+        return self._run(_Native.pbx_types, reseller_id)
 
     def create_enterprise(self, enterprise: NewEnterprise) -> int:
         """Creates the enterprise and returns its id. Validated first; never repeated blindly:
         when the outcome is unknown the enterprise is looked up by name, else
         ``OutcomeUnknownError``. A duplicate name raises ``ConflictError``."""
-        return int(self._run("create_enterprise", enterprise.to_json()))
+        return self._run(_Native.create_enterprise, enterprise.to_json())
 
     def action_item_url(
         self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
     ) -> str:
         """The URL to show the Global Admin for ``action``; ``redirect_url`` receives the
         callback (https, or http on a loopback host)."""
-        return str(self._run("action_item_url", _action(action), enterprise_name, redirect_url))
+        return self._run(_Native.action_item_url, _action(action), enterprise_name, redirect_url)
 
     def o365_user_info(self, auth: AuthenticationResult) -> O365UserInfo:
         """Whether the tenant has the Teams Tenant Admin API."""
-        return O365UserInfo.from_json(self._run("o365_user_info", _auth(auth)))
+        return self._run(_Native.o365_user_info, _auth(auth))
 
     def provision_tenant_admin_api(self, auth: AuthenticationResult) -> None:
         """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
-        self._run("provision_tenant_admin_api", _auth(auth))
+        self._run(_Native.provision_tenant_admin_api, _auth(auth))
 
     def update_management_consent(
         self, auth: AuthenticationResult, reseller_id: int, tenant_id: str
     ) -> None:
         """Records "management by service provider"; raises ``TenantRolesMissingError`` when
         the tenant lacks the Teams/Skype Administrator roles."""
-        self._run("update_management_consent", _auth(auth), reseller_id, tenant_id)
+        self._run(_Native.update_management_consent, _auth(auth), reseller_id, tenant_id)
 
     def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
         """The reseller's enterprises."""
-        items = json.loads(self._run("enterprises", reseller_id))
-        return [EnterpriseSummary.from_dict(e) for e in items]
+        return self._run(_Native.enterprises, reseller_id)
 
     def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
         """One of the reseller's enterprises by its exact name, or None."""
-        return _found(self._run("find_enterprise", reseller_id, name))
+        return self._run(_Native.find_enterprise, reseller_id, name)
 
 
 class AsyncClient(_Base):
@@ -305,61 +316,72 @@ class AsyncClient(_Base):
     ) -> None:
         await self.aclose()
 
-    async def _run(self, name: str, *args: Any) -> Any:
-        _logs.flush()
+    async def _run(self, method: Callable[..., Any], *args: Any) -> Any:
+        native = self._inner
+        if native is None:
+            raise self._closed_error()
+        _before()
         try:
-            return await getattr(self.native, name + "_async")(*args)
+            return await method(native, *args)
         finally:
-            _logs.flush()
+            if _pending():
+                _drain()
 
     async def authenticated_user(self) -> AuthenticatedUser:
         """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its reseller id."""
-        return AuthenticatedUser.from_json(await self._run("authenticated_user"))
+        user: AuthenticatedUser = await self._run(_Native.authenticated_user_async)
+        return user
 
     async def reseller_id(self) -> int:
         """The reseller id: the one configured, or read once from ``getAuthenticatedUser``."""
-        return int(await self._run("reseller_id"))
+        return int(await self._run(_Native.reseller_id_async))
 
     async def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
         """The SBC gateways the reseller may assign."""
-        items = json.loads(await self._run("sbc_gateways", reseller_id))
-        return [SbcGateway.from_dict(g) for g in items]
+        gateways: list[SbcGateway] = await self._run(_Native.sbc_gateways_async, reseller_id)
+        return gateways
 
     async def pbx_types(self, reseller_id: int) -> list[PbxType]:
         """The PBX types the reseller may assign."""
-        items = json.loads(await self._run("pbx_types", reseller_id))
-        return [PbxType.from_dict(p) for p in items]
+        types: list[PbxType] = await self._run(_Native.pbx_types_async, reseller_id)
+        return types
 
     async def create_enterprise(self, enterprise: NewEnterprise) -> int:
         """Creates the enterprise and returns its id (see ``Client.create_enterprise``)."""
-        return int(await self._run("create_enterprise", enterprise.to_json()))
+        return int(await self._run(_Native.create_enterprise_async, enterprise.to_json()))
 
     async def action_item_url(
         self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
     ) -> str:
         """The URL to show the Global Admin for ``action``."""
         args = (_action(action), enterprise_name, redirect_url)
-        return str(await self._run("action_item_url", *args))
+        return str(await self._run(_Native.action_item_url_async, *args))
 
     async def o365_user_info(self, auth: AuthenticationResult) -> O365UserInfo:
         """Whether the tenant has the Teams Tenant Admin API."""
-        return O365UserInfo.from_json(await self._run("o365_user_info", _auth(auth)))
+        info: O365UserInfo = await self._run(_Native.o365_user_info_async, _auth(auth))
+        return info
 
     async def provision_tenant_admin_api(self, auth: AuthenticationResult) -> None:
         """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
-        await self._run("provision_tenant_admin_api", _auth(auth))
+        await self._run(_Native.provision_tenant_admin_api_async, _auth(auth))
 
     async def update_management_consent(
         self, auth: AuthenticationResult, reseller_id: int, tenant_id: str
     ) -> None:
         """Records "management by service provider" (see ``Client.update_management_consent``)."""
-        await self._run("update_management_consent", _auth(auth), reseller_id, tenant_id)
+        await self._run(
+            _Native.update_management_consent_async, _auth(auth), reseller_id, tenant_id
+        )
 
     async def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
         """The reseller's enterprises."""
-        items = json.loads(await self._run("enterprises", reseller_id))
-        return [EnterpriseSummary.from_dict(e) for e in items]
+        items: list[EnterpriseSummary] = await self._run(_Native.enterprises_async, reseller_id)
+        return items
 
     async def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
         """One of the reseller's enterprises by its exact name, or None."""
-        return _found(await self._run("find_enterprise", reseller_id, name))
+        found: Optional[EnterpriseSummary] = await self._run(
+            _Native.find_enterprise_async, reseller_id, name
+        )
+        return found

@@ -1,10 +1,19 @@
 """ctt_onboard._native: the pyo3 layer over the Rust core (``ctt-onboard`` crate).
 
-Models cross as JSON text with the wire's names; the public, typed API is in the ``ctt_onboard``
-package. Blocking methods release the GIL; ``*_async`` methods return awaitables.
+Arguments cross as JSON text with the wire's names; results as the model instances that
+``ctt_onboard.models`` registers (``register_model``). The public, typed API is in the
+``ctt_onboard`` package. Blocking methods release the GIL; ``*_async`` methods return awaitables.
 """
 
 from typing import Any, Optional, final
+
+from ctt_onboard.models import (
+    AuthenticatedUser,
+    EnterpriseSummary,
+    O365UserInfo,
+    PbxType,
+    SbcGateway,
+)
 
 __all__ = [
     "ManualClock",
@@ -12,6 +21,7 @@ __all__ = [
     "NativeOnboarding",
     "NativeSimulator",
     "__version__",
+    "build_models",
     "drain_logs",
     "error_codes",
     "error_for_code",
@@ -19,6 +29,8 @@ __all__ = [
     "forced_panic_async",
     "known_action_types",
     "known_services",
+    "logs_pending",
+    "register_model",
     "set_log_level",
     "shutdown_runtime",
     "validate_enterprise",
@@ -69,20 +81,20 @@ class NativeClient:
     @property
     def base_url(self) -> str:
         """The base URL."""
-    def authenticated_user(self) -> str:
-        """``PUT /reseller/getAuthenticatedUser``: the reseller API user (JSON)."""
+    def authenticated_user(self) -> AuthenticatedUser:
+        """``PUT /reseller/getAuthenticatedUser``: the reseller API user (``AuthenticatedUser``)."""
     def authenticated_user_async(self) -> Any:
         """Awaitable twin of ``authenticated_user``."""
     def reseller_id(self) -> int:
         """The reseller id: the configured one, or read once from ``getAuthenticatedUser``."""
     def reseller_id_async(self) -> Any:
         """Awaitable twin of ``reseller_id``."""
-    def sbc_gateways(self, reseller_id: int) -> str:
-        """The SBC gateways the reseller may assign (JSON array)."""
+    def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
+        """The SBC gateways the reseller may assign (``list[SbcGateway]``)."""
     def sbc_gateways_async(self, reseller_id: int) -> Any:
         """Awaitable twin of ``sbc_gateways``."""
-    def pbx_types(self, reseller_id: int) -> str:
-        """The PBX types the reseller may assign (JSON array)."""
+    def pbx_types(self, reseller_id: int) -> list[PbxType]:
+        """The PBX types the reseller may assign (``list[PbxType]``)."""
     def pbx_types_async(self, reseller_id: int) -> Any:
         """Awaitable twin of ``pbx_types``."""
     def create_enterprise(self, enterprise: str) -> int:
@@ -93,9 +105,9 @@ class NativeClient:
         """The URL to show the Global Admin for ``action``."""
     def action_item_url_async(self, action: str, enterprise_name: str, redirect_url: str) -> Any:
         """Awaitable twin of ``action_item_url``."""
-    def o365_user_info(self, auth: str) -> str:
-        """Whether the tenant has the Teams Tenant Admin API (JSON), given the MSAL result
-        (JSON)."""
+    def o365_user_info(self, auth: str) -> O365UserInfo:
+        """Whether the tenant has the Teams Tenant Admin API (``O365UserInfo``), given the MSAL
+        result (JSON)."""
     def o365_user_info_async(self, auth: str) -> Any:
         """Awaitable twin of ``o365_user_info``."""
     def provision_tenant_admin_api(self, auth: str) -> None:
@@ -107,12 +119,12 @@ class NativeClient:
         consent."""
     def update_management_consent_async(self, auth: str, reseller_id: int, tenant_id: str) -> Any:
         """Awaitable twin of ``update_management_consent``."""
-    def enterprises(self, reseller_id: int) -> str:
-        """The reseller's enterprises (JSON array)."""
+    def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
+        """The reseller's enterprises (``list[EnterpriseSummary]``)."""
     def enterprises_async(self, reseller_id: int) -> Any:
         """Awaitable twin of ``enterprises``."""
-    def find_enterprise(self, reseller_id: int, name: str) -> str:
-        """One of the reseller's enterprises by exact name (JSON object or ``null``)."""
+    def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
+        """One of the reseller's enterprises by exact name (``EnterpriseSummary`` or ``None``)."""
     def find_enterprise_async(self, reseller_id: int, name: str) -> Any:
         """Awaitable twin of ``find_enterprise``."""
 
@@ -198,6 +210,21 @@ def validate_enterprise(enterprise_json: str) -> None:
 
 def drain_logs() -> list[tuple[int, str, str]]:
     """Takes every queued record: (level number, target, message)."""
+
+def logs_pending() -> bool:
+    """True when records may be waiting for ``drain_logs``; a cheap check the Python layer makes
+    after every call."""
+
+def register_model(
+    name: str, cls: type, fields: list[tuple[str, str, Any]], keeps_extra: bool
+) -> None:
+    """Registers the class native results of kind ``name`` become: ``fields`` is (wire name,
+    attribute name, default) per field; with ``keeps_extra`` the other wire keys go to ``extra``.
+    The defaults are shared between instances, so they must be immutable."""
+
+def build_models(name: str, items: list[str]) -> tuple[Any, ...]:
+    """Builds registered model instances from wire-named JSON objects, through the same path native
+    results take: lets the tests compare it with ``from_dict``."""
 
 def set_log_level(level: int) -> bool:
     """Sets the lowest Python level number that is queued at all (the Python layer passes the

@@ -8,16 +8,18 @@ through (``Service("FAX")`` works and stays ``"FAX"``).
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
-from typing import Any, ClassVar, Optional, TypeVar
 
 from . import _native
+from ._record import MASK as MASK
+from ._record import MISSING, Field, Record
 
-MASK = "***"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Optional
 
-_M = TypeVar("_M", bound="Model")
+    from typing_extensions import Self
 
 
 class _OpenEnum(str, enum.Enum):
@@ -84,11 +86,11 @@ class ActionType(_OpenEnum):
 
 
 def _f(wire: str, default: Any = None, *, secret: bool = False, kind: Any = None) -> Any:
-    """A model field: its wire name, whether it is a secret, and how to convert nested values."""
-    meta = {"wire": wire, "secret": secret, "kind": kind}
-    if isinstance(default, list):
-        return dataclasses.field(default_factory=list, metadata=meta)
-    return dataclasses.field(default=default, metadata=meta)
+    """A model field: its wire name, whether it is a secret, and how to convert nested values.
+    A list or dict default is copied for each instance."""
+    if isinstance(default, (list, dict)):
+        return Field(default_factory=type(default), secret=secret, wire=wire, kind=kind)
+    return Field(default, secret=secret, wire=wire, kind=kind)
 
 
 def _from_wire(kind: Any, value: Any) -> Any:
@@ -111,49 +113,47 @@ def _to_wire(value: Any) -> Any:
     return value
 
 
-_PLANS: dict[type, tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]] = {}
-
-
-def _plan(cls: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
-    """The model's fields as (name, wire name, kind), without ``extra``, and the wire names;
-    computed once per class (``dataclasses.fields`` rebuilds its tuple on every call)."""
-    plan = _PLANS.get(cls)
-    if plan is None:
-        fields = tuple(
-            (f.name, f.metadata["wire"], f.metadata["kind"])
-            for f in dataclasses.fields(cls)
-            if f.name != "extra"
-        )
-        plan = _PLANS[cls] = (fields, frozenset(w for _, w, _ in fields))
-    return plan
-
-
-class Model:
-    """Shared behaviour of the models: wire-named dicts, JSON, masked repr."""
+class Model(Record):
+    """Shared behaviour of the models: wire-named dicts, JSON, masked repr, ``replace()``."""
 
     #: True when unknown wire keys are kept in ``extra``.
     _KEEPS_EXTRA: ClassVar[bool] = False
+    #: The fields without ``extra``: (name, wire name, kind, default, default factory).
+    _plan_: ClassVar[tuple[tuple[str, str, Any, Any, Any], ...]] = ()
+    #: The wire names of ``_plan_``.
+    _known_: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plan_ = tuple(
+            (f.name, f.wire, f.kind, f.default, f.default_factory)
+            for f in cls._fields_
+            if f.name != "extra"
+        )
+        cls._known_ = frozenset(wire for _, wire, _, _, _ in cls._plan_)
 
     @classmethod
-    def from_dict(cls: type[_M], data: dict[str, Any]) -> _M:
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Builds the model from a dict with the wire's names; unknown keys go to ``extra``
         where the model keeps them, and are ignored otherwise."""
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__}.from_dict needs a dict, got {type(data).__name__}")
-        plan, known = _plan(cls)
-        kwargs: dict[str, Any] = {}
-        for name, wire, kind in plan:
+        attrs: dict[str, Any] = {}
+        for name, wire, kind, default, factory in cls._plan_:
             if wire in data:
                 value = data[wire]
-                kwargs[name] = value if kind is None else _from_wire(kind, value)
+                attrs[name] = value if kind is None else _from_wire(kind, value)
+            else:
+                attrs[name] = factory() if factory is not None else default
         if cls._KEEPS_EXTRA:
-            kwargs["extra"] = {k: v for k, v in data.items() if k not in known}
-        return cls(**kwargs)
+            known = cls._known_
+            attrs["extra"] = {k: v for k, v in data.items() if k not in known}
+        return cls._build(attrs)
 
     def to_dict(self) -> dict[str, Any]:
         """The model as a dict with the wire's names (``None`` values left out)."""
         out: dict[str, Any] = {}
-        for name, wire, _kind in _plan(type(self))[0]:
+        for name, wire, _kind, _default, _factory in self._plan_:
             value = getattr(self, name)
             if value is not None:
                 out[wire] = _to_wire(value)
@@ -167,22 +167,13 @@ class Model:
         return json.dumps(self.to_dict())
 
     @classmethod
-    def from_json(cls: type[_M], text: str) -> _M:
+    def from_json(cls, text: str) -> Self:
         """``from_dict()`` of JSON text."""
         return cls.from_dict(json.loads(text))
 
-    def __repr__(self) -> str:
-        parts = []
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            shown = MASK if f.metadata.get("secret") and value is not None else repr(value)
-            parts.append(f"{f.name}={shown}")
-        return f"{type(self).__name__}({', '.join(parts)})"
-
-    __str__ = __repr__
+    __str__ = Record.__repr__
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class AuthenticatedUser(Model):
     """The reseller API user, from ``getAuthenticatedUser``."""
 
@@ -194,10 +185,9 @@ class AuthenticatedUser(Model):
     #: The reseller this user belongs to; most calls need it.
     reseller_id: Optional[int] = _f("resellerId")
     #: Every other field the API returned.
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict, metadata={"wire": ""})
+    extra: dict[str, Any] = _f("", {})
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class SbcGateway(Model):
     """An SBC gateway region a reseller may assign."""
 
@@ -207,7 +197,6 @@ class SbcGateway(Model):
     sbc_gateway_region: str = _f("sbcGatewayRegion", "")
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class PbxType(Model):
     """A PBX type a reseller may assign."""
 
@@ -225,7 +214,6 @@ class PbxType(Model):
     hosting_type: Optional[str] = _f("hostingType")
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class NewEnterprise(Model):
     """The body of ``POST /reseller/newEnterprise``.
 
@@ -285,7 +273,6 @@ class NewEnterprise(Model):
         _native.validate_enterprise(self.to_json())
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class UserInfo(Model):
     """The signed-in Microsoft user inside an MSAL result."""
 
@@ -297,7 +284,6 @@ class UserInfo(Model):
     tenant_id: Optional[str] = _f("tenantId")
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class AuthenticationResult(Model):
     """The MSAL ``authenticationResult`` a Global Admin's sign-in produces; the provisioning
     calls need it. Its tokens print as ``***``."""
@@ -327,7 +313,6 @@ class AuthenticationResult(Model):
         return self.user_info.tenant_id if self.user_info else None
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class MsalAuthenticationResult(Model):
     """The ``msalAuthenticationResult`` wrapper of a callback."""
 
@@ -341,7 +326,6 @@ class MsalAuthenticationResult(Model):
     tenant_id: Optional[str] = _f("tenantId")
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class CallbackPayload(Model):
     """The JSON ConnecttoTeams posts to a ``redirectUrl`` after the Global Admin acts."""
 
@@ -369,7 +353,6 @@ class CallbackPayload(Model):
         return self.authentication_result.tenant_id or self.msal_authentication_result.tenant_id
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class O365UserInfo(Model):
     """The answer of ``getO365UserInfo``."""
 
@@ -377,10 +360,9 @@ class O365UserInfo(Model):
     #: Whether the tenant has the "Skype and Teams Tenant Admin API".
     contains_teams_tenant_admin_api: bool = _f("containsTeamsTenantAdminAPI", False)
     #: Every other field (user details).
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict, metadata={"wire": ""})
+    extra: dict[str, Any] = _f("", {})
 
 
-@dataclasses.dataclass(eq=True, repr=False)
 class EnterpriseSummary(Model):
     """An enterprise as the reseller's enterprise list reports it."""
 
@@ -389,6 +371,20 @@ class EnterpriseSummary(Model):
     #: Its name.
     enterprise_name: str = _f("enterpriseName", "")
 
+
+def _register_native_results() -> None:
+    """Tells the native layer how to build the classes its calls return (see ``models.rs``):
+    it fills ``__dict__`` from the core's result directly, as ``from_dict`` would."""
+    for cls in (AuthenticatedUser, SbcGateway, PbxType, O365UserInfo, EnterpriseSummary):
+        fields = []
+        for name, wire, kind, default, factory in cls._plan_:
+            # Shared between instances, so only immutable, unconverted values qualify.
+            assert kind is None and factory is None and default is not MISSING, name
+            fields.append((wire, name, default))
+        _native.register_model(cls.__name__, cls, fields, cls._KEEPS_EXTRA)
+
+
+_register_native_results()
 
 __all__ = [
     "ActionType",

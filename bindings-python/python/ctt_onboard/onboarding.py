@@ -10,19 +10,23 @@ so store it as you would store a token. The logic is the core's; this module onl
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import enum
 import json
-from typing import Any, Optional, Union
+from typing import Union
 
 from . import _logs, _native
-from ._client import AsyncClient, Client
+from ._record import Record, field
 from .models import ActionType, CallbackPayload, NewEnterprise
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
-@dataclasses.dataclass
-class OnboardingPlan:
+    from ._client import AsyncClient, Client
+
+
+class OnboardingPlan(Record):
     """What to onboard and how.
 
     ``enterprise.sbc_gateways`` and ``pbx_id`` may be left empty to have them chosen in Part I:
@@ -35,11 +39,11 @@ class OnboardingPlan:
     #: The portal's callback URL (https, or http on a loopback host).
     redirect_url: str
     #: Region names (``sbcGatewayRegion``) to choose gateways by.
-    gateway_regions: list[str] = dataclasses.field(default_factory=list)
+    gateway_regions: list[str] = field(default_factory=list)
     #: The id of an enterprise that already exists.
     existing_enterprise_id: Optional[int] = None
     #: Optional consents to ask for: contacts, CDR, call recording.
-    optional_consents: list[ActionType] = dataclasses.field(default_factory=list)
+    optional_consents: list[ActionType] = field(default_factory=list)
     #: Ask for "Allow Management by Service Provider" and record it (recommended).
     service_provider_management: bool = True
 
@@ -67,8 +71,7 @@ class OnboardingPlan:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class AwaitingAdmin:
+class AwaitingAdmin(Record, frozen=True):
     """Show ``url`` to the enterprise's Global Admin; the flow continues after the callback."""
 
     #: What the admin is asked to do.
@@ -77,8 +80,7 @@ class AwaitingAdmin:
     url: str
 
 
-@dataclasses.dataclass(frozen=True)
-class WaitingUntil:
+class WaitingUntil(Record, frozen=True):
     """Nothing can happen before ``not_before`` (the vendor's 30 minutes after enabling the
     Teams admin roles); call ``advance`` again then."""
 
@@ -88,8 +90,7 @@ class WaitingUntil:
     reason: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Complete:
+class Complete(Record, frozen=True):
     """Every step is done."""
 
     #: The enterprise's id.
@@ -117,8 +118,7 @@ def _utc(seconds: Optional[float]) -> Optional[datetime.datetime]:
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
 
 
-@dataclasses.dataclass(frozen=True)
-class StepStatus:
+class StepStatus(Record, frozen=True):
     """One line of ``Onboarding.status()``."""
 
     #: The step's snake_case name, such as ``create_enterprise``.
@@ -255,8 +255,7 @@ class Onboarding:
         return f"<Onboarding {self.id} {where}>"
 
 
-@dataclasses.dataclass(frozen=True)
-class VerifiedCallback:
+class VerifiedCallback(Record, frozen=True):
     """A callback that passed verification."""
 
     #: The id of the flow that asked for the URL.
