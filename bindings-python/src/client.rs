@@ -1,6 +1,7 @@
 //! `ctt_onboard._native.NativeClient`: the core [`Client`], with a blocking and an awaitable twin
-//! of every method. Arguments cross as JSON, results as the Python layer's model instances (see
-//! `models.rs`); the Python layer's `Client` and `AsyncClient` wrap this class.
+//! of every method. Models cross as Python objects: arguments as wire-named dicts, results as the
+//! Python layer's model instances (see `models.rs`); the Python layer's `Client` and
+//! `AsyncClient` wrap this class.
 //!
 //! Blocking methods detach from the interpreter (release the GIL) while the core future runs;
 //! awaitable ones hand the future to asyncio through [`crate::runtime::future_into_py`]. Neither
@@ -8,7 +9,7 @@
 //! errors after.
 
 use crate::error::to_py;
-use crate::models::{Kind, Shape, Wire, from_json};
+use crate::models::{Kind, Shape, Wire, from_value, py_to_value};
 use crate::runtime::{future_into_py, py_runtime};
 use ctt_onboard::{
     ActionType, AuthenticationResult, Client, Credentials, NewEnterprise, Result, RetryPolicy,
@@ -253,24 +254,20 @@ impl NativeClient {
         awaitable(py, pbx_types(self.inner.clone(), reseller_id))
     }
 
-    /// Creates the enterprise (JSON body with the wire's names) and returns its id.
-    fn create_enterprise(&self, py: Python<'_>, enterprise: &str) -> PyResult<i64> {
-        block_on(
-            py,
-            create_enterprise(self.inner.clone(), enterprise.to_owned()),
-        )
+    /// Creates the enterprise (a dict with the wire's names) and returns its id.
+    fn create_enterprise(&self, py: Python<'_>, enterprise: &Bound<'_, PyAny>) -> PyResult<i64> {
+        let enterprise = py_to_value(enterprise)?;
+        block_on(py, create_enterprise(self.inner.clone(), enterprise))
     }
 
     /// Awaitable twin of `create_enterprise`.
     fn create_enterprise_async<'py>(
         &self,
         py: Python<'py>,
-        enterprise: &str,
+        enterprise: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(
-            py,
-            create_enterprise(self.inner.clone(), enterprise.to_owned()),
-        )
+        let enterprise = py_to_value(enterprise)?;
+        awaitable(py, create_enterprise(self.inner.clone(), enterprise))
     }
 
     /// The URL to show the Global Admin for `action`.
@@ -304,25 +301,25 @@ impl NativeClient {
     }
 
     /// Whether the tenant has the Teams Tenant Admin API (`O365UserInfo`), given the MSAL result
-    /// (JSON).
-    fn o365_user_info(&self, py: Python<'_>, auth: &str) -> PyResult<Wire> {
-        block_on(py, o365_user_info(self.inner.clone(), auth.to_owned()))
+    /// (its wire-named dict).
+    fn o365_user_info(&self, py: Python<'_>, auth: &Bound<'_, PyAny>) -> PyResult<Wire> {
+        block_on(py, o365_user_info(self.inner.clone(), py_to_value(auth)?))
     }
 
     /// Awaitable twin of `o365_user_info`.
     fn o365_user_info_async<'py>(
         &self,
         py: Python<'py>,
-        auth: &str,
+        auth: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, o365_user_info(self.inner.clone(), auth.to_owned()))
+        awaitable(py, o365_user_info(self.inner.clone(), py_to_value(auth)?))
     }
 
     /// Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant.
-    fn provision_tenant_admin_api(&self, py: Python<'_>, auth: &str) -> PyResult<()> {
+    fn provision_tenant_admin_api(&self, py: Python<'_>, auth: &Bound<'_, PyAny>) -> PyResult<()> {
         block_on(
             py,
-            provision_tenant_admin_api(self.inner.clone(), auth.to_owned()),
+            provision_tenant_admin_api(self.inner.clone(), py_to_value(auth)?),
         )
     }
 
@@ -330,11 +327,11 @@ impl NativeClient {
     fn provision_tenant_admin_api_async<'py>(
         &self,
         py: Python<'py>,
-        auth: &str,
+        auth: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         awaitable(
             py,
-            provision_tenant_admin_api(self.inner.clone(), auth.to_owned()),
+            provision_tenant_admin_api(self.inner.clone(), py_to_value(auth)?),
         )
     }
 
@@ -342,12 +339,16 @@ impl NativeClient {
     fn update_management_consent(
         &self,
         py: Python<'_>,
-        auth: &str,
+        auth: &Bound<'_, PyAny>,
         reseller_id: i64,
         tenant_id: String,
     ) -> PyResult<()> {
-        let fut =
-            update_management_consent(self.inner.clone(), auth.to_owned(), reseller_id, tenant_id);
+        let fut = update_management_consent(
+            self.inner.clone(),
+            py_to_value(auth)?,
+            reseller_id,
+            tenant_id,
+        );
         block_on(py, fut)
     }
 
@@ -355,12 +356,16 @@ impl NativeClient {
     fn update_management_consent_async<'py>(
         &self,
         py: Python<'py>,
-        auth: &str,
+        auth: &Bound<'_, PyAny>,
         reseller_id: i64,
         tenant_id: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let fut =
-            update_management_consent(self.inner.clone(), auth.to_owned(), reseller_id, tenant_id);
+        let fut = update_management_consent(
+            self.inner.clone(),
+            py_to_value(auth)?,
+            reseller_id,
+            tenant_id,
+        );
         awaitable(py, fut)
     }
 
@@ -425,8 +430,8 @@ async fn pbx_types(c: Client, reseller_id: i64) -> Result<Wire> {
     Wire::new(Kind::PbxType, Shape::List, &c.pbx_types(reseller_id).await?)
 }
 
-async fn create_enterprise(c: Client, enterprise: String) -> Result<i64> {
-    let enterprise: NewEnterprise = from_json("enterprise", &enterprise)?;
+async fn create_enterprise(c: Client, enterprise: serde_json::Value) -> Result<i64> {
+    let enterprise: NewEnterprise = from_value("enterprise", enterprise)?;
     c.create_enterprise(&enterprise).await
 }
 
@@ -440,8 +445,8 @@ async fn action_item_url(
         .await
 }
 
-async fn o365_user_info(c: Client, auth: String) -> Result<Wire> {
-    let auth: AuthenticationResult = from_json("auth", &auth)?;
+async fn o365_user_info(c: Client, auth: serde_json::Value) -> Result<Wire> {
+    let auth: AuthenticationResult = from_value("auth", auth)?;
     Wire::new(
         Kind::O365UserInfo,
         Shape::One,
@@ -449,18 +454,18 @@ async fn o365_user_info(c: Client, auth: String) -> Result<Wire> {
     )
 }
 
-async fn provision_tenant_admin_api(c: Client, auth: String) -> Result<()> {
-    let auth: AuthenticationResult = from_json("auth", &auth)?;
+async fn provision_tenant_admin_api(c: Client, auth: serde_json::Value) -> Result<()> {
+    let auth: AuthenticationResult = from_value("auth", auth)?;
     c.provision_tenant_admin_api(&auth).await
 }
 
 async fn update_management_consent(
     c: Client,
-    auth: String,
+    auth: serde_json::Value,
     reseller_id: i64,
     tenant_id: String,
 ) -> Result<()> {
-    let auth: AuthenticationResult = from_json("auth", &auth)?;
+    let auth: AuthenticationResult = from_value("auth", auth)?;
     c.update_management_consent(&auth, reseller_id, &tenant_id)
         .await
 }

@@ -1,30 +1,106 @@
-//! Models cross the boundary in two ways. Arguments arrive as JSON text with the wire's names and
-//! are read with serde, exactly as the core deserializes them. Results leave as the Python layer's
-//! own model instances, built here directly from the core's serde output: a JSON string crossing
-//! plus `json.loads` plus a Python `from_dict` per item cost more per call than the request
-//! itself against a local server, so the Python layer registers each result class once
-//! (`register_model`: its field names, wire names and defaults) and this module fills the
-//! instance's `__dict__` without running any Python code per field.
+//! Models cross the boundary as Python objects, never as JSON text: a JSON string crossing plus
+//! `json.loads`/`json.dumps` plus a Python `from_dict` per item cost more per call than the
+//! request itself against a local server, and `json` (with `re`) was a sixth of the package's
+//! import time.
+//!
+//! Arguments arrive as the wire-named dicts `to_dict()` makes ([`py_to_value`]) and are read with
+//! serde, exactly as the core deserializes them. Results leave as the Python layer's own model
+//! instances, built here from the core's serde output: the Python layer registers each result
+//! class once (`register_model`: its field names, wire names and defaults) and this module fills
+//! the instance's `__dict__` without running any Python code per field ([`Wire`]). Flow results
+//! leave as plain dicts and lists ([`Json`]).
 
 use crate::error::invalid_input;
 use ctt_onboard::{ActionType, Result, Service};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
-/// Reads a core model from the JSON the Python layer sent.
-pub fn from_json<T: DeserializeOwned>(what: &str, json: &str) -> Result<T> {
-    serde_json::from_str(json).map_err(|e| invalid_input(what, e))
+/// Reads a core model from the value of a wire-named dict the Python layer sent.
+pub fn from_value<T: DeserializeOwned>(what: &str, value: Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| invalid_input(what, e))
 }
 
-/// Writes a core model as JSON for the Python layer.
+/// Writes a core model as JSON text (the simulator's answers).
 pub fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value)
         .map_err(|e| ctt_onboard::Error::decode(format!("could not serialize a result: {e}")))
+}
+
+/// Nesting deeper than this is refused rather than risking the native stack (serde_json's own
+/// parser stops at the same depth).
+const MAX_DEPTH: usize = 128;
+
+/// A Python argument (dicts with string keys, lists, tuples, strings, ints, floats, bools,
+/// None) as a JSON value, as `json.dumps` would write it; anything else is a `TypeError`, as
+/// `json.dumps` raises.
+pub fn py_to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_value_at(obj, 0)
+}
+
+fn to_value_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(PyTypeError::new_err("argument is nested too deeply"));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if let Ok(i) = obj.cast::<PyInt>() {
+        return match i.extract::<i64>() {
+            Ok(v) => Ok(Value::from(v)),
+            Err(_) => Ok(Value::from(i.extract::<u64>()?)),
+        };
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return serde_json::Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| PyTypeError::new_err("NaN and infinity are not valid JSON"));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = serde_json::Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let key = k
+                .cast::<PyString>()
+                .map_err(|_| PyTypeError::new_err("dict keys must be strings"))?
+                .to_cow()?
+                .into_owned();
+            map.insert(key, to_value_at(&v, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return l.iter().map(|v| to_value_at(&v, depth + 1)).collect();
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return t.iter().map(|v| to_value_at(&v, depth + 1)).collect();
+    }
+    Err(PyTypeError::new_err(format!(
+        "{} is not JSON serializable",
+        obj.get_type().name()?
+    )))
+}
+
+/// A plain JSON value on its way to Python, as dicts, lists and scalars.
+pub struct Json(pub Value);
+
+impl<'py> IntoPyObject<'py> for Json {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        value_to_py(py, &self.0)
+    }
 }
 
 /// Serializes a core result for [`Wire`]; runs inside the core future, so without the GIL.
@@ -293,10 +369,12 @@ pub fn error_codes() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Checks a new enterprise the way `create_enterprise` does before sending anything.
+/// Checks a new enterprise (its wire-named dict) the way `create_enterprise` does before
+/// sending anything.
 #[pyfunction]
-pub fn validate_enterprise(py: Python<'_>, enterprise_json: &str) -> PyResult<()> {
-    from_json::<ctt_onboard::NewEnterprise>("enterprise", enterprise_json)
+pub fn validate_enterprise(py: Python<'_>, enterprise: &Bound<'_, PyAny>) -> PyResult<()> {
+    let value = py_to_value(enterprise)?;
+    from_value::<ctt_onboard::NewEnterprise>("enterprise", value)
         .and_then(|e| e.validate())
         .map_err(|e| crate::error::to_py(py, e))
 }

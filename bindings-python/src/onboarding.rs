@@ -1,7 +1,7 @@
 //! `ctt_onboard._native.NativeOnboarding`: the core's resumable [`Onboarding`], and
-//! `verify_callback`. Plans, status and progress cross as JSON; the Python layer
-//! (`ctt_onboard/onboarding.py`) turns them into `OnboardingPlan`, `StepStatus`, `AwaitingAdmin`,
-//! `WaitingUntil` and `Complete`.
+//! `verify_callback`. Plans, status and progress cross as plain dicts and lists (the flow's own
+//! persistence format stays JSON text); the Python layer (`ctt_onboard/onboarding.py`) turns them
+//! into `OnboardingPlan`, `StepStatus`, `AwaitingAdmin`, `WaitingUntil` and `Complete`.
 //!
 //! The flow sits in an `Arc<tokio::sync::Mutex<..>>` that the advance future locks itself: when
 //! an awaiting Python task is cancelled, the future is dropped between core steps, and every step
@@ -9,7 +9,7 @@
 
 use crate::client::{NativeClient, awaitable, block_on, unix_seconds};
 use crate::error::to_py;
-use crate::models::{from_json, to_json};
+use crate::models::{Json, from_value, py_to_value, to_value};
 use ctt_onboard::{
     CallbackOutcome, Client, Onboarding, OnboardingPlan, Progress, Result, catch_panic_sync,
 };
@@ -17,8 +17,8 @@ use pyo3::prelude::*;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-/// A progress report as JSON: `{"kind": "awaiting_admin" | "waiting_until" | "complete", ...}`.
-fn progress_json(progress: &Progress) -> String {
+/// A progress report: `{"kind": "awaiting_admin" | "waiting_until" | "complete", ...}`.
+fn progress_json(progress: &Progress) -> Json {
     let value = match progress {
         Progress::AwaitingAdmin { action, url } => serde_json::json!({
             "kind": "awaiting_admin", "action": action.as_str(), "url": url,
@@ -33,7 +33,7 @@ fn progress_json(progress: &Progress) -> String {
             "kind": "complete", "enterprise_id": enterprise_id, "tenant_id": tenant_id,
         }),
     };
-    value.to_string()
+    Json(value)
 }
 
 fn outcome_str(outcome: CallbackOutcome) -> &'static str {
@@ -43,7 +43,7 @@ fn outcome_str(outcome: CallbackOutcome) -> &'static str {
     }
 }
 
-async fn advance(flow: Arc<Mutex<Onboarding>>, client: Client) -> Result<String> {
+async fn advance(flow: Arc<Mutex<Onboarding>>, client: Client) -> Result<Json> {
     let mut flow = flow.lock().await;
     let progress = flow.advance(&client).await?;
     Ok(progress_json(&progress))
@@ -72,11 +72,12 @@ impl NativeOnboarding {
 
 #[pymethods]
 impl NativeOnboarding {
-    /// A new flow for a plan (JSON: the core's `OnboardingPlan`); `InvalidInputError` names
-    /// what is wrong with it.
+    /// A new flow for a plan (a dict in the shape of the core's `OnboardingPlan`);
+    /// `InvalidInputError` names what is wrong with it.
     #[new]
-    fn new(py: Python<'_>, plan: &str) -> PyResult<Self> {
-        catch_panic_sync(|| from_json::<OnboardingPlan>("plan", plan).and_then(Onboarding::new))
+    fn new(py: Python<'_>, plan: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let plan = py_to_value(plan)?;
+        catch_panic_sync(|| from_value::<OnboardingPlan>("plan", plan).and_then(Onboarding::new))
             .map(Self::wrap)
             .map_err(|e| to_py(py, e))
     }
@@ -102,15 +103,16 @@ impl NativeOnboarding {
             .map_err(|e| to_py(py, e))
     }
 
-    /// The plan (JSON).
-    fn plan(&self, py: Python<'_>) -> PyResult<String> {
-        self.read(py, |f| to_json(f.plan()))
+    /// The plan (a dict).
+    fn plan(&self, py: Python<'_>) -> PyResult<Json> {
+        self.read(py, |f| to_value(f.plan()))
+            .map(Json)
             .map_err(|e| to_py(py, e))
     }
 
-    /// Every step in the seed's order (JSON array of `step`, `title`, `state`, `detail`,
+    /// Every step in the seed's order (dicts of `step`, `title`, `state`, `detail`,
     /// `updated_at` in Unix seconds, `error_code`).
-    fn status(&self, py: Python<'_>) -> String {
+    fn status(&self, py: Python<'_>) -> Json {
         let steps = self.read(py, |f| f.status());
         let items: Vec<serde_json::Value> = steps
             .iter()
@@ -125,11 +127,11 @@ impl NativeOnboarding {
                 })
             })
             .collect();
-        serde_json::Value::Array(items).to_string()
+        Json(serde_json::Value::Array(items))
     }
 
-    /// What the last `advance` returned (JSON, or None before the first).
-    fn progress(&self, py: Python<'_>) -> Option<String> {
+    /// What the last `advance` returned (a dict, or None before the first).
+    fn progress(&self, py: Python<'_>) -> Option<Json> {
         self.read(py, |f| f.progress()).map(|p| progress_json(&p))
     }
 
@@ -148,8 +150,8 @@ impl NativeOnboarding {
         self.read(py, |f| f.is_complete())
     }
 
-    /// Performs every API step it can and returns where it stopped (JSON progress).
-    fn advance(&self, py: Python<'_>, client: PyRef<'_, NativeClient>) -> PyResult<String> {
+    /// Performs every API step it can and returns where it stopped (a progress dict).
+    fn advance(&self, py: Python<'_>, client: PyRef<'_, NativeClient>) -> PyResult<Json> {
         let client = client.core().clone();
         block_on(py, advance(self.flow.clone(), client))
     }
@@ -181,21 +183,21 @@ impl NativeOnboarding {
     }
 }
 
-/// Verifies a callback without loading its flow: returns (flow id, action, payload JSON), or
-/// raises `CallbackInvalidError`.
+/// Verifies a callback without loading its flow: returns (flow id, action, payload as a
+/// wire-named dict), or raises `CallbackInvalidError`.
 #[pyfunction]
 pub fn verify_callback(
     py: Python<'_>,
     key: &[u8],
     url: &str,
     body: &str,
-) -> PyResult<(String, String, String)> {
+) -> PyResult<(String, String, Json)> {
     let verified = catch_panic_sync(|| ctt_onboard::verify_callback(key, url, body))
         .map_err(|e| to_py(py, e))?;
-    let payload = to_json(&verified.payload).map_err(|e| to_py(py, e))?;
+    let payload = to_value(&verified.payload).map_err(|e| to_py(py, e))?;
     Ok((
         verified.flow_id,
         verified.action.as_str().to_owned(),
-        payload,
+        Json(payload),
     ))
 }

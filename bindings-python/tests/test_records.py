@@ -119,13 +119,38 @@ def test_model_repr_masks_secrets_on_both_paths() -> None:
     assert again == auth and "CANARY" not in repr(again)
 
 
-def test_import_needs_neither_dataclasses_nor_logging() -> None:
+def test_import_loads_no_heavy_stdlib_module() -> None:
+    # What made ``import ctt_onboard`` slow: none of it may come back unnoticed.
+    heavy = ("dataclasses", "inspect", "logging", "json", "re", "typing", "datetime")
     code = (
-        "import sys, ctt_onboard; "
-        "print(sorted(m for m in ('dataclasses', 'inspect', 'logging') if m in sys.modules))"
+        "import sys; before = set(sys.modules); import ctt_onboard; "
+        f"print(sorted((set(sys.modules) - before) & set({heavy!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_arguments_cross_as_dicts() -> None:
+    good = ctt.NewEnterprise(enterprise_name="Acme", services=[ctt.Service.SMS]).to_dict()
+    _native.validate_enterprise(good)
+    _native.validate_enterprise({**good, "services": ("SMS",), "entConfigInfos": [{"k": 1.5}]})
+    with pytest.raises(ctt.InvalidInputError, match="enterprise"):
+        _native.validate_enterprise({**good, "enterpriseName": 5})
+    # What json.dumps refuses, the native conversion refuses too, as TypeError.
+    for bad in (
+        {**good, "entConfigInfos": [object()]},
+        {**good, "entConfigInfos": [{1: "non-string key"}]},
+        {**good, "entConfigInfos": [{"k": float("nan")}]},
+    ):
+        with pytest.raises(TypeError):
+            _native.validate_enterprise(bad)
+    deep: list[object] = []
+    for _ in range(200):
+        deep = [deep]
+    with pytest.raises(TypeError, match="nested too deeply"):
+        _native.validate_enterprise({**good, "entConfigInfos": deep})
+    with pytest.raises(OverflowError):
+        _native.validate_enterprise({**good, "userLimit": 2**70})
 
 
 def test_records_reach_logging_imported_after_the_package(sim: Simulator) -> None:

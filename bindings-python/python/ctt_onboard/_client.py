@@ -135,8 +135,8 @@ def _action(action: Union[ActionType, str]) -> str:
     return action.value if isinstance(action, ActionType) else str(action)
 
 
-def _auth(auth: AuthenticationResult) -> str:
-    return auth.to_json()
+def _auth(auth: AuthenticationResult) -> dict[str, Any]:
+    return auth.to_dict()
 
 
 _Native = _native.NativeClient
@@ -264,7 +264,7 @@ class Client(_Base):
         """Creates the enterprise and returns its id. Validated first; never repeated blindly:
         when the outcome is unknown the enterprise is looked up by name, else
         ``OutcomeUnknownError``. A duplicate name raises ``ConflictError``."""
-        return self._run(_Native.create_enterprise, enterprise.to_json())
+        return self._run(_Native.create_enterprise, enterprise.to_dict())
 
     def action_item_url(
         self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
@@ -348,7 +348,7 @@ class AsyncClient(_Base):
 
     async def create_enterprise(self, enterprise: NewEnterprise) -> int:
         """Creates the enterprise and returns its id (see ``Client.create_enterprise``)."""
-        return int(await self._run(_Native.create_enterprise_async, enterprise.to_json()))
+        return int(await self._run(_Native.create_enterprise_async, enterprise.to_dict()))
 
     async def action_item_url(
         self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str

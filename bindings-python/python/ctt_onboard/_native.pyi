@@ -1,7 +1,8 @@
 """ctt_onboard._native: the pyo3 layer over the Rust core (``ctt-onboard`` crate).
 
-Arguments cross as JSON text with the wire's names; results as the model instances that
-``ctt_onboard.models`` registers (``register_model``). The public, typed API is in the
+Models cross as Python objects: arguments as the wire-named dicts ``to_dict()`` makes, results
+as the model instances that ``ctt_onboard.models`` registers (``register_model``), flow results
+as plain dicts. The public, typed API is in the
 ``ctt_onboard`` package. Blocking methods release the GIL; ``*_async`` methods return awaitables.
 """
 
@@ -97,27 +98,31 @@ class NativeClient:
         """The PBX types the reseller may assign (``list[PbxType]``)."""
     def pbx_types_async(self, reseller_id: int) -> Any:
         """Awaitable twin of ``pbx_types``."""
-    def create_enterprise(self, enterprise: str) -> int:
-        """Creates the enterprise (JSON body with the wire's names) and returns its id."""
-    def create_enterprise_async(self, enterprise: str) -> Any:
+    def create_enterprise(self, enterprise: dict[str, Any]) -> int:
+        """Creates the enterprise (a dict with the wire's names) and returns its id."""
+    def create_enterprise_async(self, enterprise: dict[str, Any]) -> Any:
         """Awaitable twin of ``create_enterprise``."""
     def action_item_url(self, action: str, enterprise_name: str, redirect_url: str) -> str:
         """The URL to show the Global Admin for ``action``."""
     def action_item_url_async(self, action: str, enterprise_name: str, redirect_url: str) -> Any:
         """Awaitable twin of ``action_item_url``."""
-    def o365_user_info(self, auth: str) -> O365UserInfo:
+    def o365_user_info(self, auth: dict[str, Any]) -> O365UserInfo:
         """Whether the tenant has the Teams Tenant Admin API (``O365UserInfo``), given the MSAL
-        result (JSON)."""
-    def o365_user_info_async(self, auth: str) -> Any:
+        result (its wire-named dict)."""
+    def o365_user_info_async(self, auth: dict[str, Any]) -> Any:
         """Awaitable twin of ``o365_user_info``."""
-    def provision_tenant_admin_api(self, auth: str) -> None:
+    def provision_tenant_admin_api(self, auth: dict[str, Any]) -> None:
         """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
-    def provision_tenant_admin_api_async(self, auth: str) -> Any:
+    def provision_tenant_admin_api_async(self, auth: dict[str, Any]) -> Any:
         """Awaitable twin of ``provision_tenant_admin_api``."""
-    def update_management_consent(self, auth: str, reseller_id: int, tenant_id: str) -> None:
+    def update_management_consent(
+        self, auth: dict[str, Any], reseller_id: int, tenant_id: str
+    ) -> None:
         """Records "management by service provider" after the Global Admin granted that
         consent."""
-    def update_management_consent_async(self, auth: str, reseller_id: int, tenant_id: str) -> Any:
+    def update_management_consent_async(
+        self, auth: dict[str, Any], reseller_id: int, tenant_id: str
+    ) -> Any:
         """Awaitable twin of ``update_management_consent``."""
     def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
         """The reseller's enterprises (``list[EnterpriseSummary]``)."""
@@ -205,8 +210,9 @@ def forced_panic() -> None:
 def forced_panic_async() -> Any:
     """Awaitable twin of ``forced_panic``, through the wrapper every awaitable uses."""
 
-def validate_enterprise(enterprise_json: str) -> None:
-    """Checks a new enterprise the way ``create_enterprise`` does before sending anything."""
+def validate_enterprise(enterprise: dict[str, Any]) -> None:
+    """Checks a new enterprise (its wire-named dict) the way ``create_enterprise`` does before
+    sending anything."""
 
 def drain_logs() -> list[tuple[int, str, str]]:
     """Takes every queued record: (level number, target, message)."""
@@ -238,9 +244,9 @@ def shutdown_runtime() -> None:
 class NativeOnboarding:
     """One enterprise's onboarding, resumable from its JSON."""
 
-    def __new__(cls, plan: str) -> NativeOnboarding:
-        """A new flow for a plan (JSON: the core's ``OnboardingPlan``); ``InvalidInputError``
-        names what is wrong with it."""
+    def __new__(cls, plan: dict[str, Any]) -> NativeOnboarding:
+        """A new flow for a plan (a dict in the shape of the core's ``OnboardingPlan``);
+        ``InvalidInputError`` names what is wrong with it."""
     @staticmethod
     def from_json(json: str) -> NativeOnboarding:
         """Restores a flow saved by ``to_json`` (a newer schema is ``InvalidInputError``)."""
@@ -250,21 +256,21 @@ class NativeOnboarding:
     def to_json(self) -> str:
         """The flow as versioned JSON. It holds the Global Admin's latest MSAL result: store it
         as you would store a token."""
-    def plan(self) -> str:
-        """The plan (JSON)."""
-    def status(self) -> str:
-        """Every step in the seed's order (JSON array of ``step``, ``title``, ``state``,
-        ``detail``, ``updated_at`` in Unix seconds, ``error_code``)."""
-    def progress(self) -> Optional[str]:
-        """What the last ``advance`` returned (JSON, or None before the first)."""
+    def plan(self) -> dict[str, Any]:
+        """The plan (a dict)."""
+    def status(self) -> list[dict[str, Any]]:
+        """Every step in the seed's order (dicts of ``step``, ``title``, ``state``, ``detail``,
+        ``updated_at`` in Unix seconds, ``error_code``)."""
+    def progress(self) -> Optional[dict[str, Any]]:
+        """What the last ``advance`` returned (a dict, or None before the first)."""
     def enterprise_id(self) -> Optional[int]:
         """The enterprise's id, once created (or given)."""
     def tenant_id(self) -> Optional[str]:
         """The Microsoft tenant bound at registration."""
     def is_complete(self) -> bool:
         """True once every step is done or skipped."""
-    def advance(self, client: NativeClient) -> str:
-        """Performs every API step it can and returns where it stopped (JSON progress)."""
+    def advance(self, client: NativeClient) -> dict[str, Any]:
+        """Performs every API step it can and returns where it stopped (a progress dict)."""
     def advance_async(self, client: NativeClient) -> Any:
         """Awaitable twin of ``advance``. Cancelling it keeps every step that finished."""
     def handle_callback(self, key: bytes, url: str, body: str) -> str:
@@ -272,6 +278,6 @@ class NativeOnboarding:
         with ``key``; returns ``"accepted"`` or ``"duplicate"``, or raises
         ``CallbackInvalidError``."""
 
-def verify_callback(key: bytes, url: str, body: str) -> tuple[str, str, str]:
-    """Verifies a callback without loading its flow: returns (flow id, action, payload JSON),
-    or raises ``CallbackInvalidError``."""
+def verify_callback(key: bytes, url: str, body: str) -> tuple[str, str, dict[str, Any]]:
+    """Verifies a callback without loading its flow: returns (flow id, action, payload as a
+    wire-named dict), or raises ``CallbackInvalidError``."""

@@ -9,7 +9,10 @@ pickle, so Celery can send them between processes.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 class CttError(Exception):
