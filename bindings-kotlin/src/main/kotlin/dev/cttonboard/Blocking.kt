@@ -11,6 +11,10 @@ import kotlinx.coroutines.runBlocking
  * Closing it closes the client.
  */
 class BlockingClient(val client: Client) : AutoCloseable {
+    init {
+        CallbackThreads.keepAttached()
+    }
+
     /** See [Client.authenticatedUser]. */
     @Throws(CttException::class)
     fun authenticatedUser(): AuthenticatedUser = runBlocking { client.authenticatedUser() }

@@ -4,7 +4,10 @@
 package dev.cttonboard
 
 /** Starts configuring a client: `Client.builder().baseUrl(...).reseller(...).build()`. */
-fun Client.Companion.builder(): ClientBuilder = ClientBuilder()
+fun Client.Companion.builder(): ClientBuilder {
+    CallbackThreads.keepAttached()
+    return ClientBuilder()
+}
 
 /** Points the builder at [simulator] with the reseller and enterprise credentials it accepts. */
 fun ClientBuilder.simulator(simulator: Simulator): ClientBuilder {
@@ -28,6 +31,10 @@ fun NewEnterprise.validate() = validateNewEnterprise(this)
 
 /** Java-friendly factories (Kotlin callers use the data classes' named arguments). */
 object Ctt {
+    init {
+        CallbackThreads.keepAttached()
+    }
+
     /** A create body with a name and services; set the other fields with their setters. */
     @JvmStatic
     fun newEnterprise(enterpriseName: String, services: List<Service>): NewEnterprise =
