@@ -5,6 +5,7 @@
 //   java -cp ... dev.cttonboard.bench.BenchKt bulk --n 10000 --concurrency 64
 //   java -cp ... dev.cttonboard.bench.BenchKt singleflight --n 1000
 //   java -cp ... dev.cttonboard.bench.BenchKt coldstart
+//   java -cp ... dev.cttonboard.bench.BenchKt overhead --warmup 2000 --n 2000
 //
 // The hand-written baseline is the JDK's java.net.http.HttpClient (HTTP/1.1, one client): a
 // password grant, then one request per call, reading the body as a String (the JDK has no JSON
@@ -15,6 +16,7 @@ import dev.cttonboard.ActionType
 import dev.cttonboard.Client
 import dev.cttonboard.NewEnterprise
 import dev.cttonboard.Service
+import dev.cttonboard.blocking
 import dev.cttonboard.builder
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -131,6 +133,28 @@ private fun latency(warmup: Int, n: Int): String = runBlocking {
     json(mapOf("case" to "latency", "results" to results))
 }
 
+/**
+ * The binding's own cost per call, without HTTP: a sync export (`baseUrl`: one downcall and a
+ * string back), and an async one that answers without a request (`resellerId`, given to the
+ * builder), awaited from a coroutine and through the blocking twin. The async rows are what every
+ * `latency` call pays on top of the core client's time: the JNA downcalls (call, polls, complete,
+ * free), the hand-over to the binding's tokio runtime and back, and the continuation callback.
+ */
+private fun overhead(warmup: Int, n: Int): String = runBlocking {
+    val s = sim()
+    val results = mutableListOf<Map<String, Any>>()
+    fun add(impl: String, op: String, samples: DoubleArray) {
+        results += mapOf("lang" to "kotlin", "impl" to impl, "op" to op, "samples_us" to samples)
+    }
+    s.client().use { client ->
+        add("Client (sync export)", "base_url", timeCalls(warmup, n) { client.baseUrl() })
+        add("Client (suspend, no IO)", "reseller_id", timeCalls(warmup, n) { client.resellerId() })
+        val blocking = client.blocking()
+        add("BlockingClient (no IO)", "reseller_id", timeCalls(warmup, n) { blocking.resellerId() })
+    }
+    json(mapOf("case" to "overhead", "results" to results))
+}
+
 private fun bulk(n: Int, concurrency: Int): String = runBlocking {
     val s = sim()
     val prefix = "Kotlin Bulk ${ProcessHandle.current().pid()}"
@@ -210,27 +234,14 @@ private fun coldstart(): String = runBlocking {
     )
 }
 
-/**
- * With CTT_BENCH_JNA_KEEP_ATTACHED=1, the experiment behind bench/proposals/kotlin-jna-keep-attached.md:
- * the tokio threads that call uniffi's future continuation stay attached to the JVM instead of
- * JNA attaching and detaching them on every callback. (The bench compiles the binding's sources in
- * its own module, so it can reach the generated internal object.)
- */
-private fun keepCallbackThreadsAttached() {
-    com.sun.jna.Native.setCallbackThreadInitializer(
-        dev.cttonboard.uniffiRustFutureContinuationCallbackImpl,
-        com.sun.jna.CallbackThreadInitializer(true, false, "ctt-onboard-callback"),
-    )
-}
-
 fun main(args: Array<String>) {
-    if (System.getenv("CTT_BENCH_JNA_KEEP_ATTACHED") == "1") keepCallbackThreadsAttached()
     val out = when (args.firstOrNull()) {
         "latency" -> latency(arg(args, "--warmup", 2000), arg(args, "--n", 2000))
         "bulk" -> bulk(arg(args, "--n", 10_000), arg(args, "--concurrency", 64))
         "singleflight" -> singleflight(arg(args, "--n", 1000))
         "coldstart" -> coldstart()
-        else -> error("unknown case ${args.firstOrNull()}: latency | bulk | singleflight | coldstart")
+        "overhead" -> overhead(arg(args, "--warmup", 2000), arg(args, "--n", 2000))
+        else -> error("unknown case ${args.firstOrNull()}: latency | bulk | singleflight | coldstart | overhead")
     }
     println(out)
 }
