@@ -4,10 +4,11 @@
 //! `AsyncClient` wrap this class.
 //!
 //! Blocking methods detach from the interpreter (release the GIL) while the core future runs;
-//! awaitable ones hand the future to asyncio through [`crate::runtime::future_into_py`]. Neither
-//! touches a Python object inside a core future: arguments are converted before, results and
-//! errors after.
+//! the `*_async` ones start it on the runtime and resolve an asyncio future through
+//! [`Completions`]. Neither touches a Python object inside a core future: arguments are
+//! converted before, results and errors after.
 
+use crate::completion::Completions;
 use crate::error::to_py;
 use crate::models::{Kind, Shape, Wire, from_value, py_to_value};
 use crate::runtime::{future_into_py, py_runtime};
@@ -211,9 +212,15 @@ impl NativeClient {
         block_on(py, authenticated_user(self.inner.clone()))
     }
 
-    /// Awaitable twin of `authenticated_user`.
-    fn authenticated_user_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, authenticated_user(self.inner.clone()))
+    /// `authenticated_user` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn authenticated_user_async(
+        &self,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
+    ) -> PyResult<u64> {
+        completions.start(py, future, authenticated_user(self.inner.clone()))
     }
 
     /// The reseller id: the configured one, or read once from `getAuthenticatedUser`.
@@ -221,9 +228,15 @@ impl NativeClient {
         block_on(py, reseller_id(self.inner.clone()))
     }
 
-    /// Awaitable twin of `reseller_id`.
-    fn reseller_id_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, reseller_id(self.inner.clone()))
+    /// `reseller_id` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn reseller_id_async(
+        &self,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
+    ) -> PyResult<u64> {
+        completions.start(py, future, reseller_id(self.inner.clone()))
     }
 
     /// The SBC gateways the reseller may assign (`list[SbcGateway]`).
@@ -231,13 +244,16 @@ impl NativeClient {
         block_on(py, sbc_gateways(self.inner.clone(), reseller_id))
     }
 
-    /// Awaitable twin of `sbc_gateways`.
-    fn sbc_gateways_async<'py>(
+    /// `sbc_gateways` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn sbc_gateways_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         reseller_id: i64,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, sbc_gateways(self.inner.clone(), reseller_id))
+    ) -> PyResult<u64> {
+        completions.start(py, future, sbc_gateways(self.inner.clone(), reseller_id))
     }
 
     /// The PBX types the reseller may assign (`list[PbxType]`).
@@ -245,13 +261,16 @@ impl NativeClient {
         block_on(py, pbx_types(self.inner.clone(), reseller_id))
     }
 
-    /// Awaitable twin of `pbx_types`.
-    fn pbx_types_async<'py>(
+    /// `pbx_types` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn pbx_types_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         reseller_id: i64,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, pbx_types(self.inner.clone(), reseller_id))
+    ) -> PyResult<u64> {
+        completions.start(py, future, pbx_types(self.inner.clone(), reseller_id))
     }
 
     /// Creates the enterprise (a dict with the wire's names) and returns its id.
@@ -260,14 +279,21 @@ impl NativeClient {
         block_on(py, create_enterprise(self.inner.clone(), enterprise))
     }
 
-    /// Awaitable twin of `create_enterprise`.
-    fn create_enterprise_async<'py>(
+    /// `create_enterprise` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn create_enterprise_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         enterprise: &Bound<'_, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<u64> {
         let enterprise = py_to_value(enterprise)?;
-        awaitable(py, create_enterprise(self.inner.clone(), enterprise))
+        completions.start(
+            py,
+            future,
+            create_enterprise(self.inner.clone(), enterprise),
+        )
     }
 
     /// The URL to show the Global Admin for `action`.
@@ -285,17 +311,21 @@ impl NativeClient {
         )
     }
 
-    /// Awaitable twin of `action_item_url`.
-    fn action_item_url_async<'py>(
+    /// `action_item_url` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn action_item_url_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         action: &str,
         enterprise_name: String,
         redirect_url: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<u64> {
         let action = ActionType::from_wire(action);
-        awaitable(
+        completions.start(
             py,
+            future,
             action_item_url(self.inner.clone(), action, enterprise_name, redirect_url),
         )
     }
@@ -306,13 +336,20 @@ impl NativeClient {
         block_on(py, o365_user_info(self.inner.clone(), py_to_value(auth)?))
     }
 
-    /// Awaitable twin of `o365_user_info`.
-    fn o365_user_info_async<'py>(
+    /// `o365_user_info` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn o365_user_info_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         auth: &Bound<'_, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, o365_user_info(self.inner.clone(), py_to_value(auth)?))
+    ) -> PyResult<u64> {
+        completions.start(
+            py,
+            future,
+            o365_user_info(self.inner.clone(), py_to_value(auth)?),
+        )
     }
 
     /// Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant.
@@ -323,14 +360,18 @@ impl NativeClient {
         )
     }
 
-    /// Awaitable twin of `provision_tenant_admin_api`.
-    fn provision_tenant_admin_api_async<'py>(
+    /// `provision_tenant_admin_api` for asyncio: resolves `future` through `completions`;
+    /// returns the call number for `Completions.cancel`.
+    fn provision_tenant_admin_api_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         auth: &Bound<'_, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(
+    ) -> PyResult<u64> {
+        completions.start(
             py,
+            future,
             provision_tenant_admin_api(self.inner.clone(), py_to_value(auth)?),
         )
     }
@@ -352,21 +393,24 @@ impl NativeClient {
         block_on(py, fut)
     }
 
-    /// Awaitable twin of `update_management_consent`.
-    fn update_management_consent_async<'py>(
+    /// `update_management_consent` for asyncio: resolves `future` through `completions`;
+    /// returns the call number for `Completions.cancel`.
+    fn update_management_consent_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         auth: &Bound<'_, PyAny>,
         reseller_id: i64,
         tenant_id: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<u64> {
         let fut = update_management_consent(
             self.inner.clone(),
             py_to_value(auth)?,
             reseller_id,
             tenant_id,
         );
-        awaitable(py, fut)
+        completions.start(py, future, fut)
     }
 
     /// The reseller's enterprises (`list[EnterpriseSummary]`).
@@ -374,13 +418,16 @@ impl NativeClient {
         block_on(py, enterprises(self.inner.clone(), reseller_id))
     }
 
-    /// Awaitable twin of `enterprises`.
-    fn enterprises_async<'py>(
+    /// `enterprises` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn enterprises_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         reseller_id: i64,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, enterprises(self.inner.clone(), reseller_id))
+    ) -> PyResult<u64> {
+        completions.start(py, future, enterprises(self.inner.clone(), reseller_id))
     }
 
     /// One of the reseller's enterprises by exact name (`EnterpriseSummary` or `None`).
@@ -388,14 +435,21 @@ impl NativeClient {
         block_on(py, find_enterprise(self.inner.clone(), reseller_id, name))
     }
 
-    /// Awaitable twin of `find_enterprise`.
-    fn find_enterprise_async<'py>(
+    /// `find_enterprise` for asyncio: resolves `future` through `completions`; returns the call
+    /// number for `Completions.cancel`.
+    fn find_enterprise_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         reseller_id: i64,
         name: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, find_enterprise(self.inner.clone(), reseller_id, name))
+    ) -> PyResult<u64> {
+        completions.start(
+            py,
+            future,
+            find_enterprise(self.inner.clone(), reseller_id, name),
+        )
     }
 }
 

@@ -111,8 +111,22 @@ pub fn forced_panic(py: Python<'_>) -> PyResult<()> {
     crate::client::block_on(py, async { ctt_onboard::error::forced_panic_for_tests() })
 }
 
-/// Awaitable twin of `forced_panic`, through the wrapper every awaitable uses.
+/// Awaitable twin of `forced_panic`, through `awaitable` (the wrapper of the flow's
+/// `advance_async`).
 #[pyfunction]
 pub fn forced_panic_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     crate::client::awaitable(py, async { ctt_onboard::error::forced_panic_for_tests() })
+}
+
+/// `forced_panic` through [`crate::completion::Completions`], the path every `AsyncClient` call
+/// takes: resolves `future` with the error.
+#[pyfunction]
+pub fn forced_panic_start(
+    py: Python<'_>,
+    completions: PyRef<'_, crate::completion::Completions>,
+    future: Py<PyAny>,
+) -> PyResult<u64> {
+    completions.start(py, future, async {
+        ctt_onboard::error::forced_panic_for_tests()
+    })
 }

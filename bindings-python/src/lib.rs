@@ -5,6 +5,7 @@
 //! `Client` / `AsyncClient` facades, context managers, reprs) in `python/ctt_onboard/`.
 
 mod client;
+mod completion;
 mod error;
 mod logging;
 mod models;
@@ -21,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::ManualClock>()?;
+    m.add_class::<completion::Completions>()?;
     m.add_class::<simulator::NativeSimulator>()?;
     m.add_class::<onboarding::NativeOnboarding>()?;
     m.add_function(wrap_pyfunction!(onboarding::verify_callback, m)?)?;
@@ -30,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error::error_for_code, m)?)?;
     m.add_function(wrap_pyfunction!(error::forced_panic, m)?)?;
     m.add_function(wrap_pyfunction!(error::forced_panic_async, m)?)?;
+    m.add_function(wrap_pyfunction!(error::forced_panic_start, m)?)?;
     m.add_function(wrap_pyfunction!(models::validate_enterprise, m)?)?;
     m.add_function(wrap_pyfunction!(logging::drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(logging::logs_pending, m)?)?;

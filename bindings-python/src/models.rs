@@ -313,8 +313,8 @@ impl<'py> IntoPyObject<'py> for Wire {
     }
 }
 
-/// Builds registered model instances from wire-named JSON objects, through the same path native results
-/// take: lets the tests compare it with `from_dict`.
+/// Builds registered model instances from wire-named JSON objects, through the same path native
+/// results take: lets the tests compare it with `from_dict`.
 #[pyfunction]
 pub fn build_models<'py>(
     py: Python<'py>,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import pickle
 
@@ -200,3 +201,17 @@ def test_a_panic_becomes_an_api_error_not_an_unwind() -> None:
 async def test_a_panic_in_an_awaitable_becomes_an_api_error() -> None:
     with pytest.raises(ctt.ApiError, match="forced panic"):
         await _native.forced_panic_async()
+
+
+async def test_a_panic_in_an_async_client_call_becomes_an_api_error() -> None:
+    # The path every AsyncClient call takes: the loop's completion queue.
+    loop = asyncio.get_running_loop()
+    completions = _native.Completions()
+    loop.add_reader(completions.fileno(), completions.drain)
+    try:
+        future = loop.create_future()
+        _native.forced_panic_start(completions, future)
+        with pytest.raises(ctt.ApiError, match="forced panic"):
+            await future
+    finally:
+        loop.remove_reader(completions.fileno())

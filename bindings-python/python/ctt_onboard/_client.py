@@ -14,6 +14,8 @@ from .models import ActionType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import asyncio
+    import weakref
     from collections.abc import Callable, Mapping, Sequence
     from types import TracebackType
     from typing import Any, Optional, TypeVar, Union
@@ -143,6 +145,30 @@ _Native = _native.NativeClient
 _before = _logs.before
 _pending = _logs.pending
 _drain = _logs.drain
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    # Only coroutines call this, so asyncio is already imported: the package does not import it.
+    import asyncio
+
+    return asyncio.get_running_loop()
+
+
+#: Each running loop's completion queue (see the native ``Completions``), dropped with its loop.
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _native.Completions] | None = None
+
+
+def _completions(loop: asyncio.AbstractEventLoop) -> _native.Completions:
+    global _queues
+    if _queues is None:
+        import weakref
+
+        _queues = weakref.WeakKeyDictionary()
+    queue = _queues.get(loop)
+    if queue is None:
+        queue = _queues[loop] = _native.Completions()
+        loop.add_reader(queue.fileno(), queue.drain)
+    return queue
 
 
 class _Base:
@@ -316,13 +342,22 @@ class AsyncClient(_Base):
     ) -> None:
         await self.aclose()
 
-    async def _run(self, method: Callable[..., Any], *args: Any) -> Any:
+    async def _run(self, method: Callable[..., int], *args: Any) -> Any:
         native = self._inner
         if native is None:
             raise self._closed_error()
+        loop = _running_loop()
+        completions = _completions(loop)
+        future = loop.create_future()
         _before()
         try:
-            return await method(native, *args)
+            call = method(native, completions, future, *args)
+            try:
+                return await future
+            except BaseException:
+                # Cancelled (or the call failed, when this is harmless): stop the core future.
+                completions.cancel(call)
+                raise
         finally:
             if _pending():
                 _drain()

@@ -2,8 +2,9 @@
 
 Models cross as Python objects: arguments as the wire-named dicts ``to_dict()`` makes, results
 as the model instances that ``ctt_onboard.models`` registers (``register_model``), flow results
-as plain dicts. The public, typed API is in the
-``ctt_onboard`` package. Blocking methods release the GIL; ``*_async`` methods return awaitables.
+as plain dicts. The public, typed API is in the ``ctt_onboard`` package. Blocking methods
+release the GIL; the client's ``*_async`` methods resolve an asyncio future through a loop's
+``Completions``.
 """
 
 from typing import Any, Optional, final
@@ -17,6 +18,7 @@ from ctt_onboard.models import (
 )
 
 __all__ = [
+    "Completions",
     "ManualClock",
     "NativeClient",
     "NativeOnboarding",
@@ -28,6 +30,7 @@ __all__ = [
     "error_for_code",
     "forced_panic",
     "forced_panic_async",
+    "forced_panic_start",
     "known_action_types",
     "known_services",
     "logs_pending",
@@ -52,6 +55,22 @@ class ManualClock:
         """Moves this clock (and every client using it) forward by ``seconds``."""
     def now(self) -> float:
         """The clock's current time, in seconds since the Unix epoch."""
+
+@final
+class Completions:
+    """One asyncio loop's completion queue; the Python layer makes one per loop and registers
+    ``drain`` with ``loop.add_reader(fileno(), drain)``."""
+
+    def __new__(cls) -> Completions:
+        """A queue with its wake-up socket."""
+    def fileno(self) -> int:
+        """The file descriptor that becomes readable when calls have finished."""
+    def drain(self) -> None:
+        """Resolves the futures of every finished call (run by the loop when ``fileno`` is
+        readable). A future cancelled meanwhile is left alone."""
+    def cancel(self, call: int) -> None:
+        """Aborts call ``call`` (its awaiting task was cancelled); a finished call is not
+        affected."""
 
 @final
 class NativeClient:
@@ -84,54 +103,85 @@ class NativeClient:
         """The base URL."""
     def authenticated_user(self) -> AuthenticatedUser:
         """``PUT /reseller/getAuthenticatedUser``: the reseller API user (``AuthenticatedUser``)."""
-    def authenticated_user_async(self) -> Any:
-        """Awaitable twin of ``authenticated_user``."""
+    def authenticated_user_async(self, completions: Completions, future: Any) -> int:
+        """``authenticated_user`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
     def reseller_id(self) -> int:
         """The reseller id: the configured one, or read once from ``getAuthenticatedUser``."""
-    def reseller_id_async(self) -> Any:
-        """Awaitable twin of ``reseller_id``."""
+    def reseller_id_async(self, completions: Completions, future: Any) -> int:
+        """``reseller_id`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
     def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
         """The SBC gateways the reseller may assign (``list[SbcGateway]``)."""
-    def sbc_gateways_async(self, reseller_id: int) -> Any:
-        """Awaitable twin of ``sbc_gateways``."""
+    def sbc_gateways_async(self, completions: Completions, future: Any, reseller_id: int) -> int:
+        """``sbc_gateways`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
     def pbx_types(self, reseller_id: int) -> list[PbxType]:
         """The PBX types the reseller may assign (``list[PbxType]``)."""
-    def pbx_types_async(self, reseller_id: int) -> Any:
-        """Awaitable twin of ``pbx_types``."""
+    def pbx_types_async(self, completions: Completions, future: Any, reseller_id: int) -> int:
+        """``pbx_types`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
     def create_enterprise(self, enterprise: dict[str, Any]) -> int:
         """Creates the enterprise (a dict with the wire's names) and returns its id."""
-    def create_enterprise_async(self, enterprise: dict[str, Any]) -> Any:
-        """Awaitable twin of ``create_enterprise``."""
+    def create_enterprise_async(
+        self, completions: Completions, future: Any, enterprise: dict[str, Any]
+    ) -> int:
+        """``create_enterprise`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
     def action_item_url(self, action: str, enterprise_name: str, redirect_url: str) -> str:
         """The URL to show the Global Admin for ``action``."""
-    def action_item_url_async(self, action: str, enterprise_name: str, redirect_url: str) -> Any:
-        """Awaitable twin of ``action_item_url``."""
+    def action_item_url_async(
+        self,
+        completions: Completions,
+        future: Any,
+        action: str,
+        enterprise_name: str,
+        redirect_url: str,
+    ) -> int:
+        """``action_item_url`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
     def o365_user_info(self, auth: dict[str, Any]) -> O365UserInfo:
         """Whether the tenant has the Teams Tenant Admin API (``O365UserInfo``), given the MSAL
         result (its wire-named dict)."""
-    def o365_user_info_async(self, auth: dict[str, Any]) -> Any:
-        """Awaitable twin of ``o365_user_info``."""
+    def o365_user_info_async(
+        self, completions: Completions, future: Any, auth: dict[str, Any]
+    ) -> int:
+        """``o365_user_info`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
     def provision_tenant_admin_api(self, auth: dict[str, Any]) -> None:
         """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
-    def provision_tenant_admin_api_async(self, auth: dict[str, Any]) -> Any:
-        """Awaitable twin of ``provision_tenant_admin_api``."""
+    def provision_tenant_admin_api_async(
+        self, completions: Completions, future: Any, auth: dict[str, Any]
+    ) -> int:
+        """``provision_tenant_admin_api`` for asyncio: resolves ``future`` through
+        ``completions``; returns the call number for ``Completions.cancel``."""
     def update_management_consent(
         self, auth: dict[str, Any], reseller_id: int, tenant_id: str
     ) -> None:
         """Records "management by service provider" after the Global Admin granted that
         consent."""
     def update_management_consent_async(
-        self, auth: dict[str, Any], reseller_id: int, tenant_id: str
-    ) -> Any:
-        """Awaitable twin of ``update_management_consent``."""
+        self,
+        completions: Completions,
+        future: Any,
+        auth: dict[str, Any],
+        reseller_id: int,
+        tenant_id: str,
+    ) -> int:
+        """``update_management_consent`` for asyncio: resolves ``future`` through
+        ``completions``; returns the call number for ``Completions.cancel``."""
     def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
         """The reseller's enterprises (``list[EnterpriseSummary]``)."""
-    def enterprises_async(self, reseller_id: int) -> Any:
-        """Awaitable twin of ``enterprises``."""
+    def enterprises_async(self, completions: Completions, future: Any, reseller_id: int) -> int:
+        """``enterprises`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
     def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
         """One of the reseller's enterprises by exact name (``EnterpriseSummary`` or ``None``)."""
-    def find_enterprise_async(self, reseller_id: int, name: str) -> Any:
-        """Awaitable twin of ``find_enterprise``."""
+    def find_enterprise_async(
+        self, completions: Completions, future: Any, reseller_id: int, name: str
+    ) -> int:
+        """``find_enterprise`` for asyncio: resolves ``future`` through ``completions``; returns
+        the call number for ``Completions.cancel``."""
 
 @final
 class NativeSimulator:
@@ -208,7 +258,12 @@ def forced_panic() -> None:
     ``ApiError``."""
 
 def forced_panic_async() -> Any:
-    """Awaitable twin of ``forced_panic``, through the wrapper every awaitable uses."""
+    """Awaitable twin of ``forced_panic``, through ``awaitable`` (the wrapper of the flow's
+    ``advance_async``)."""
+
+def forced_panic_start(completions: Completions, future: Any) -> int:
+    """``forced_panic`` through ``Completions``, the path every ``AsyncClient`` call takes:
+    resolves ``future`` with the error."""
 
 def validate_enterprise(enterprise: dict[str, Any]) -> None:
     """Checks a new enterprise (its wire-named dict) the way ``create_enterprise`` does before

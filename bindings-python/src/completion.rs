@@ -1,0 +1,165 @@
+//! `Completions`: hands the results of awaitable client calls to an asyncio loop without ever
+//! taking the GIL on a runtime thread.
+//!
+//! `pyo3_async_runtimes::future_into_py` finishes each call with a hop to a blocking thread that
+//! takes the GIL and calls `loop.call_soon_threadsafe`: two thread wake-ups and a GIL handoff per
+//! call, which made an `AsyncClient` call cost twice a blocking one against a local server.
+//! Here a finished call only queues its result and writes one byte to a socket the loop watches
+//! (`loop.add_reader`); the loop's own thread, which holds the GIL anyway, then converts the
+//! results and resolves the futures ([`Completions::drain`]).
+//!
+//! The asyncio futures stay in a table that only GIL holders touch, keyed by a call number; the
+//! runtime threads see only call numbers and core results, so they never own a Python object.
+
+use crate::error::to_py;
+use crate::runtime::py_runtime;
+use ctt_onboard::{Result, catch_panic};
+use pyo3::IntoPyObjectExt;
+use pyo3::prelude::*;
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A finished call's result, turned into a Python object once the GIL is held.
+type Ready = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+
+/// What the runtime threads share with the loop: finished calls and the socket that wakes it.
+struct Shared {
+    done: Mutex<Vec<(u64, Result<Ready>)>>,
+    wake: UnixStream,
+}
+
+impl Shared {
+    fn finish(&self, call: u64, result: Result<Ready>) {
+        lock(&self.done).push((call, result));
+        // A full socket already holds a wake-up the loop has not read yet.
+        let _ = (&self.wake).write(&[1]);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A call in flight: the asyncio future to resolve and the task to abort on cancellation.
+struct Pending {
+    future: Py<PyAny>,
+    task: tokio::task::AbortHandle,
+}
+
+/// One asyncio loop's completion queue; the Python layer makes one per loop and registers
+/// `drain` with `loop.add_reader(fileno(), drain)`.
+#[pyclass(module = "ctt_onboard._native", frozen)]
+pub struct Completions {
+    shared: Arc<Shared>,
+    readable: UnixStream,
+    /// Only touched with the GIL held: by `start` and `drain`/`cancel`, all on Python threads.
+    pending: Mutex<HashMap<u64, Pending>>,
+    next: AtomicU64,
+}
+
+#[pymethods]
+impl Completions {
+    /// A queue with its wake-up socket.
+    #[new]
+    fn new() -> PyResult<Self> {
+        let (readable, wake) = UnixStream::pair()?;
+        readable.set_nonblocking(true)?;
+        wake.set_nonblocking(true)?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                done: Mutex::new(Vec::new()),
+                wake,
+            }),
+            readable,
+            pending: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(1),
+        })
+    }
+
+    /// The file descriptor that becomes readable when calls have finished.
+    fn fileno(&self) -> i32 {
+        self.readable.as_raw_fd()
+    }
+
+    /// Resolves the futures of every finished call (run by the loop when `fileno` is readable).
+    /// A future cancelled meanwhile is left alone.
+    fn drain(&self, py: Python<'_>) {
+        let mut buf = [0u8; 64];
+        while let Ok(n) = (&self.readable).read(&mut buf) {
+            if n < buf.len() {
+                break;
+            }
+        }
+        let done = std::mem::take(&mut *lock(&self.shared.done));
+        for (call, result) in done {
+            let Some(pending) = lock(&self.pending).remove(&call) else {
+                continue;
+            };
+            let future = pending.future.bind(py);
+            if future
+                .call_method0(pyo3::intern!(py, "cancelled"))
+                .and_then(|c| c.is_truthy())
+                .unwrap_or(true)
+            {
+                continue;
+            }
+            let outcome = match result {
+                Ok(ready) => ready(py),
+                Err(e) => Err(to_py(py, e)),
+            };
+            let _ = match outcome {
+                Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,)),
+                Err(err) => {
+                    future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),))
+                }
+            };
+        }
+    }
+
+    /// Aborts call `call` (its awaiting task was cancelled); a finished call is not affected.
+    fn cancel(&self, call: u64) {
+        if let Some(pending) = lock(&self.pending).remove(&call) {
+            pending.task.abort();
+        }
+    }
+}
+
+impl Completions {
+    /// Runs `fut` on the runtime; its result resolves `future` through [`Completions::drain`].
+    /// Returns the call number for `cancel`.
+    pub fn start<T>(
+        &self,
+        py: Python<'_>,
+        future: Py<PyAny>,
+        fut: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> PyResult<u64>
+    where
+        T: for<'py> IntoPyObject<'py> + Send + 'static,
+    {
+        let rt = py_runtime()?;
+        let call = self.next.fetch_add(1, Ordering::Relaxed);
+        let shared = self.shared.clone();
+        let task = rt.spawn(async move {
+            let result = catch_panic(fut)
+                .await
+                .map(|v| Box::new(move |py: Python<'_>| v.into_py_any(py)) as Ready);
+            shared.finish(call, result);
+        });
+        // Registering after the spawn is safe: the call cannot be drained before this returns,
+        // since draining needs the GIL, which `py` proves this thread holds.
+        let _ = py;
+        lock(&self.pending).insert(
+            call,
+            Pending {
+                future,
+                task: task.abort_handle(),
+            },
+        );
+        Ok(call)
+    }
+}
