@@ -11,17 +11,18 @@
 //!
 //! Tokio: the core's HTTP client (reqwest) needs a tokio reactor while its futures are polled,
 //! and Kotlin polls uniffi futures from its own coroutine threads, where none exists. uniffi's
-//! `async_runtime = "tokio"` would poll the call on the coroutine thread inside async-compat's
-//! runtime context, while that runtime's reactor runs on another thread: every IO readiness of one
-//! HTTP call (connection writable, headers, body) then became a JNA callback from a native thread
-//! into the JVM, a coroutine resume and another JNA `poll` downcall, several per call (a call
-//! against the local simulator took 3-4x as long as the same request made with reqwest alone).
-//! So [`guard_async`] spawns the whole call onto [`runtime`] instead, where it runs to completion
-//! next to its reactor, and the future uniffi polls only awaits the task: Kotlin gets one
-//! continuation callback per call. Nothing uniffi polls needs a tokio context any more, so the
-//! exports carry no `async_runtime` attribute. That requires the call's future to be
-//! `Send + 'static`: [`export!`] gives every async method a `self: Arc<Self>` receiver (written
-//! `&self` in the source), and the arguments are owned values.
+//! `async_runtime = "tokio"` polls the call on the coroutine thread inside async-compat's runtime
+//! context, while that runtime's one thread runs the reactor and hyper's connection task: a call
+//! went back and forth between the two (1.2-1.6 continuation callbacks per call against the
+//! simulator, each a JNA callback from a native thread into the JVM followed by another `poll`
+//! downcall) and took 3-4x as long as the same request made with reqwest alone. So
+//! [`guard_async`] spawns the whole call onto [`runtime`] instead, where it runs to completion
+//! beside the reactor and the connection, and the future uniffi polls only awaits the task:
+//! Kotlin gets at most one continuation callback per call (and the Kotlin side keeps the threads
+//! that make it attached to the JVM, see `CallbackThreads.kt`). Nothing uniffi polls needs a
+//! tokio context any more, so the exports carry no `async_runtime` attribute. That requires the
+//! call's future to be `Send + 'static`: [`export!`] gives every async method a `self: Arc<Self>`
+//! receiver (written `&self` in the source), and the arguments are owned values.
 //!
 //! Cancellation: when a coroutine awaiting a call is cancelled, uniffi drops the Rust future.
 //! [`guard_async`]'s future then drops the spawned call itself, on the cancelling thread and
@@ -47,7 +48,8 @@ const WORKER_THREADS: usize = 2;
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 
 /// The binding's tokio runtime, started by the first async call and kept for the life of the
-/// process (its workers are native threads, which never hold the JVM open at exit). A failure to
+/// process (its workers never hold the JVM open at exit: native threads, attached to the JVM as
+/// daemons at most). A failure to
 /// start it (no threads left, say) is that call's `CttException.Api`; the next call tries again.
 fn runtime() -> Result<&'static tokio::runtime::Runtime, CttError> {
     // One builder at a time, so that a losing builder never has to drop its runtime.
