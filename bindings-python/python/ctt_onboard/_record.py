@@ -111,6 +111,12 @@ class Record:
     _fields_: ClassVar[tuple[Field, ...]] = ()
     _frozen_: ClassVar[bool] = False
     _post_init_: ClassVar[bool] = False
+    # For the keyword-only fast path of __init__: every field name, the plain defaults, the
+    # per-instance ones, and the fields without a default.
+    _names_: ClassVar[frozenset[str]] = frozenset()
+    _defaults_: ClassVar[dict[str, Any]] = {}
+    _factories_: ClassVar[tuple[tuple[str, Callable[[], Any]], ...]] = ()
+    _required_: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, *, frozen: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -127,6 +133,18 @@ class Record:
             elif name in cls.__dict__:
                 delattr(cls, name)
         cls._fields_ = tuple(fields.values())
+        cls._names_ = frozenset(fields)
+        cls._defaults_ = {
+            f.name: f.default
+            for f in cls._fields_
+            if f.default_factory is None and f.default is not MISSING
+        }
+        cls._factories_ = tuple(
+            (f.name, f.default_factory) for f in cls._fields_ if f.default_factory is not None
+        )
+        cls._required_ = frozenset(
+            f.name for f in cls._fields_ if f.default_factory is None and f.default is MISSING
+        )
         cls.__match_args__ = tuple(fields)  # type: ignore[attr-defined,misc]
         cls._post_init_ = hasattr(cls, "__post_init__")
         if frozen or cls._frozen_:
@@ -143,6 +161,26 @@ class Record:
             cls.__hash__ = None  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args:
+            self._init_positional(args, kwargs)
+        else:
+            # The common case, keywords only: a few dict operations, whatever the field count.
+            attrs = self.__dict__
+            attrs.update(self._defaults_)
+            for name, factory in self._factories_:
+                if name not in kwargs:
+                    attrs[name] = factory()
+            attrs.update(kwargs)
+            # Exactly the fields were set unless a keyword is unknown or a required one missing
+            # (with no required fields, the count alone tells).
+            if len(attrs) != len(self._fields_) or (
+                self._required_ and not self._names_.issuperset(kwargs)
+            ):
+                self._bad_keywords(kwargs)
+        if self._post_init_:
+            self.__post_init__()
+
+    def _init_positional(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         fields = self._fields_
         if len(args) > len(fields):
             raise TypeError(
@@ -165,11 +203,17 @@ class Record:
             else:
                 raise TypeError(f"{type(self).__name__}() missing required argument: {name!r}")
         if kwargs:
-            raise TypeError(
-                f"{type(self).__name__}() got an unexpected keyword argument {next(iter(kwargs))!r}"
-            )
-        if self._post_init_:
-            self.__post_init__()
+            self._unexpected(kwargs)
+
+    def _unexpected(self, kwargs: dict[str, Any]) -> None:
+        unknown = next(k for k in kwargs if k not in self._names_)
+        raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {unknown!r}")
+
+    def _bad_keywords(self, kwargs: dict[str, Any]) -> None:
+        if not self._names_.issuperset(kwargs):
+            self._unexpected(kwargs)
+        missing = sorted(self._required_.difference(kwargs))
+        raise TypeError(f"{type(self).__name__}() missing required argument: {missing[0]!r}")
 
     if TYPE_CHECKING:
 
