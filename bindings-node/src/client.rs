@@ -1,17 +1,20 @@
 //! `Client`: core's [`ctt_onboard::Client`] with JavaScript options and Promise-returning methods.
 //!
-//! Every method that talks to the API is an `async fn`, so it runs on napi's tokio runtime and
-//! never blocks the event loop. The client keeps its credentials in Rust: nothing on the
-//! JavaScript object (its properties, `util.inspect`, `JSON.stringify`) can reveal them.
+//! Every method that talks to the API returns a Promise (see [`crate::promise`]): its work runs
+//! on napi's tokio runtime and never blocks the event loop. The client keeps its credentials in
+//! Rust: nothing on the JavaScript object (its properties, `util.inspect`, `JSON.stringify`) can
+//! reveal them.
 
-use crate::error::{IntoNapi, guard, guard_sync, invalid_input};
+use crate::error::{IntoNapi, guard_sync, invalid_input};
 use crate::logging;
 use crate::models::{
     AuthenticatedUser, EnterpriseSummary, NewEnterprise, O365UserInfo, PbxType, SbcGateway,
     action_from_js, auth_from_js, id_from_js, id_to_js,
 };
+use crate::promise;
 use ctt_onboard as core;
-use napi::Either;
+use napi::bindgen_prelude::PromiseRaw;
+use napi::{Either, Env};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -245,47 +248,54 @@ impl Client {
     }
 
     /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
-    #[napi]
-    pub async fn authenticated_user(&self) -> napi::Result<AuthenticatedUser> {
-        guard(async move {
-            let client = self.inner.clone();
+    #[napi(catch_unwind)]
+    pub fn authenticated_user<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, AuthenticatedUser>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             AuthenticatedUser::from_core(client.authenticated_user().await.napi()?)
         })
-        .await
     }
 
     /// The reseller id: the one given in the options, or read once from `getAuthenticatedUser`.
-    #[napi]
-    pub async fn reseller_id(&self) -> napi::Result<f64> {
-        guard(async move {
-            let client = self.inner.clone();
+    #[napi(catch_unwind)]
+    pub fn reseller_id<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, f64>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             id_to_js("resellerId", client.reseller_id().await.napi()?)
         })
-        .await
     }
 
     /// The SBC gateways the reseller may assign.
-    #[napi]
-    pub async fn sbc_gateways(&self, reseller_id: f64) -> napi::Result<Vec<SbcGateway>> {
-        guard(async move {
-            let client = self.inner.clone();
+    #[napi(catch_unwind)]
+    pub fn sbc_gateways<'env>(
+        &self,
+        env: &'env Env,
+        reseller_id: f64,
+    ) -> napi::Result<PromiseRaw<'env, Vec<SbcGateway>>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             let id = id_from_js("resellerId", reseller_id)?;
             let list = client.sbc_gateways(id).await.napi()?;
             list.into_iter().map(SbcGateway::from_core).collect()
         })
-        .await
     }
 
     /// The PBX types the reseller may assign.
-    #[napi]
-    pub async fn pbx_types(&self, reseller_id: f64) -> napi::Result<Vec<PbxType>> {
-        guard(async move {
-            let client = self.inner.clone();
+    #[napi(catch_unwind)]
+    pub fn pbx_types<'env>(
+        &self,
+        env: &'env Env,
+        reseller_id: f64,
+    ) -> napi::Result<PromiseRaw<'env, Vec<PbxType>>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             let id = id_from_js("resellerId", reseller_id)?;
             let list = client.pbx_types(id).await.napi()?;
             list.into_iter().map(PbxType::from_core).collect()
         })
-        .await
     }
 
     /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id.
@@ -293,77 +303,96 @@ impl Client {
     /// Validated first (nothing is sent when it fails). Never repeated blindly: when the outcome
     /// is unknown, the enterprise is looked up by name; if that does not settle it, the error is
     /// `outcome_unknown`. A duplicate name is `conflict`.
-    #[napi]
-    pub async fn create_enterprise(&self, enterprise: NewEnterprise) -> napi::Result<f64> {
-        guard(async move {
-            let client = self.inner.clone();
+    #[napi(catch_unwind)]
+    pub fn create_enterprise<'env>(
+        &self,
+        env: &'env Env,
+        enterprise: NewEnterprise,
+    ) -> napi::Result<PromiseRaw<'env, f64>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             let enterprise = enterprise.into_core()?;
             id_to_js(
                 "enterpriseId",
                 client.create_enterprise(&enterprise).await.napi()?,
             )
         })
-        .await
     }
 
     /// `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`.
     /// `redirectUrl` is where ConnecttoTeams posts the callback (https, or http on loopback).
     #[napi(
+        catch_unwind,
         ts_args_type = "action: 'REGISTRATION' | 'LOGIN_ENTERPRISE_ADMIN' | 'GET_USER_SYNC_CONSENT' | 'GET_PRESENCE_CONSENT' | 'GET_AGENT_CONSENT' | 'GET_CALL_APP_CONSENT' | 'GET_SERVICE_PROVIDER_MANAGEMENT_CONSENT' | 'GET_CONTACTS_CONSENT' | 'GET_CDR_CONSENT' | 'GET_CALL_RECORDING_CONSENT' | (string & {}), enterpriseName: string, redirectUrl: string"
     )]
-    pub async fn action_item_url(
+    pub fn action_item_url<'env>(
         &self,
+        env: &'env Env,
         action: String,
         enterprise_name: String,
         redirect_url: String,
-    ) -> napi::Result<String> {
-        guard(async move {
-            let client = self.inner.clone();
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             client
                 .action_item_url(&action_from_js(&action), &enterprise_name, &redirect_url)
                 .await
                 .napi()
         })
-        .await
     }
 
     /// `POST /provisioning/getO365UserInfo`: whether the tenant has the Teams Tenant Admin API.
-    #[napi(ts_args_type = "auth: AuthenticationResult")]
-    pub async fn o365_user_info(&self, auth: serde_json::Value) -> napi::Result<O365UserInfo> {
-        guard(async move {
-            let client = self.inner.clone();
+    #[napi(catch_unwind, ts_args_type = "auth: AuthenticationResult")]
+    pub fn o365_user_info<'env>(
+        &self,
+        env: &'env Env,
+        auth: serde_json::Value,
+    ) -> napi::Result<PromiseRaw<'env, O365UserInfo>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             let auth = auth_from_js(auth)?;
             Ok(O365UserInfo::from_core(
                 client.o365_user_info(&auth).await.napi()?,
             ))
         })
-        .await
     }
 
     /// `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
     /// API" (and the roles it needs) for the admin's tenant.
-    #[napi(ts_args_type = "auth: AuthenticationResult")]
-    pub async fn provision_tenant_admin_api(&self, auth: serde_json::Value) -> napi::Result<()> {
-        guard(async move {
-            let client = self.inner.clone();
+    #[napi(
+        catch_unwind,
+        ts_args_type = "auth: AuthenticationResult",
+        ts_return_type = "Promise<void>"
+    )]
+    pub fn provision_tenant_admin_api<'env>(
+        &self,
+        env: &'env Env,
+        auth: serde_json::Value,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             let auth = auth_from_js(auth)?;
             client.provision_tenant_admin_api(&auth).await.napi()
         })
-        .await
     }
 
     /// `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
     /// service provider". Fails with `tenant_roles_missing` when the tenant lacks the
     /// Teams/Skype Administrator roles.
-    #[napi(ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string")]
-    pub async fn update_management_consent(
+    #[napi(
+        catch_unwind,
+        ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string",
+        ts_return_type = "Promise<void>"
+    )]
+    pub fn update_management_consent<'env>(
         &self,
+        env: &'env Env,
         auth: serde_json::Value,
         reseller_id: f64,
         tenant_id: String,
-    ) -> napi::Result<()> {
-        guard(async move {
-            let client = self.inner.clone();
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             let auth = auth_from_js(auth)?;
             let id = id_from_js("resellerId", reseller_id)?;
             client
@@ -371,30 +400,33 @@ impl Client {
                 .await
                 .napi()
         })
-        .await
     }
 
     /// The reseller's enterprises.
-    #[napi]
-    pub async fn enterprises(&self, reseller_id: f64) -> napi::Result<Vec<EnterpriseSummary>> {
-        guard(async move {
-            let client = self.inner.clone();
+    #[napi(catch_unwind)]
+    pub fn enterprises<'env>(
+        &self,
+        env: &'env Env,
+        reseller_id: f64,
+    ) -> napi::Result<PromiseRaw<'env, Vec<EnterpriseSummary>>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             let id = id_from_js("resellerId", reseller_id)?;
             let list = client.enterprises(id).await.napi()?;
             list.into_iter().map(EnterpriseSummary::from_core).collect()
         })
-        .await
     }
 
     /// Finds one of the reseller's enterprises by its exact name; `null` when there is none.
-    #[napi]
-    pub async fn find_enterprise(
+    #[napi(catch_unwind, ts_return_type = "Promise<EnterpriseSummary | null>")]
+    pub fn find_enterprise<'env>(
         &self,
+        env: &'env Env,
         reseller_id: f64,
         name: String,
-    ) -> napi::Result<Option<EnterpriseSummary>> {
-        guard(async move {
-            let client = self.inner.clone();
+    ) -> napi::Result<PromiseRaw<'env, Option<EnterpriseSummary>>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
             let id = id_from_js("resellerId", reseller_id)?;
             client
                 .find_enterprise(id, &name)
@@ -403,6 +435,5 @@ impl Client {
                 .map(EnterpriseSummary::from_core)
                 .transpose()
         })
-        .await
     }
 }

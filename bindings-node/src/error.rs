@@ -1,10 +1,11 @@
 //! The one place that turns a core [`ctt_onboard::Error`] into what JavaScript sees.
 //!
-//! napi 3 rejects every `async fn` with the fixed code `GenericFailure`, so the real code cannot
-//! travel in the napi status. Instead the error's fields cross as JSON in the message, behind
-//! [`MARKER`], and the package's JavaScript layer (`lib/errors.js`) turns that into a
-//! `CttError` with `.code`, `.status`, `.requestId`, `.retryAfterMs` and `.cause`. The code
-//! strings are core's [`ErrorCode::as_str`], unchanged: this table is the identity on purpose.
+//! napi 3 rejects every `async fn` (and [`crate::promise`] every call) with the fixed code
+//! `GenericFailure`, so the real code cannot travel in the napi status. Instead the error's
+//! fields cross as JSON in the message, behind [`MARKER`], and the package's JavaScript layer
+//! (`lib/errors.js`) turns that into a `CttError` with `.code`, `.status`, `.requestId`,
+//! `.retryAfterMs` and `.cause`. The code strings are core's [`ErrorCode::as_str`], unchanged:
+//! this table is the identity on purpose.
 
 use ctt_onboard::{Error, ErrorCode};
 use serde_json::{Value, json};
@@ -68,12 +69,12 @@ pub fn force_panic_for_tests(
     in_promise: Option<bool>,
 ) -> napi::Result<napi::bindgen_prelude::PromiseRaw<'_, ()>> {
     if in_promise == Some(true) {
-        return env.spawn_future(guard(async {
+        return crate::promise::spawn(env, async {
             ctt_onboard::error::forced_panic_for_tests().napi()
-        }));
+        });
     }
     guard_sync(|| ctt_onboard::error::forced_panic_for_tests().napi())?;
-    env.spawn_future(async { Ok(()) })
+    crate::promise::spawn(env, async { Ok(()) })
 }
 
 /// Shorthand for results whose error is a core error.
@@ -90,14 +91,17 @@ impl<T> IntoNapi<T> for ctt_onboard::Result<T> {
 
 /// Test knob: a Promise rejected with a `CttError` of `code` (with the given status, request id
 /// and wait), so a portal's error handling can be tested for every code without staging it.
-#[napi_derive::napi]
-pub async fn reject_with_code(
+#[napi_derive::napi(catch_unwind, ts_return_type = "Promise<void>")]
+pub fn reject_with_code(
+    env: &napi::Env,
     code: String,
     status: Option<u16>,
     request_id: Option<String>,
     retry_after_ms: Option<u32>,
-) -> napi::Result<()> {
-    guard(async move { reject(code, status, request_id, retry_after_ms) }).await
+) -> napi::Result<napi::bindgen_prelude::PromiseRaw<'_, ()>> {
+    crate::promise::spawn(env, async move {
+        reject(code, status, request_id, retry_after_ms)
+    })
 }
 
 fn reject(

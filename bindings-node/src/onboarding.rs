@@ -8,10 +8,11 @@
 //! is running they throw `flow_state` instead of blocking the event loop.
 
 use crate::client::Client;
-use crate::error::{IntoNapi, guard, guard_sync, to_napi};
+use crate::error::{IntoNapi, guard_sync, to_napi};
 use crate::models::{
     NewEnterprise, action_from_js, id_from_js, id_to_js, integral_numbers, to_plain,
 };
+use crate::promise;
 use chrono::{DateTime, Utc};
 use ctt_onboard as core;
 use napi::bindgen_prelude::{Buffer, PromiseRaw};
@@ -373,7 +374,7 @@ impl Onboarding {
         let client = client.inner.clone();
         let mut cancelled = self.cancel.subscribe();
         cancelled.borrow_and_update();
-        env.spawn_future(guard(async move {
+        promise::spawn(env, async move {
             let run = async {
                 let mut flow = flow.lock().await;
                 flow.advance(&client).await
@@ -384,7 +385,7 @@ impl Onboarding {
                     "the advance was cancelled; every step that finished is kept",
                 ))),
             }
-        }))
+        })
     }
 
     /// Cancels the advance in flight, if any (what an aborted `signal` does); that advance rejects
@@ -400,20 +401,23 @@ impl Onboarding {
     /// a wrong tag, another flow, an action the flow is not waiting for, a signer who is not a
     /// Global Admin, another tenant than the one registered.
     #[napi(
+        catch_unwind,
         ts_args_type = "key: string | Buffer, url: string, body: string | CallbackPayload",
         ts_return_type = "Promise<'accepted' | 'duplicate'>"
     )]
-    pub async fn handle_callback(
+    pub fn handle_callback<'env>(
         &self,
+        env: &'env Env,
         key: Either<String, Buffer>,
         url: String,
         body: serde_json::Value,
-    ) -> napi::Result<String> {
-        guard(async move {
-            let key_owned = key_bytes(&key).to_vec();
-            drop(key);
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        // The key's bytes are copied here: a Buffer may not leave the JavaScript thread.
+        let key_owned = key_bytes(&key).to_vec();
+        drop(key);
+        let flow = self.inner.clone();
+        promise::spawn(env, async move {
             let body = body_text(body);
-            let flow = self.inner.clone();
             let mut flow = flow.lock().await;
             Ok(
                 match flow.handle_callback(&key_owned, &url, &body).napi()? {
@@ -422,7 +426,6 @@ impl Onboarding {
                 },
             )
         })
-        .await
     }
 }
 
