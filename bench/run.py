@@ -514,7 +514,7 @@ def write_report(path: Path, text: str, verdicts: list[str], warnings: list[str]
         f"asyncio + httpx bulk baseline {a.httpx_runs or a.runs}), "
         f"{started:%Y-%m-%d %H:%M} UTC, on a machine with `nproc` = {os.cpu_count()}.",
         f"Load average before / after: {load_before} / {load_after} "
-        "(other engineers' builds and tests may have been running: see below).",
+        "(what else was running is said under Reading, below).",
         "",
         "Versions: " + "; ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "",
