@@ -41,6 +41,15 @@ SERVICE_SETS = [
 ]
 
 
+def sync_clock(clock: ManualClock, base_url: str) -> None:
+    """Moves the client's clock up to the simulator's (``POST /_sim/clock`` with 0 seconds
+    answers the simulator's time without moving it)."""
+    sim_now = float(sim_post(base_url, "/_sim/clock", {"advance_secs": 0}))
+    ahead = sim_now - clock.now()
+    if ahead > 0:
+        clock.advance(ahead)
+
+
 def sim_post(base_url: str, path: str, payload: dict[str, Any]) -> Any:
     """POSTs JSON to the simulator's control API and returns the decoded answer."""
     request = urllib.request.Request(
@@ -63,7 +72,6 @@ def open_db(path: str) -> sqlite3.Connection:
         " json TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0)"
     )
     db.execute("CREATE TABLE IF NOT EXISTS inbox (name TEXT, url TEXT, body TEXT)")
-    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL)")
     return db
 
 
@@ -98,12 +106,13 @@ def main() -> int:
                 (name, tenant, args.batch, flow.to_json()),
             )
 
-    # The client's clock moves with the simulator's across the 30-minute wait; its offset is
-    # kept in the database so a restarted driver sees the same time.
+    # The client's clock follows the simulator's across the 30-minute wait. The simulator's clock
+    # is the one truth, read again on every start: an offset of the driver's own, saved apart
+    # from moving the simulator, drifted from it whenever a kill fell between the two, and once
+    # the drift passed the MSAL tokens' lifetime every fresh sign-in looked expired to the flow,
+    # which asked for another one forever.
     clock = ManualClock()
-    row = db.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
-    if row is not None:
-        clock.advance(float(row[0]))
+    sync_clock(clock, sim["base_url"])
     client = Client(
         base_url=sim["base_url"],
         reseller=ResellerCredentials(
@@ -172,15 +181,10 @@ def main() -> int:
             elif isinstance(progress, WaitingUntil):
                 wait = progress.not_before.timestamp() - clock.now() + 1
                 if wait > 0:
-                    db.execute(
-                        "INSERT INTO meta (key, value) VALUES ('clock_offset', ?)"
-                        " ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
-                        (wait,),
-                    )
                     sim_post(
                         sim["base_url"], "/_sim/clock", {"advance_secs": int(wait) + 1}
                     )
-                    clock.advance(wait)
+                    sync_clock(clock, sim["base_url"])
 
 
 if __name__ == "__main__":
