@@ -3,7 +3,7 @@
 // CttError, and the few manners that belong to JavaScript (inspect output, JSON of a client).
 
 const util = require('node:util')
-const native = require('../native/index.js')
+const native = require('./native.cjs')
 const { CttError, ERROR_CODES, convertError, guard } = require('./errors.cjs')
 
 /** Wraps every method and getter of a native class's prototype with `guard` (once). */

@@ -26,6 +26,11 @@ if ! "$venv/bin/python" -c 'import ziglang' 2>/dev/null || [ ! -x "$venv/bin/mat
     'maturin==1.16.0' 'ziglang==0.17.0' 'build>=1.2'
 fi
 
+# `zig` on PATH (napi build -x asks for it): the ziglang package's zig, through the venv's Python.
+if [ ! -x "$venv/bin/zig" ]; then
+  printf '#!/bin/sh\nexec "$(dirname "$0")/python" -m ziglang "$@"\n' >"$venv/bin/zig"
+  chmod +x "$venv/bin/zig"
+fi
 # cargo-zigbuild: cargo with zig as the C compiler and linker, for the builds that are not wheels
 # (maturin --zig does the same for the wheels); it finds zig as `python3 -m ziglang` on PATH.
 if ! cargo-zigbuild --version 2>/dev/null | grep -q '0.24.0'; then
