@@ -3,7 +3,8 @@
 #
 # usage: scripts/dist/build.sh [step...]     (no step: all of them, then SHA256SUMS)
 #   wheel TRIPLE      an abi3 wheel (maturin --zig): manylinux2014 for *-gnu, musllinux_1_2 for *-musl
-#   sdist             the source distribution, and a wheel built from it with pip (the check that it builds)
+#   sdist             the source distribution; a wheel built from it with pip (the check that it
+#                     builds), and the same without cargo on PATH (the check that it says so)
 #   node TRIPLE       the .node for one platform package (napi build -x, i.e. cargo-zigbuild)
 #   npm               the platform packages and the root package, packed with npm pack
 #   kotlin-so TRIPLE  libctt_onboard_kotlin.so for one JNA platform (cargo-zigbuild)
@@ -95,6 +96,17 @@ step_sdist() {
   timed sdist-build "$root/.venv-dist/bin/python" -m pip wheel --no-deps --disable-pip-version-check \
     -w "$check" "$out"/ctt_onboard-*.tar.gz
   ls "$check"/ctt_onboard-*.whl >&2
+  # Without cargo, the build stops at once with a message that names what is needed.
+  local nocargo_path msg
+  nocargo_path="$(dirname "$(command -v python3)"):/usr/bin:/bin"
+  if PATH="$nocargo_path" command -v cargo >/dev/null 2>&1; then
+    echo "dist: cargo is in /usr/bin here; the missing-Rust check is skipped" >&2
+  else
+    msg="$(env -u CARGO PATH="$nocargo_path" "$root/.venv-dist/bin/python" -m pip wheel --no-deps \
+      --disable-pip-version-check -w "$check/nocargo" "$out"/ctt_onboard-*.tar.gz 2>&1 || true)"
+    grep -o 'ctt-onboard: building from source needs Rust[^.]*\.' <<<"$msg" >&2 ||
+      { echo "$msg" | tail -20 >&2; echo "dist: the sdist without cargo did not say what it needs" >&2; return 1; }
+  fi
 }
 
 step_node() {
