@@ -8,7 +8,15 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 /** The platform packages published beside the root package (suffix: the napi platform name). */
-const PLATFORMS = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'linux-arm64-musl']
+const PLATFORMS = [
+  'linux-x64-gnu',
+  'linux-x64-musl',
+  'linux-arm64-gnu',
+  'linux-arm64-musl',
+  'darwin-x64',
+  'darwin-arm64',
+  'win32-x64-msvc',
+]
 
 /** 'glibc' or 'musl' on Linux, as npm's `libc` field names them; null elsewhere. */
 function libc() {
@@ -31,7 +39,7 @@ const LIBC = libc()
 
 function platformName() {
   const c = LIBC
-  const abi = c === null ? '' : c === 'musl' ? '-musl' : '-gnu'
+  const abi = process.platform === 'win32' ? '-msvc' : c === null ? '' : c === 'musl' ? '-musl' : '-gnu'
   return `${process.platform}-${process.arch}${abi}`
 }
 
