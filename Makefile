@@ -117,3 +117,31 @@ bench: rust-setup python-setup node-setup kotlin-setup
 test-bench: rust-setup python-setup node-setup kotlin-setup
 	bash bench/setup.sh debug
 	bench/.venv/bin/python bench/run.py --profile debug --quick
+
+# ---- release artifacts for Linux (README.md, "Platforms"; scripts/dist/) ----
+.PHONY: dist dist-setup dist-check lint-workflows
+
+## dist-setup: the cross-build tools (Rust targets, .venv-dist with maturin+ziglang, cargo-zigbuild,
+## qemu-user-static) and an arm64 sysroot from Debian's packages (python3.11, nodejs, a JDK).
+dist-setup: rust-setup node-setup kotlin-setup
+	@bash scripts/dist/setup.sh sysroot
+
+## dist: every Linux artifact into dist/ with SHA256SUMS (abi3 wheels manylinux2014/musllinux_1_2
+## x86_64+aarch64 and the sdist; npm root + linux-{x64,arm64}-{gnu,musl}; the jar with linux-x86-64
+## and linux-aarch64), then runs them: x86_64 on this host, aarch64 under qemu-user (see
+## scripts/dist/run-built.sh). DIST_SRC=head builds the last commit instead of the work tree.
+dist: dist-setup
+	bash scripts/dist/build.sh
+	bash scripts/dist/run-built.sh
+
+## dist-check: the part of dist that `make test` runs: one cross build per kind of package and its
+## run under qemu (aarch64 wheel in arm64 Python, arm64 .node in arm64 Node), the Node loader's
+## error, the sdist's missing-Rust message, and a static musl build of the same crates run here.
+## Into target-dist/check/, not dist/.
+dist-check: dist-setup
+	DIST_OUT=target-dist/check bash scripts/dist/build.sh wheel aarch64-unknown-linux-gnu node aarch64-unknown-linux-gnu npm sdist-nocargo
+	DIST_OUT=target-dist/check bash scripts/dist/run-built.sh python-arm64 node-arm64 loader musl
+
+## lint-workflows: actionlint (with shellcheck) over .github/workflows.
+lint-workflows:
+	@bash scripts/dist/lint-workflows.sh

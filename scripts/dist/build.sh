@@ -3,8 +3,10 @@
 #
 # usage: scripts/dist/build.sh [step...]     (no step: all of them, then SHA256SUMS)
 #   wheel TRIPLE      an abi3 wheel (maturin --zig): manylinux2014 for *-gnu, musllinux_1_2 for *-musl
-#   sdist             the source distribution; a wheel built from it with pip (the check that it
-#                     builds), and the same without cargo on PATH (the check that it says so)
+#   sdist             sdist-pack, sdist-build and sdist-nocargo:
+#   sdist-pack        the source distribution
+#   sdist-build       a wheel built from it with pip (the check that it builds from source)
+#   sdist-nocargo     the same without cargo on PATH: the check that it says what it needs
 #   node TRIPLE       the .node for one platform package (napi build -x, i.e. cargo-zigbuild)
 #   npm               the platform packages and the root package, packed with npm pack
 #   kotlin-so TRIPLE  libctt_onboard_kotlin.so for one JNA platform (cargo-zigbuild)
@@ -87,27 +89,37 @@ step_wheel() {
     timed "wheel-$t" maturin build --release --zig --target "$t" --compatibility "$compat" --out "$out")
 }
 
-step_sdist() {
+step_sdist_pack() {
   rm -f "$out"/ctt_onboard-*.tar.gz
   (cd "$src/bindings-python" && timed sdist maturin sdist --out "$out")
-  # The sdist builds: pip builds a wheel from it in an isolated environment (maturin from PyPI).
+}
+
+# The sdist builds: pip builds a wheel from it in an isolated environment (maturin from PyPI).
+step_sdist_build() {
   local check="$work/sdist-check"
   rm -rf "$check" && mkdir -p "$check"
   timed sdist-build "$root/.venv-dist/bin/python" -m pip wheel --no-deps --disable-pip-version-check \
     -w "$check" "$out"/ctt_onboard-*.tar.gz
   ls "$check"/ctt_onboard-*.whl >&2
-  # Without cargo, the build stops at once with a message that names what is needed.
+}
+
+# Without cargo, the build stops at once with a message that names what is needed.
+step_sdist_nocargo() {
+  [ -f "$(ls "$out"/ctt_onboard-*.tar.gz 2>/dev/null | head -1)" ] || step_sdist_pack
   local nocargo_path msg
-  nocargo_path="$(dirname "$(command -v python3)"):/usr/bin:/bin"
+  nocargo_path="$root/.venv-dist/bin:/usr/bin:/bin"
   if PATH="$nocargo_path" command -v cargo >/dev/null 2>&1; then
     echo "dist: cargo is in /usr/bin here; the missing-Rust check is skipped" >&2
-  else
-    msg="$(env -u CARGO PATH="$nocargo_path" "$root/.venv-dist/bin/python" -m pip wheel --no-deps \
-      --disable-pip-version-check -w "$check/nocargo" "$out"/ctt_onboard-*.tar.gz 2>&1 || true)"
-    grep -o 'ctt-onboard: building from source needs Rust[^.]*\.' <<<"$msg" >&2 ||
-      { echo "$msg" | tail -20 >&2; echo "dist: the sdist without cargo did not say what it needs" >&2; return 1; }
+    return 0
   fi
+  echo "+ PATH=$nocargo_path pip wheel $(basename "$out"/ctt_onboard-*.tar.gz)" >&2
+  msg="$(env -u CARGO PATH="$nocargo_path" "$root/.venv-dist/bin/python" -m pip wheel --no-deps \
+    --disable-pip-version-check -w "$work/sdist-nocargo" "$out"/ctt_onboard-*.tar.gz 2>&1 || true)"
+  grep -o 'ctt-onboard: building from source needs Rust[^.]*\.' <<<"$msg" >&2 ||
+    { echo "$msg" | tail -20 >&2; echo "dist: the sdist without cargo did not say what it needs" >&2; return 1; }
 }
+
+step_sdist() { step_sdist_pack; step_sdist_build; step_sdist_nocargo; }
 
 step_node() {
   local t="$1" plat
@@ -220,7 +232,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     all) all; shift ;;
     wheel|node|kotlin-so) f="step_${1//-/_}"; "$f" "$2"; shift 2 ;;
-    sdist|npm|jar|sums) "step_$1"; shift ;;
+    sdist|sdist-pack|sdist-build|sdist-nocargo|npm|jar|sums) f="step_${1//-/_}"; "$f"; shift ;;
     *) echo "unknown step $1" >&2; exit 2 ;;
   esac
 done

@@ -19,6 +19,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$root/target-dist"
 out="${DIST_OUT:-$root/dist}"
 export PATH="$root/.venv-dist/bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="$work"
 sysroot="$work/sysroot-arm64"
 src="$root"
 [ "${DIST_SRC:-worktree}" = head ] && src="$work/src"
@@ -71,6 +72,7 @@ check_jar() { # arch java
 check_musl() {
   local f needed bad=0
   for f in "$out"/ctt_onboard-*musllinux*.whl; do
+    [ -f "$f" ] || continue
     rm -rf "$work/run/musl-wheel" && mkdir -p "$work/run/musl-wheel"
     (cd "$work/run/musl-wheel" && unzip -q "$f" 'ctt_onboard/*.so' '*.libs/*' 2>/dev/null || unzip -q "$f" 'ctt_onboard/*.so')
     for so in $(find "$work/run/musl-wheel" -name '*.so*'); do
@@ -88,27 +90,27 @@ check_musl() {
   [ "$bad" = 0 ] || return 1
   # The same crates (core's client, the simulator, reqwest+rustls+aws-lc-rs, tokio) as a static
   # musl binary, run here: ctt-sim serves, and answers a token request.
-  (cd "$src" && run nice -n 10 cargo build --quiet --release -p ctt-sim --bin ctt-sim --target x86_64-unknown-linux-musl)
+  (cd "$src" && run nice -n 10 cargo zigbuild --quiet --release -p ctt-sim --bin ctt-sim --target x86_64-unknown-linux-musl)
   local bin="$work/x86_64-unknown-linux-musl/release/ctt-sim" line url
-  CARGO_TARGET_DIR="$work" true
   run file -b "$bin" >&2 || true
   readelf -d "$bin" 2>/dev/null | grep -q NEEDED && { echo "run-built: ctt-sim (musl) is not static" >&2; return 1; }
   coproc SIM { exec "$bin" --port 0; }
   read -r line <&"${SIM[0]}"
   echo "+ ctt-sim (x86_64-unknown-linux-musl, static) printed: $line" >&2
-  url="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get("base_url") or d.get("baseUrl") or d["url"])' "$line")"
+  url="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(next(v for v in d.values() if isinstance(v, str) and v.startswith("http")))' "$line")"
   run curl -fsS -o /dev/null -w '%{http_code}\n' "$url/_sim/state"
   kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
   echo "run-built: musl: ELF checked, static musl ctt-sim ran" >&2
 }
 
 check_loader() {
-  local project="$work/run/node-x64"
-  [ -d "$project/node_modules/ctt-onboard" ] || check_node x64 x64 node
+  local project
+  project="$(ls -d "$work"/run/node-*/node_modules/ctt-onboard 2>/dev/null | head -1)"
+  [ -n "$project" ] || { check_node x64 x64 node; project="$work/run/node-x64/node_modules/ctt-onboard"; }
   local msg
   # The root package alone, as on a platform with no package of its own (its loader sees none).
   rm -rf "$work/run/node-none" && mkdir -p "$work/run/node-none/node_modules"
-  cp -r "$project/node_modules/ctt-onboard" "$work/run/node-none/node_modules/"
+  cp -r "$project" "$work/run/node-none/node_modules/"
   msg="$(cd "$work/run/node-none" && node -e "require('ctt-onboard')" 2>&1 || true)"
   echo "+ node -e \"require('ctt-onboard')\" without a platform package: $(grep -m1 'no native module' <<<"$msg")" >&2
   grep -q 'os linux, arch x64, libc glibc' <<<"$msg"
