@@ -25,7 +25,8 @@ function exportClass(cls, statics = [], checkArgs = () => {}) {
   const wrapped = {
     [cls.name]: class extends cls {
       constructor(...args) {
-        checkArgs(...args)
+        const replaced = checkArgs(...args)
+        if (replaced) args.splice(0, replaced.length, ...replaced)
         try {
           super(...args)
         } catch (error) {
@@ -62,6 +63,53 @@ native.Simulator.prototype[util.inspect.custom] = function inspect() {
 native.Onboarding.prototype[util.inspect.custom] = function inspect() {
   return `Onboarding { id: ${JSON.stringify(this.id)} }`
 }
+// A ring never shows its secrets: only the signing key's id.
+native.CallbackKeys.prototype[util.inspect.custom] = function inspect() {
+  return `CallbackKeys { signingKeyId: ${JSON.stringify(this.signingKeyId)} }`
+}
+native.CallbackKeys.prototype.toJSON = function toJSON() {
+  return { signingKeyId: this.signingKeyId, maxAgeSeconds: this.maxAgeSeconds }
+}
+
+/** A Uint8Array that is not a Buffer, as a Buffer over the same bytes (no copy). */
+function asBuffer(bytes) {
+  if (bytes instanceof Uint8Array && !Buffer.isBuffer(bytes)) {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+  return bytes
+}
+
+/** A key options object with its bytes as a Buffer (napi reads Buffers). */
+function keyOption(key) {
+  return key !== null && typeof key === 'object' && !(key instanceof Uint8Array) ? { ...key, key: asBuffer(key.key) } : key
+}
+
+/** The ring's options with every key's bytes as a Buffer. */
+function ringOptions(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options
+  const out = { ...options, signing: keyOption(options.signing) }
+  if (Array.isArray(options.verify)) out.verify = options.verify.map(keyOption)
+  return out
+}
+
+/** The native ring for what handleCallback and verifyCallback take: a key (string or bytes), a
+ * CallbackKeys, its options, or a Client (its ring and clock). */
+function ringOf(keys) {
+  if (keys instanceof native.CallbackKeys) return keys
+  if (keys instanceof native.Client) {
+    const ring = keys.callbackKeys
+    if (!ring) {
+      throw new CttError('the client has no callbackKey or callbackKeys to verify the callback with', { code: 'invalid_input' })
+    }
+    return ring
+  }
+  if (typeof keys === 'string' || keys instanceof Uint8Array) return native.CallbackKeys.fromKey(asBuffer(keys))
+  if (keys !== null && typeof keys === 'object' && !Array.isArray(keys)) return new native.CallbackKeys(ringOptions(keys))
+  const got = keys === null ? 'null' : Array.isArray(keys) ? 'an array' : `a ${typeof keys}`
+  throw new CttError(`the callback keys must be a key (string, Buffer or Uint8Array), a CallbackKeys, its options or a Client; got ${got}`, {
+    code: 'invalid_input',
+  })
+}
 
 // napi reads an options object's fields from any value, so `new Client('https://...')` would
 // silently build a client with every default: refuse what is not an object.
@@ -70,22 +118,69 @@ const Client = exportClass(native.Client, [], (options) => {
     const got = Array.isArray(options) ? 'an array' : `a ${typeof options}`
     throw new CttError(`Client options must be an object, got ${got}`, { code: 'invalid_input' })
   }
+  if (options && (options.callbackKey instanceof Uint8Array || options.callbackKeys)) {
+    // napi reads Buffers: a plain Uint8Array key becomes one over the same bytes.
+    const copy = { ...options }
+    if (copy.callbackKey instanceof Uint8Array) copy.callbackKey = asBuffer(copy.callbackKey)
+    if (copy.callbackKeys) copy.callbackKeys = ringOptions(copy.callbackKeys)
+    return [copy]
+  }
 })
 const ManualClock = exportClass(native.ManualClock)
+const CallbackKeys = exportClass(native.CallbackKeys, ['fromKey'], (options) => {
+  const replaced = ringOptions(options)
+  return replaced === options ? undefined : [replaced]
+})
 const Simulator = exportClass(native.Simulator, ['start'])
 const Onboarding = exportClass(native.Onboarding, ['fromJSON'])
 
-// advance(client, { signal }): an aborted signal cancels the advance in flight (every step that
-// finished is kept) and rejects with the signal's reason, as Node's own APIs do.
+/** The CttError an advance rejects with when the portal's checkpoint threw `thrown`. */
+function checkpointFailure(thrown) {
+  if (thrown instanceof CttError) return { code: thrown.code, message: thrown.message }
+  const message = thrown instanceof Error ? thrown.message : String(thrown)
+  return { code: 'flow_state', message: `the checkpoint failed: ${message}` }
+}
+
+// advance(client, { signal, checkpoint }): an aborted signal cancels the advance in flight (every
+// step that finished is kept) and rejects with the signal's reason, as Node's own APIs do. The
+// checkpoint is wrapped so that the native side always gets a Promise that never rejects: null
+// when the save succeeded, { code, message } when it threw or rejected; the advance then rejects
+// with that CttError, whose `cause` is what the checkpoint threw.
 const nativeAdvance = native.Onboarding.prototype.advance
 Object.defineProperty(native.Onboarding.prototype, 'advance', {
   value: function advance(client, options) {
     const signal = options && options.signal
-    if (!signal) return nativeAdvance.call(this, client)
+    const checkpoint = options && options.checkpoint
+    if (checkpoint !== undefined && checkpoint !== null && typeof checkpoint !== 'function') {
+      return Promise.reject(new CttError(`options.checkpoint must be a function, got a ${typeof checkpoint}`, { code: 'invalid_input' }))
+    }
+    let thrown
+    const wrapped = checkpoint
+      ? async (flow, previousRevision) => {
+          try {
+            await checkpoint(flow, previousRevision)
+            return null
+          } catch (error) {
+            thrown = { error }
+            return checkpointFailure(error)
+          }
+        }
+      : undefined
+    const withCause = (error) => {
+      if (thrown && error instanceof CttError && error.cause === undefined) {
+        Object.defineProperty(error, 'cause', { value: thrown.error, writable: true, configurable: true })
+      }
+      return error
+    }
+    const run = () =>
+      nativeAdvance.call(this, client, wrapped).then(undefined, (error) => {
+        throw withCause(error)
+      })
+    if (!signal) return run()
     if (signal.aborted) return Promise.reject(signal.reason)
     const onAbort = () => this.cancelAdvance()
     signal.addEventListener('abort', onAbort, { once: true })
-    return nativeAdvance.call(this, client).then(
+    return run().then(
       (progress) => {
         signal.removeEventListener('abort', onAbort)
         return progress
@@ -101,12 +196,36 @@ Object.defineProperty(native.Onboarding.prototype, 'advance', {
   configurable: true,
 })
 
+// handleCallback(keys, url, body): keys is a key, a CallbackKeys, its options or a Client.
+const nativeHandleCallback = native.Onboarding.prototype.handleCallback
+Object.defineProperty(native.Onboarding.prototype, 'handleCallback', {
+  value: function handleCallback(keys, url, body) {
+    let ring
+    try {
+      ring = ringOf(keys)
+    } catch (error) {
+      return Promise.reject(convertError(error))
+    }
+    return nativeHandleCallback.call(this, ring, url, body)
+  },
+  writable: true,
+  enumerable: true,
+  configurable: true,
+})
+
+/** verifyCallback(keys, url, body): keys is a key, a CallbackKeys, its options or a Client. */
+function verifyCallback(keys, url, body) {
+  return native.verifyCallback(ringOf(keys), url, body)
+}
+
 module.exports = {
   Client,
   ManualClock,
   Simulator,
   Onboarding,
-  verifyCallback: guard(native.verifyCallback),
+  CallbackKeys,
+  verifyCallback: guard(verifyCallback),
+  claimedFlowId: guard(native.claimedFlowId),
   CttError,
   ERROR_CODES,
   setLogger: guard(native.setLogger),

@@ -1,6 +1,25 @@
 // Types of the package: the classes and objects generated from the Rust doc comments
 // (../native/index.d.ts), plus CttError, which the JavaScript layer defines.
 export * from '../native/index'
+import type { Onboarding } from '../native/index'
+
+/**
+ * The save hook of `flow.advance(client, { checkpoint })`: called after every step that changed
+ * the flow and before the create, with a snapshot of the flow (a separate `Onboarding`) and the
+ * revision this advance last saved. Save `flow.toJSONString()` and `flow.revision` only if the
+ * stored row is still at `previousRevision` (`UPDATE ... WHERE id = ? AND revision = ?`), and
+ * throw (or reject) otherwise: the advance stops with that error, and before the create nothing
+ * is sent.
+ */
+export type Checkpoint = (flow: Onboarding, previousRevision: number) => void | Promise<void>
+
+/** The options of `flow.advance(client, options)`. */
+export interface AdvanceOptions {
+  /** Aborting cancels the advance in flight (every step that finished is kept). */
+  signal?: AbortSignal
+  /** Saves the flow with compare-and-swap during the advance. */
+  checkpoint?: Checkpoint
+}
 
 /** The stable, language-independent kind of a CttError. */
 export type ErrorCode =

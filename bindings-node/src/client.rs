@@ -6,6 +6,7 @@
 //! reveal them.
 
 use crate::error::{IntoNapi, guard_sync, invalid_input};
+use crate::keys::{CallbackKeys, CallbackKeysOptions, key_bytes, ring_from_js};
 use crate::logging;
 use crate::models::{
     AuthenticatedUser, EnterpriseSummary, NewEnterprise, O365UserInfo, PbxType, SbcGateway,
@@ -13,7 +14,7 @@ use crate::models::{
 };
 use crate::promise;
 use ctt_onboard as core;
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::{Either, Env};
 use napi_derive::napi;
 use std::collections::HashMap;
@@ -91,8 +92,14 @@ pub struct ClientOptions {
     /// action_item_url, o365_user_info, provision_tenant_admin_api, update_management_consent,
     /// enterprises.
     pub paths: Option<HashMap<String, String>>,
-    /// The portal's secret (at least 16 bytes) for tagging the callback URLs the flow asks for.
-    pub callback_key: Option<String>,
+    /// The portal's secret for tagging the callback URLs the flow asks for: at least 16 bytes
+    /// (a string is its UTF-8 bytes). A ring of one key whose id is derived from it; see
+    /// `callbackKeys` to rotate keys. Not together with `callbackKeys`.
+    #[napi(ts_type = "string | Buffer | Uint8Array")]
+    pub callback_key: Option<Either<String, Buffer>>,
+    /// The portal's callback key ring: the key that signs new URLs, older keys that still
+    /// verify, retired key ids, and how long a URL answers. Not together with `callbackKey`.
+    pub callback_keys: Option<CallbackKeysOptions>,
     /// The reseller id, when known; otherwise it is read once from `getAuthenticatedUser`.
     pub reseller_id: Option<f64>,
     /// The largest response body accepted, in bytes. Default 1 MiB.
@@ -106,7 +113,7 @@ pub struct ClientOptions {
 #[napi]
 #[derive(Default)]
 pub struct ManualClock {
-    inner: core::ManualClock,
+    pub(crate) inner: core::ManualClock,
 }
 
 #[napi]
@@ -205,8 +212,15 @@ fn build(options: ClientOptions, clock: Option<&ManualClock>) -> napi::Result<co
             b = b.path(endpoint, route);
         }
     }
-    if let Some(k) = options.callback_key {
-        b = b.callback_key(k);
+    match (options.callback_key, options.callback_keys) {
+        (Some(_), Some(_)) => {
+            return Err(invalid_input(
+                "callbackKey and callbackKeys: give one of them (callbackKey is a ring of one key)",
+            ));
+        }
+        (Some(k), None) => b = b.callback_key(key_bytes(&k)),
+        (None, Some(ring)) => b = b.callback_keys(ring_from_js(&ring)?),
+        (None, None) => {}
     }
     if let Some(id) = options.reseller_id {
         b = b.reseller_id(id_from_js("resellerId", id)?);
@@ -239,6 +253,17 @@ impl Client {
     #[napi(catch_unwind, getter)]
     pub fn base_url(&self) -> String {
         self.inner.base_url().to_owned()
+    }
+
+    /// The client's callback key ring (with the client's clock), or `null` when it has none:
+    /// what `advance` signs redirect URLs with, and what `handleCallback(client, ...)` verifies
+    /// with.
+    #[napi(catch_unwind, getter)]
+    pub fn callback_keys(&self) -> Option<CallbackKeys> {
+        self.inner
+            .callback_keys()
+            .cloned()
+            .map(CallbackKeys::from_core)
     }
 
     /// True when enterprise-level credentials or a token are configured.

@@ -14,6 +14,7 @@
 
 mod client;
 mod error;
+mod keys;
 mod logging;
 mod models;
 mod onboarding;

@@ -1,22 +1,30 @@
 //! `Onboarding`: core's resumable flow ([`ctt_onboard::Onboarding`]) for JavaScript, plus
-//! `verifyCallback`.
+//! `verifyCallback` and `claimedFlowId`.
 //!
 //! The flow is held in an `Arc<tokio::sync::Mutex<..>>` and locked inside the future, so an
 //! `advance` works on the one shared state: every step that finished is written there before the
 //! next starts, and a cancelled advance (an `AbortSignal`, see `cancelAdvance`) keeps them all.
 //! The synchronous readers (`status`, `toJSON`, `progress`, ...) never wait: while an advance
 //! is running they throw `flow_state` instead of blocking the event loop.
+//!
+//! `advance(client, checkpoint)` implements core's [`ctt_onboard::Checkpoint`] over a napi
+//! threadsafe function ([`JsCheckpoint`]): each save is queued to the JavaScript thread with a
+//! snapshot of the flow (a separate `Onboarding`, readable while the advance holds the real one),
+//! and the tokio task awaits the Promise the JavaScript checkpoint returns.
 
 use crate::client::Client;
 use crate::error::{IntoNapi, guard_sync, to_napi};
+use crate::keys::CallbackKeys;
 use crate::models::{
     NewEnterprise, action_from_js, id_from_js, id_to_js, integral_numbers, to_plain,
 };
 use crate::promise;
 use chrono::{DateTime, Utc};
 use ctt_onboard as core;
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
-use napi::{Either, Env};
+use futures::future::BoxFuture;
+use napi::bindgen_prelude::{FnArgs, Function, Promise, PromiseRaw};
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi::{Env, Status};
 use napi_derive::napi;
 use std::sync::Arc;
 use tokio::sync::{Mutex, watch};
@@ -165,16 +173,17 @@ pub struct VerifiedCallback {
     pub flow_id: String,
     /// The action the callback answers, such as `REGISTRATION`.
     pub action: String,
+    /// The ask's nonce (fresh for every URL the flow asks for); a flow accepts it only while it
+    /// is the ask it waits for.
+    pub nonce: String,
+    /// When the URL was issued.
+    pub issued_at: DateTime<Utc>,
+    /// A digest of the body's JSON value (not its bytes): bodies that differ only in whitespace
+    /// or key order have the same digest.
+    pub payload_digest: String,
     /// The parsed body (it holds the admin's MSAL result: data your portal must hold like a token).
     #[napi(ts_type = "CallbackPayload")]
     pub payload: serde_json::Value,
-}
-
-fn key_bytes(key: &Either<String, Buffer>) -> &[u8] {
-    match key {
-        Either::A(s) => s.as_bytes(),
-        Either::B(b) => b.as_ref(),
-    }
 }
 
 /// A body or flow JSON given as text, or as the parsed object.
@@ -188,27 +197,97 @@ fn body_text(body: serde_json::Value) -> String {
     }
 }
 
-/// Checks a callback's tag with `key` (the client's `callbackKey`) without any flow at hand:
-/// returns the flow id, the action and the payload, or throws `callback_invalid`.
-/// `body` is the posted JSON, as text or parsed.
+/// Checks a callback's tag with `keys` without any flow at hand: returns the flow id, the action,
+/// the ask's nonce and issue time, and the payload, or throws `callback_invalid`. `url` is the
+/// absolute URL the callback was posted to; `body` the posted JSON, as text or parsed. Whether
+/// the ask is the one a flow waits for is `handleCallback`'s to judge. (The JavaScript layer also
+/// takes a key, the ring's options, or a `Client` here.)
 #[napi(
     catch_unwind,
-    ts_args_type = "key: string | Buffer, url: string, body: string | CallbackPayload"
+    ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload"
 )]
 pub fn verify_callback(
-    key: Either<String, Buffer>,
+    keys: &CallbackKeys,
     url: String,
     body: serde_json::Value,
 ) -> napi::Result<VerifiedCallback> {
     guard_sync(move || {
         let body = body_text(body);
-        let verified = core::verify_callback(key_bytes(&key), &url, &body).napi()?;
+        let verified = core::verify_callback(&keys.inner, &url, &body).napi()?;
         Ok(VerifiedCallback {
             flow_id: verified.flow_id,
             action: verified.action.as_str().to_owned(),
+            nonce: verified.nonce,
+            issued_at: date(verified.issued_at),
+            payload_digest: verified.payload_digest,
             payload: to_plain("callback payload", &verified.payload)?,
         })
     })
+}
+
+/// The flow id a callback URL claims, unverified (`null` when it names none): which stored flow
+/// to load before `handleCallback` verifies the callback. `url` may be absolute or the path and
+/// query a router saw.
+#[napi(catch_unwind)]
+pub fn claimed_flow_id(url: String) -> Option<String> {
+    core::claimed_flow_id(&url)
+}
+
+/// What the JavaScript layer's checkpoint wrapper resolves to when the portal's checkpoint threw
+/// or rejected: the error's code (a `CttError`'s own, else `flow_state`) and its message.
+#[napi(object, object_to_js = false)]
+pub struct CheckpointFailure {
+    /// The error code.
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+/// The wrapped checkpoint as `advance` receives it from the JavaScript layer.
+type CheckpointArg<'f> =
+    Function<'f, FnArgs<(Onboarding, f64)>, Promise<Option<CheckpointFailure>>>;
+
+type CheckpointFn = ThreadsafeFunction<
+    (core::Onboarding, u64),
+    Promise<Option<CheckpointFailure>>,
+    FnArgs<(Onboarding, f64)>,
+    Status,
+    false,
+>;
+
+/// Core's [`core::Checkpoint`] over the JavaScript checkpoint: each save calls it on the
+/// JavaScript thread with a snapshot of the flow and the previous revision, and awaits the
+/// Promise it returns (the JavaScript layer wraps the portal's function so that it always returns
+/// one, resolving to `null` or to a [`CheckpointFailure`]).
+struct JsCheckpoint {
+    tsfn: Arc<CheckpointFn>,
+}
+
+impl core::Checkpoint for JsCheckpoint {
+    fn save(
+        &mut self,
+        flow: &core::Onboarding,
+        previous_revision: u64,
+    ) -> BoxFuture<'static, core::Result<()>> {
+        let tsfn = self.tsfn.clone();
+        let snapshot = flow.clone();
+        Box::pin(async move {
+            let failed = |e: napi::Error| {
+                core::Error::flow_state(format!("the checkpoint failed: {}", e.reason))
+            };
+            let promise = tsfn
+                .call_async_catch((snapshot, previous_revision))
+                .await
+                .map_err(failed)?;
+            match promise.await.map_err(failed)? {
+                None => Ok(()),
+                Some(f) => Err(core::Error::new(
+                    core::ErrorCode::parse(&f.code).unwrap_or(core::ErrorCode::FlowState),
+                    f.message,
+                )),
+            }
+        })
+    }
 }
 
 /// One enterprise's onboarding: a resumable state machine. Persist it with `toJSON()` (or
@@ -273,6 +352,21 @@ impl Onboarding {
         guard_sync(move || self.read(|f| OnboardingPlan::from_core(f.plan())))
     }
 
+    /// The flow's revision: 0 when new, rising with every change (a step, an accepted callback);
+    /// at most 2^53-1, so the number is exact. Save with compare-and-swap on it (`UPDATE flows
+    /// SET json = ?, revision = ? WHERE id = ? AND revision = ?`).
+    #[napi(catch_unwind, getter)]
+    pub fn revision(&self) -> napi::Result<f64> {
+        guard_sync(move || self.read(|f| Ok(f.revision() as f64)))
+    }
+
+    /// True while a callback was accepted and `advance` has yet to confirm it with
+    /// ConnecttoTeams.
+    #[napi(catch_unwind, getter)]
+    pub fn has_unconfirmed_callback(&self) -> napi::Result<bool> {
+        guard_sync(move || self.read(|f| Ok(f.has_unconfirmed_callback())))
+    }
+
     /// The enterprise's id, once created (or given).
     #[napi(catch_unwind, getter)]
     pub fn enterprise_id(&self) -> napi::Result<Option<f64>> {
@@ -330,22 +424,26 @@ impl Onboarding {
         ts_return_type = "Record<string, unknown>"
     )]
     pub fn to_json(&self) -> napi::Result<serde_json::Value> {
-        guard_sync(move || {
-            self.read(|f| {
-                let text = f.to_json().napi()?;
-                let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                    to_napi(core::Error::decode(format!(
-                        "the flow JSON could not be read back: {e}"
-                    )))
-                })?;
-                if holds_unsafe_integer(&value) {
-                    return Err(to_napi(core::Error::decode(
-                        "the flow holds an id beyond Number.MAX_SAFE_INTEGER, which a JavaScript object cannot hold exactly: persist it with toJSONString()",
-                    )));
-                }
-                Ok(value)
-            })
-        })
+        guard_sync(move || self.read(|f| json_object(&f.to_json().napi()?)))
+    }
+
+    /// The flow as a JSON object with no MSAL token in it: a flow loaded from it asks the Global
+    /// Admin to sign in again (`LOGIN_ENTERPRISE_ADMIN`) when a step needs the admin's sign-in.
+    /// A callback not yet confirmed by `advance` is not kept (its tokens would be): advance
+    /// right after `handleCallback` before saving this way, or the ask is made again.
+    #[napi(
+        catch_unwind,
+        js_name = "toJSONWithoutTokens",
+        ts_return_type = "Record<string, unknown>"
+    )]
+    pub fn to_json_without_tokens(&self) -> napi::Result<serde_json::Value> {
+        guard_sync(move || self.read(|f| json_object(&f.to_json_without_tokens().napi()?)))
+    }
+
+    /// `toJSONWithoutTokens()` as JSON text, exactly as the core writes it (lossless for any id).
+    #[napi(catch_unwind, js_name = "toJSONStringWithoutTokens")]
+    pub fn to_json_string_without_tokens(&self) -> napi::Result<String> {
+        guard_sync(move || self.read(|f| f.to_json_without_tokens().napi()))
     }
 
     /// The flow as schema-versioned JSON text, exactly as the core writes it (lossless for any
@@ -357,19 +455,42 @@ impl Onboarding {
 
     /// Performs every API step it can and resolves where the flow needs a person or time. Each
     /// step's result is written into the flow before the next starts; calling it again repeats
-    /// nothing that succeeded. With `options.signal`, aborting drops the step in flight, keeps
-    /// every step that finished, and rejects with the signal's reason (an `AbortError`). The
-    /// client needs a `callbackKey`.
+    /// nothing that succeeded. A callback accepted by `handleCallback` is confirmed with
+    /// ConnecttoTeams first. The client needs a `callbackKey` (or `callbackKeys`).
+    ///
+    /// With `options.checkpoint`, `checkpoint(flow, previousRevision)` is called after every step
+    /// that changed the flow and before the create, and awaited when it returns a Promise. `flow`
+    /// is a snapshot (a separate `Onboarding`); save it only if the stored row is still at
+    /// `previousRevision` (compare-and-swap), and throw otherwise. A throw or rejection stops the
+    /// advance with a `CttError`: the thrown `CttError`'s code, else `flow_state`, its message
+    /// naming the thrown message and `cause` the thrown value; before the create nothing is sent.
+    ///
+    /// With `options.signal`, aborting drops the step in flight, keeps every step that finished,
+    /// and rejects with the signal's reason (an `AbortError`).
     #[napi(
         catch_unwind,
-        ts_args_type = "client: Client, options?: { signal?: AbortSignal }",
+        ts_args_type = "client: Client, options?: { signal?: AbortSignal; checkpoint?: (flow: Onboarding, previousRevision: number) => void | Promise<void> }",
         ts_return_type = "Promise<Progress>"
     )]
     pub fn advance<'env>(
         &self,
         env: &'env Env,
         client: &Client,
+        checkpoint: Option<CheckpointArg<'_>>,
     ) -> napi::Result<PromiseRaw<'env, Progress>> {
+        let mut checkpoint = match checkpoint {
+            None => None,
+            Some(f) => Some(JsCheckpoint {
+                tsfn: Arc::new(
+                    f.build_threadsafe_function::<(core::Onboarding, u64)>()
+                        .callee_handled::<false>()
+                        .build_callback(|ctx| {
+                            let (flow, previous) = ctx.value;
+                            Ok(FnArgs::from((Onboarding::wrap(flow), previous as f64)))
+                        })?,
+                ),
+            }),
+        };
         let flow = self.inner.clone();
         let client = client.inner.clone();
         let mut cancelled = self.cancel.subscribe();
@@ -377,14 +498,21 @@ impl Onboarding {
         promise::spawn(env, async move {
             let run = async {
                 let mut flow = flow.lock().await;
-                flow.advance(&client).await
+                match checkpoint.as_mut() {
+                    Some(c) => flow.advance_with_checkpoint(&client, c).await,
+                    None => flow.advance(&client).await,
+                }
             };
-            tokio::select! {
+            let result = tokio::select! {
                 result = run => Progress::from_core(result.napi()?),
                 _ = cancelled.changed() => Err(to_napi(core::Error::flow_state(
                     "the advance was cancelled; every step that finished is kept",
                 ))),
-            }
+            };
+            // The threadsafe function is released here, on the tokio thread, once the advance
+            // is over: it keeps the event loop alive only while a save may still be called.
+            drop(checkpoint);
+            result
         })
     }
 
@@ -395,38 +523,56 @@ impl Onboarding {
         self.cancel.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// Feeds the callback the portal received (its full URL and its body, as text or parsed) to
-    /// the flow, after verifying it with `key`. Resolves to `'accepted'`, or `'duplicate'` when
-    /// the same callback came before. Rejections (`callback_invalid`) leave the flow unchanged:
-    /// a wrong tag, another flow, an action the flow is not waiting for, a signer who is not a
-    /// Global Admin, another tenant than the one registered.
+    /// Feeds the callback the portal received (its URL, absolute or the path and query its router
+    /// saw, and its body, as text or parsed) to the flow, after verifying it with `keys`: a key
+    /// (string or bytes), a `CallbackKeys` ring or its options, or a `Client` (its ring and its
+    /// clock). Offline: it is accepted only when it answers the ask this flow waits for now, not
+    /// older than the ring's max age, signed by a Global Admin, for the bound tenant, with an
+    /// access token never accepted before; `advance` then confirms it with ConnecttoTeams.
+    /// Resolves to `'accepted'`, or `'duplicate'` when the same ask came again with the same
+    /// parsed body (whitespace and key order aside), which changes nothing. Every rejection is
+    /// `callback_invalid` and leaves the flow unchanged (an earlier ask, a different body for an
+    /// answered ask, a wrong or retired key, another flow, a signer who is not a Global Admin,
+    /// another tenant).
     #[napi(
         catch_unwind,
-        ts_args_type = "key: string | Buffer, url: string, body: string | CallbackPayload",
+        ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload",
         ts_return_type = "Promise<'accepted' | 'duplicate'>"
     )]
     pub fn handle_callback<'env>(
         &self,
         env: &'env Env,
-        key: Either<String, Buffer>,
+        keys: &CallbackKeys,
         url: String,
         body: serde_json::Value,
     ) -> napi::Result<PromiseRaw<'env, String>> {
-        // The key's bytes are copied here: a Buffer may not leave the JavaScript thread.
-        let key_owned = key_bytes(&key).to_vec();
-        drop(key);
+        let keys = keys.inner.clone();
         let flow = self.inner.clone();
         promise::spawn(env, async move {
             let body = body_text(body);
             let mut flow = flow.lock().await;
-            Ok(
-                match flow.handle_callback(&key_owned, &url, &body).napi()? {
-                    core::CallbackOutcome::Accepted => "accepted".to_owned(),
-                    core::CallbackOutcome::Duplicate => "duplicate".to_owned(),
-                },
-            )
+            Ok(flow
+                .handle_callback(&keys, &url, &body)
+                .napi()?
+                .as_str()
+                .to_owned())
         })
     }
+}
+
+/// The flow's JSON text as an object, refusing an id a JavaScript number cannot hold exactly.
+fn json_object(text: &str) -> napi::Result<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        to_napi(core::Error::decode(format!(
+            "the flow JSON could not be read back: {e}"
+        )))
+    })?;
+    if holds_unsafe_integer(&value) {
+        return Err(to_napi(core::Error::decode(
+            "the flow holds an id beyond Number.MAX_SAFE_INTEGER, which a JavaScript object cannot hold exactly: persist it with toJSONString()",
+        )));
+    }
+    Ok(value)
 }
 
 /// True when `value` holds an integer JavaScript numbers cannot represent exactly.

@@ -124,7 +124,7 @@ test("the caller's bad input is refused with invalid_input naming the problem, a
     ['advance(simulator)', () => flow.advance(sim), /not an instance of class `Client`/],
     ['advance(options object)', () => flow.advance(sim.clientOptions()), /Client/],
     ['advance with a client without callback key', () => flow.advance(ctx.client()), /callback key/],
-    ['callback key a number', () => flow.handleCallback(5, HTTPS_REDIRECT, '{}'), /String/],
+    ['callback key a number', () => flow.handleCallback(5, HTTPS_REDIRECT, '{}'), /a key \(string, Buffer or Uint8Array\), a CallbackKeys, its options or a Client; got a number/],
     ['callback key too short', () => flow.handleCallback('short', `${HTTPS_REDIRECT}?ctt_flow=a&ctt_action=REGISTRATION&ctt_tag=00`, '{}'), /at least 16 bytes/],
     ['callback body undefined', () => flow.handleCallback(KEY, HTTPS_REDIRECT, undefined), /undefined/],
   ]
@@ -270,7 +270,7 @@ test('malformed flow JSON is refused by Onboarding.fromJSON with invalid_input n
     ['a number', 42, /no schema version/],
     ['schema as a string', '{"schema":"1"}', /no schema version/],
     ['schema only', '{"schema":1}', /flow JSON is malformed: missing field `id`/],
-    ['newer schema', edited((c) => { c.schema = 999 }), /schema 999, newer than this library's 1/],
+    ['newer schema', edited((c) => { c.schema = 999 }), /schema 999, newer than this library's 2/],
     ['id a number', edited((c) => { c.id = 5 }), /flow JSON is malformed: invalid type: integer `5`/],
     ['steps a string', edited((c) => { c.steps = 'x' }), /flow JSON is malformed/],
     ['plan missing', edited((c) => { delete c.plan }), /flow JSON is malformed: missing field `plan`/],

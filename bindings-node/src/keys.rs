@@ -1,0 +1,140 @@
+//! `CallbackKeys`: core's key ring ([`ctt_onboard::CallbackKeys`]) for JavaScript.
+//!
+//! Keys are bytes: a `Buffer`/`Uint8Array` as given, a string as its UTF-8 bytes, at least 16 of
+//! them. The ring's secrets stay in Rust; the JavaScript object shows only the signing key's id.
+
+use crate::client::ManualClock;
+use crate::error::{guard_sync, invalid_input};
+use ctt_onboard as core;
+use napi::Either;
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A callback key: the secret, and an id the URLs it tags carry.
+#[napi(object)]
+pub struct CallbackKeyOptions {
+    /// 1 to 32 characters of `A-Z a-z 0-9 - _ .`. Default: derived from the secret (`k` and 8
+    /// hex digits of a SHA-256 of it), so the same secret always gets the same id.
+    pub id: Option<String>,
+    /// The secret: at least 16 bytes; a string is its UTF-8 bytes.
+    #[napi(ts_type = "string | Buffer | Uint8Array")]
+    pub key: Either<String, Buffer>,
+}
+
+/// A key ring: the key that signs new redirect URLs, older keys that still verify the URLs they
+/// tagged, ids of retired keys (their URLs fail saying "retired"), and how long a URL answers.
+#[napi(object)]
+pub struct CallbackKeysOptions {
+    /// The key that signs every new URL (and verifies its own).
+    pub signing: CallbackKeyOptions,
+    /// Older keys that still verify the URLs they tagged; they sign nothing new.
+    pub verify: Option<Vec<CallbackKeyOptions>>,
+    /// Ids of retired keys: a URL tagged by one is refused (`callback_invalid`, "retired").
+    pub retired: Option<Vec<String>>,
+    /// How long a tagged URL answers, in seconds (at least 60). Default 259200 (72 hours).
+    pub max_age_seconds: Option<f64>,
+}
+
+/// The bytes of a key given as a string (its UTF-8) or as bytes.
+pub fn key_bytes(key: &Either<String, Buffer>) -> &[u8] {
+    match key {
+        Either::A(s) => s.as_bytes(),
+        Either::B(b) => b.as_ref(),
+    }
+}
+
+fn key_from_js(what: &str, key: &CallbackKeyOptions) -> napi::Result<core::CallbackKey> {
+    let secret = key_bytes(&key.key);
+    match &key.id {
+        Some(id) => core::CallbackKey::new(id.clone(), secret),
+        None => core::CallbackKey::derived(secret),
+    }
+    .map_err(|e| invalid_input(format!("{what}: {}", e.message())))
+}
+
+/// Builds the core ring from the JavaScript options; `invalid_input` names the bad field.
+pub fn ring_from_js(options: &CallbackKeysOptions) -> napi::Result<core::CallbackKeys> {
+    let mut ring = core::CallbackKeys::new(key_from_js("callbackKeys.signing", &options.signing)?);
+    for (i, key) in options.verify.iter().flatten().enumerate() {
+        ring = ring
+            .with_verify_key(key_from_js(&format!("callbackKeys.verify[{i}]"), key)?)
+            .map_err(|e| invalid_input(format!("callbackKeys.verify[{i}]: {}", e.message())))?;
+    }
+    for id in options.retired.iter().flatten() {
+        ring = ring
+            .with_retired(id.clone())
+            .map_err(|e| invalid_input(format!("callbackKeys.retired: {}", e.message())))?;
+    }
+    if let Some(secs) = options.max_age_seconds {
+        if !(0.0..=1e12).contains(&secs) {
+            return Err(invalid_input(format!(
+                "callbackKeys.maxAgeSeconds must be a number of seconds, at least 60; got {secs}"
+            )));
+        }
+        ring = ring
+            .with_max_age(Duration::from_secs_f64(secs))
+            .map_err(|e| invalid_input(format!("callbackKeys.maxAgeSeconds: {}", e.message())))?;
+    }
+    Ok(ring)
+}
+
+/// The portal's callback key ring, for `handleCallback` and `verifyCallback` (which also take
+/// the ring's options, a key, or a `Client`, whose ring and clock they then use). Its secrets
+/// never leave the native module; `signingKeyId` and `maxAgeSeconds` are all it shows.
+#[napi]
+pub struct CallbackKeys {
+    pub(crate) inner: core::CallbackKeys,
+}
+
+#[napi]
+impl CallbackKeys {
+    /// A ring from `options`; `invalid_input` names what is wrong (a key shorter than 16 bytes, a
+    /// bad id, an id both in the ring and retired, a max age under 60 s). `clock` (a test knob)
+    /// is the `ManualClock` that judges a URL's age; default the system clock.
+    #[napi(catch_unwind, constructor)]
+    pub fn new(options: CallbackKeysOptions, clock: Option<&ManualClock>) -> napi::Result<Self> {
+        guard_sync(move || {
+            let mut ring = ring_from_js(&options)?;
+            if let Some(clock) = clock {
+                ring = ring.with_clock(Arc::new(clock.inner.clone()));
+            }
+            Ok(Self { inner: ring })
+        })
+    }
+
+    /// A ring of one key with a derived id, as `callbackKey` on the client options makes.
+    #[napi(
+        catch_unwind,
+        factory,
+        js_name = "fromKey",
+        ts_args_type = "key: string | Buffer | Uint8Array"
+    )]
+    pub fn from_key(key: Either<String, Buffer>) -> napi::Result<Self> {
+        guard_sync(move || {
+            Ok(Self {
+                inner: core::CallbackKeys::single(key_bytes(&key))
+                    .map_err(|e| invalid_input(format!("callbackKey: {}", e.message())))?,
+            })
+        })
+    }
+
+    /// The id of the key that signs new URLs.
+    #[napi(catch_unwind, getter)]
+    pub fn signing_key_id(&self) -> String {
+        self.inner.signing_key_id().to_owned()
+    }
+
+    /// How long a tagged URL answers, in seconds.
+    #[napi(catch_unwind, getter)]
+    pub fn max_age_seconds(&self) -> f64 {
+        self.inner.max_age().as_secs_f64()
+    }
+}
+
+impl CallbackKeys {
+    pub(crate) fn from_core(inner: core::CallbackKeys) -> Self {
+        Self { inner }
+    }
+}
