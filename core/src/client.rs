@@ -5,17 +5,21 @@
 //! for every binding: which calls may be repeated, how a lost create is settled without creating
 //! twice, and how an answer becomes an [`Error`] with a stable code and no secret in it.
 
-use crate::auth::{TokenLevel, TokenOrigin, TokenResponse, TokenSource};
+use crate::auth::{
+    TokenCache, TokenLevel, TokenOrigin, TokenResponse, TokenSource, basic_client_auth,
+};
+use crate::callback::CallbackKeys;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Credentials, DEFAULT_BASE_URL, Endpoint, EnterpriseAuth, RetryPolicy, Route};
+use crate::config::{
+    Credentials, DEFAULT_BASE_URL, Endpoint, EnterpriseAuth, MAX_ATTEMPTS_LIMIT, RetryPolicy, Route,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::models::{
     ActionType, AuthenticatedUser, AuthenticationResult, EnterpriseSummary,
     ManagementConsentRequest, NewEnterprise, O365UserInfo, PbxType, SbcGateway,
     decode_action_item_url, decode_enterprise_id, decode_enterprise_list,
 };
-use crate::secret::{Secret, redact_excerpt};
-use base64::Engine as _;
+use crate::secret::{Secret, redact_excerpt, redact_userinfo};
 use reqwest::header::{HeaderMap, HeaderValue};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +35,10 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 pub const MAX_URL_LEN: usize = 2048;
 /// The longest body excerpt an error carries.
 const EXCERPT_LIMIT: usize = 1024;
+/// The most pages of the enterprise list read by one call; a longer list is a `decode` error.
+pub const MAX_LIST_PAGES: u32 = 1000;
+/// The page size asked for when reading the enterprise list.
+pub const LIST_PAGE_SIZE: u32 = 50;
 /// Response headers that may carry a request id, in order of preference.
 const REQUEST_ID_HEADERS: &[&str] = &[
     "x-request-id",
@@ -50,7 +58,7 @@ const REQUEST_ID_HEADERS: &[&str] = &[
 ///     .expect("valid configuration");
 /// # drop(client);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     base_url: String,
     reseller: Option<Credentials>,
@@ -63,10 +71,34 @@ pub struct ClientBuilder {
     proxy: Option<String>,
     ca_certs_pem: Vec<String>,
     paths: Vec<(String, String)>,
-    callback_key: Option<Secret>,
+    /// The ring, or why the key given could not make one (reported by `build`).
+    callback_keys: Option<std::result::Result<CallbackKeys, String>>,
     clock: Option<SharedClock>,
     max_response_bytes: usize,
     reseller_id: Option<i64>,
+}
+
+/// Shows the settings without a secret: credentials print masked, and the userinfo of the base
+/// URL and of the proxy (a proxy password) is replaced by the mask.
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &redact_userinfo(&self.base_url))
+            .field("reseller", &self.reseller)
+            .field("reseller_token", &self.reseller_token)
+            .field("enterprise", &self.enterprise)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("proxy", &self.proxy.as_deref().map(redact_userinfo))
+            .field("ca_certs_pem", &self.ca_certs_pem.len())
+            .field("paths", &self.paths)
+            .field("callback_keys", &self.callback_keys)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("reseller_id", &self.reseller_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -83,7 +115,7 @@ impl Default for ClientBuilder {
             proxy: None,
             ca_certs_pem: Vec::new(),
             paths: Vec::new(),
-            callback_key: None,
+            callback_keys: None,
             clock: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             reseller_id: None,
@@ -166,9 +198,19 @@ impl ClientBuilder {
         self
     }
 
-    /// The portal's secret for tagging and verifying callback URLs (see the `callback` module).
-    pub fn callback_key(mut self, key: impl Into<Secret>) -> Self {
-        self.callback_key = Some(key.into());
+    /// The portal's secret for tagging and verifying callback URLs (see the `callback` module):
+    /// bytes, at least 16 (a string is taken as its UTF-8 bytes). A ring of this one key, its id
+    /// derived from it; [`callback_keys`](Self::callback_keys) rotates keys.
+    pub fn callback_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.callback_keys = Some(CallbackKeys::single(key).map_err(|e| e.message().to_owned()));
+        self
+    }
+
+    /// The portal's callback key ring: the key that signs new URLs, older keys that still verify,
+    /// retired key ids, and how long a URL answers. A ring without a clock of its own follows
+    /// the client's.
+    pub fn callback_keys(mut self, keys: CallbackKeys) -> Self {
+        self.callback_keys = Some(Ok(keys));
         self
     }
 
@@ -196,10 +238,14 @@ impl ClientBuilder {
         if self.max_response_bytes == 0 {
             return Err(Error::invalid_input("max_response_bytes must be positive"));
         }
-        if self.retry.max_attempts == 0 {
-            return Err(Error::invalid_input(
-                "retry max_attempts must be at least 1",
-            ));
+        if !(1..=MAX_ATTEMPTS_LIMIT).contains(&self.retry.max_attempts) {
+            return Err(Error::invalid_input(format!(
+                "retry max_attempts is {}; it must be 1 to {MAX_ATTEMPTS_LIMIT}",
+                self.retry.max_attempts
+            )));
+        }
+        if self.retry.deadline.is_zero() {
+            return Err(Error::invalid_input("retry deadline must be positive"));
         }
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(Error::invalid_input(
@@ -225,13 +271,13 @@ impl ClientBuilder {
             })?;
             routes.insert(endpoint, Route::parse(endpoint, spec)?);
         }
-        let mut http = reqwest::Client::builder()
-            .user_agent(self.user_agent.clone())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true);
+        let mut http_config = HttpConfig {
+            user_agent: self.user_agent.clone(),
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            certs: Vec::new(),
+            proxy: None,
+        };
         for (i, pem) in self.ca_certs_pem.iter().enumerate() {
             let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
                 Error::invalid_input(format!("ca_cert_pem #{} is not PEM: {e}", i + 1))
@@ -242,21 +288,21 @@ impl ClientBuilder {
                     i + 1
                 )));
             }
-            for cert in certs {
-                http = http.add_root_certificate(cert);
-            }
+            http_config.certs.extend(certs);
         }
+        let mut known_secrets = Vec::new();
         if let Some(proxy) = &self.proxy {
             let p = reqwest::Proxy::all(proxy.as_str()).map_err(|e| {
-                Error::invalid_input(format!("proxy {proxy:?} is not a proxy URL: {e}"))
+                Error::invalid_input(redact_userinfo(&format!(
+                    "proxy {proxy:?} is not a proxy URL: {e}"
+                )))
             })?;
-            http = http.proxy(p);
+            http_config.proxy = Some(p);
+            known_secrets.extend(url_password(proxy));
         }
-        let http = http.build().map_err(|e| {
-            Error::invalid_input(format!("the HTTP client could not be built: {e}"))
-        })?;
+        known_secrets.extend(url_password(&self.base_url));
+        let http = http_config.build()?;
 
-        let mut known_secrets = Vec::new();
         let reseller_origin = match (self.reseller, self.reseller_token) {
             (Some(c), _) => {
                 known_secrets.push(c.client_secret.clone());
@@ -285,32 +331,39 @@ impl ClientBuilder {
                 "no enterprise-level credentials configured: the /provisioning calls need the enterprise's API credentials or an enterprise token on the client (see \"Generate API Credentials for Your Tenant\")",
             ),
         };
-        if let Some(k) = &self.callback_key {
-            if k.expose().len() < 16 {
-                return Err(Error::invalid_input(
-                    "callback_key must be at least 16 bytes",
-                ));
+        let clock: SharedClock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let callback_keys = match self.callback_keys {
+            None => None,
+            Some(Err(message)) => {
+                return Err(Error::invalid_input(format!("callback_key: {message}")));
             }
-            known_secrets.push(k.clone());
+            Some(Ok(keys)) if keys.has_clock() => Some(keys),
+            Some(Ok(keys)) => Some(keys.with_clock(clock.clone())),
+        };
+        if let Some(keys) = &callback_keys {
+            known_secrets.extend(keys.text_secrets());
         }
         let seed = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0x9E37_79B9_7F4A_7C15);
+        let home = ProcessState::new(std::process::id(), http, self.reseller_id);
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                home: Some(Arc::new(home)),
+                forked: std::sync::Mutex::new(None),
+                http_config,
+                base_shown: redact_userinfo(base.as_str()),
                 base,
                 routes,
                 reseller_tokens: TokenSource::new(TokenLevel::Reseller, reseller_origin),
                 enterprise_tokens: TokenSource::new(TokenLevel::Enterprise, enterprise_origin),
                 retry: self.retry,
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                callback_key: self.callback_key,
+                clock,
+                callback_keys,
                 max_response_bytes: self.max_response_bytes,
                 known_secrets,
                 rng: AtomicU64::new(seed | 1),
-                reseller_id: tokio::sync::OnceCell::new_with(self.reseller_id),
             }),
         })
     }
@@ -324,14 +377,16 @@ pub(crate) fn parse_endpoint_url(what: &str, value: &str) -> Result<url::Url> {
             value.len()
         )));
     }
+    // The URL may carry credentials (`user:password@`): messages quote it without them.
+    let shown = redact_userinfo(value);
     let url = url::Url::parse(value.trim()).map_err(|e| {
-        Error::invalid_input(format!("{what} {value:?} is not an absolute URL: {e}"))
+        Error::invalid_input(format!("{what} {shown:?} is not an absolute URL: {e}"))
     })?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(Error::invalid_input(format!(
-            "{what} must use https (plain http is allowed only on a loopback host such as 127.0.0.1), got {value:?}"
+            "{what} must use https (plain http is allowed only on a loopback host such as 127.0.0.1), got {shown:?}"
         ))),
         other => Err(Error::invalid_input(format!(
             "{what} must be an https URL, got scheme {other:?}"
@@ -339,7 +394,17 @@ pub(crate) fn parse_endpoint_url(what: &str, value: &str) -> Result<url::Url> {
     }
 }
 
-fn is_loopback(url: &url::Url) -> bool {
+/// The password in a URL's userinfo, to be masked wherever it might be echoed.
+fn url_password(value: &str) -> Option<Secret> {
+    let url = url::Url::parse(value.trim()).ok()?;
+    let password = url::form_urlencoded::parse(url.password()?.as_bytes())
+        .map(|(k, _)| k.into_owned())
+        .next()?;
+    Some(Secret::new(password))
+}
+
+/// True when the URL's host is a loopback address or `localhost`.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -350,25 +415,160 @@ fn is_loopback(url: &url::Url) -> bool {
 
 /// A client for the ConnecttoTeams provisioning API. Clone it freely: clones share the
 /// connection pool and the token cache.
+///
+/// A client built before `fork()` (a module-level client under gunicorn `--preload`, a Celery
+/// prefork pool) works in the child: the pool, the token cache and the single-flight lock
+/// belong to the process that made them, and a forked child builds its own on its first call.
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<Inner>,
 }
 
+/// How the HTTP client is built, kept so a forked child can build its own.
+struct HttpConfig {
+    user_agent: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    certs: Vec<reqwest::Certificate>,
+    proxy: Option<reqwest::Proxy>,
+}
+
+impl HttpConfig {
+    fn build(&self) -> Result<reqwest::Client> {
+        let mut http = reqwest::Client::builder()
+            .user_agent(self.user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true);
+        for cert in &self.certs {
+            http = http.add_root_certificate(cert.clone());
+        }
+        if let Some(proxy) = &self.proxy {
+            http = http.proxy(proxy.clone());
+        }
+        http.build().map_err(|e| {
+            Error::invalid_input(redact_userinfo(&format!(
+                "the HTTP client could not be built: {e}"
+            )))
+        })
+    }
+}
+
+/// What one process may not share with the process it was forked from.
+///
+/// After `fork()` only the forking thread lives on in the child. The parent's pooled connections
+/// are driven by tasks on a runtime whose threads the child does not have (a request on one
+/// stalls until its timeout, and a create then looks `outcome_unknown`), and a token fetch in
+/// flight holds the single-flight lock forever. So each process gets its own pool, token caches
+/// and reseller-id cell. The parent's are never dropped in the child: dropping a connection
+/// would deregister its socket from the epoll instance the child shares with the parent, under
+/// the parent's feet. They are leaked instead, once per fork.
 #[derive(Debug)]
-struct Inner {
+struct ProcessState {
+    pid: u32,
     http: reqwest::Client,
+    reseller_cache: TokenCache,
+    enterprise_cache: TokenCache,
+    reseller_id: tokio::sync::OnceCell<i64>,
+    /// Tokens this process fetched lately, masked in every error body (an opaque token has no
+    /// shape to recognise it by).
+    fetched: std::sync::Mutex<Vec<Secret>>,
+}
+
+/// How many fetched tokens are remembered for masking.
+const FETCHED_TOKENS_KEPT: usize = 8;
+/// How often a forked child tries the lock of its state slot before it stops waiting (the lock
+/// may have been inherited taken from a parent thread that no longer exists).
+const SLOT_TRIES: usize = 1000;
+
+impl ProcessState {
+    fn new(pid: u32, http: reqwest::Client, reseller_id: Option<i64>) -> Self {
+        Self {
+            pid,
+            http,
+            reseller_cache: TokenCache::default(),
+            enterprise_cache: TokenCache::default(),
+            reseller_id: tokio::sync::OnceCell::new_with(reseller_id),
+            fetched: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn cache(&self, level: TokenLevel) -> &TokenCache {
+        match level {
+            TokenLevel::Reseller => &self.reseller_cache,
+            TokenLevel::Enterprise => &self.enterprise_cache,
+        }
+    }
+
+    fn remember_fetched(&self, token: &Secret) {
+        let mut fetched = self.fetched.lock().unwrap_or_else(|p| p.into_inner());
+        if !fetched.contains(token) {
+            if fetched.len() >= FETCHED_TOKENS_KEPT {
+                fetched.remove(0);
+            }
+            fetched.push(token.clone());
+        }
+    }
+
+    fn fetched_tokens(&self) -> Vec<Secret> {
+        self.fetched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+struct Inner {
+    /// The state of the process that built the client; `None` only while dropping.
+    home: Option<Arc<ProcessState>>,
+    /// The state of a forked child (of the latest fork), built on its first call.
+    forked: std::sync::Mutex<Option<Arc<ProcessState>>>,
+    http_config: HttpConfig,
+    /// The base URL as shown: its userinfo masked.
+    base_shown: String,
     base: url::Url,
     routes: HashMap<Endpoint, Route>,
     reseller_tokens: TokenSource,
     enterprise_tokens: TokenSource,
     retry: RetryPolicy,
     clock: SharedClock,
-    callback_key: Option<Secret>,
+    callback_keys: Option<CallbackKeys>,
     max_response_bytes: usize,
     known_secrets: Vec<Secret>,
     rng: AtomicU64,
-    reseller_id: tokio::sync::OnceCell<i64>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_shown)
+            .field("reseller_tokens", &self.reseller_tokens)
+            .field("enterprise_tokens", &self.enterprise_tokens)
+            .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // In a forked child, the states of other processes are leaked, not dropped (see
+        // `ProcessState`). `get_mut` needs no lock, so an inherited taken lock cannot block here.
+        let pid = std::process::id();
+        if let Some(home) = self.home.take()
+            && home.pid != pid
+        {
+            std::mem::forget(home);
+        }
+        let slot = self.forked.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(state) = slot.take()
+            && state.pid != pid
+        {
+            std::mem::forget(state);
+        }
+    }
 }
 
 /// What a call sends.
@@ -403,9 +603,9 @@ impl Client {
         &self.inner.clock
     }
 
-    /// The callback key configured on the builder, if any.
-    pub fn callback_key(&self) -> Option<&Secret> {
-        self.inner.callback_key.as_ref()
+    /// The callback key ring configured on the builder, if any.
+    pub fn callback_keys(&self) -> Option<&CallbackKeys> {
+        self.inner.callback_keys.as_ref()
     }
 
     /// True when enterprise-level credentials or a token are configured.
@@ -413,9 +613,9 @@ impl Client {
         !matches!(self.inner.enterprise_tokens.origin, TokenOrigin::Missing(_))
     }
 
-    /// The base URL.
+    /// The base URL, with any userinfo (`user:password@`) in it masked.
     pub fn base_url(&self) -> &str {
-        self.inner.base.as_str()
+        &self.inner.base_shown
     }
 
     /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
@@ -437,7 +637,7 @@ impl Client {
 
     /// The reseller id: the one given to the builder, or read once from `getAuthenticatedUser`.
     pub async fn reseller_id(&self) -> Result<i64> {
-        self.inner
+        self.process()?
             .reseller_id
             .get_or_try_init(|| async {
                 let user = self.authenticated_user().await?;
@@ -497,7 +697,8 @@ impl Client {
             .await
         {
             Ok(answer) => decode_enterprise_id(&answer.body),
-            Err(f) if f.maybe_sent && f.transient => {
+            // A 429 is the server refusing before acting: nothing to settle, the caller waits.
+            Err(f) if f.maybe_sent && f.transient && f.error.status() != Some(429) => {
                 self.settle_lost_create(enterprise, f.error).await
             }
             Err(f) => Err(f.error),
@@ -582,11 +783,11 @@ impl Client {
     pub async fn o365_user_info(&self, auth: &AuthenticationResult) -> Result<O365UserInfo> {
         let body = auth_body(auth)?;
         let answer = self
-            .call(
+            .call_with_msal(
                 Endpoint::O365UserInfo,
-                None,
                 TokenLevel::Enterprise,
                 Body::Json(body),
+                auth,
             )
             .await?;
         decode_json(Endpoint::O365UserInfo, &answer.body)
@@ -596,11 +797,11 @@ impl Client {
     /// "Skype and Teams Tenant Admin API" (and the roles it needs) for the admin's tenant.
     pub async fn provision_tenant_admin_api(&self, auth: &AuthenticationResult) -> Result<()> {
         let body = auth_body(auth)?;
-        self.call(
+        self.call_with_msal(
             Endpoint::ProvisionTenantAdminApi,
-            None,
             TokenLevel::Enterprise,
             Body::Json(body),
+            auth,
         )
         .await?;
         Ok(())
@@ -629,31 +830,33 @@ impl Client {
         let body = serde_json::to_value(&request).map_err(|e| {
             Error::invalid_input(format!("consent request could not be serialized: {e}"))
         })?;
-        self.call(
+        self.call_with_msal(
             Endpoint::UpdateManagementConsent,
-            None,
             TokenLevel::Reseller,
             Body::Json(body),
+            auth,
         )
         .await?;
         Ok(())
     }
 
-    /// `GET /reseller/v3/getEnterprisesForReseller`: the reseller's enterprises.
+    /// `GET /reseller/v3/getEnterprisesForReseller`: the reseller's enterprises, every page.
+    ///
+    /// The list's shape is ASSUMED (api-reference.md): a bare array is the whole list; a Spring
+    /// page object (`{"content": [...], "number", "totalPages", "last"}`) is read page by page
+    /// with `page=N&size=M` until its last page, at most [`MAX_LIST_PAGES`] pages (more is a
+    /// `decode` error, as is a server that answers another page than the one asked for).
     pub async fn enterprises(&self, reseller_id: i64) -> Result<Vec<EnterpriseSummary>> {
-        check_id("reseller_id", reseller_id)?;
-        let answer = self
-            .call(
-                Endpoint::Enterprises,
-                Some(reseller_id),
-                TokenLevel::Reseller,
-                Body::Empty,
-            )
-            .await?;
-        decode_enterprise_list(&answer.body)
+        let mut all = Vec::new();
+        self.enterprise_pages(reseller_id, |page| {
+            all.extend(page);
+            false
+        })
+        .await?;
+        Ok(all)
     }
 
-    /// Finds one of the reseller's enterprises by its exact name.
+    /// Finds one of the reseller's enterprises by its exact name, reading pages until it is found.
     pub async fn find_enterprise(
         &self,
         reseller_id: i64,
@@ -662,11 +865,58 @@ impl Client {
         if name.trim().is_empty() {
             return Err(Error::invalid_input("enterprise name must not be blank"));
         }
-        Ok(self
-            .enterprises(reseller_id)
-            .await?
-            .into_iter()
-            .find(|e| e.enterprise_name == name))
+        let mut found = None;
+        self.enterprise_pages(reseller_id, |page| {
+            found = page.into_iter().find(|e| e.enterprise_name == name);
+            found.is_some()
+        })
+        .await?;
+        Ok(found)
+    }
+
+    /// Reads the enterprise list page by page, handing each to `take` until it returns true or
+    /// the last page was read.
+    async fn enterprise_pages(
+        &self,
+        reseller_id: i64,
+        mut take: impl FnMut(Vec<EnterpriseSummary>) -> bool,
+    ) -> Result<()> {
+        check_id("reseller_id", reseller_id)?;
+        for page in 0..MAX_LIST_PAGES {
+            let query = [
+                ("page", page.to_string()),
+                ("size", LIST_PAGE_SIZE.to_string()),
+            ];
+            let span = tracing::debug_span!("ctt_call", endpoint = Endpoint::Enterprises.name());
+            let answer = self
+                .call_within_deadline(
+                    Endpoint::Enterprises,
+                    Some(reseller_id),
+                    TokenLevel::Reseller,
+                    Body::Empty,
+                    &[],
+                    &query,
+                )
+                .instrument(span)
+                .await
+                .map_err(|f| f.error)?;
+            let paging = ListPaging::of(&answer.body);
+            if let Some(number) = paging.number
+                && number != i64::from(page)
+            {
+                return Err(Error::decode(format!(
+                    "enterprise list answered page {number} when asked for page {page}: the server ignores the page parameter, so the list cannot be read whole"
+                )));
+            }
+            let items = decode_enterprise_list(&answer.body)?;
+            let empty = items.is_empty();
+            if take(items) || empty || paging.is_last(page) {
+                return Ok(());
+            }
+        }
+        Err(Error::decode(format!(
+            "enterprise list has more than {MAX_LIST_PAGES} pages of {LIST_PAGE_SIZE}; stopped reading"
+        )))
     }
 
     async fn call(
@@ -681,11 +931,84 @@ impl Client {
             .map_err(|f| f.error)
     }
 
+    /// A call whose body carries the Global Admin's MSAL tokens, masked in any error body.
+    async fn call_with_msal(
+        &self,
+        endpoint: Endpoint,
+        level: TokenLevel,
+        body: Body,
+        auth: &AuthenticationResult,
+    ) -> Result<Answer> {
+        let secrets: Vec<Secret> = std::iter::once(auth.access_token.clone())
+            .chain(auth.id_token.clone())
+            .chain(auth.refresh_token.clone())
+            .collect();
+        let span = tracing::debug_span!("ctt_call", endpoint = endpoint.name());
+        self.call_within_deadline(endpoint, None, level, body, &secrets, &[])
+            .instrument(span)
+            .await
+            .map_err(|f| f.error)
+    }
+
     fn tokens(&self, level: TokenLevel) -> &TokenSource {
         match level {
             TokenLevel::Reseller => &self.inner.reseller_tokens,
             TokenLevel::Enterprise => &self.inner.enterprise_tokens,
         }
+    }
+
+    /// This process's pool and token caches: the builder's, or in a forked child its own (see
+    /// [`ProcessState`]).
+    fn process(&self) -> Result<Arc<ProcessState>> {
+        let pid = std::process::id();
+        if let Some(home) = self.inner.home.as_ref().filter(|h| h.pid == pid) {
+            return Ok(home.clone());
+        }
+        if let Some(Some(state)) =
+            self.forked_slot(|slot| slot.as_ref().filter(|s| s.pid == pid).cloned())
+        {
+            return Ok(state);
+        }
+        // Built outside the slot's lock: loading the system's certificates takes a while.
+        let reseller_id = self
+            .inner
+            .home
+            .as_ref()
+            .and_then(|h| h.reseller_id.get().copied());
+        tracing::debug!(
+            pid,
+            "a forked process: building its own connection pool and token cache"
+        );
+        let fresh = Arc::new(ProcessState::new(
+            pid,
+            self.inner.http_config.build()?,
+            reseller_id,
+        ));
+        let stored = self.forked_slot(|slot| match slot.as_ref() {
+            Some(s) if s.pid == pid => s.clone(),
+            _ => {
+                if let Some(inherited) = slot.replace(fresh.clone()) {
+                    // Another process's (this one was forked from a fork): leaked, not dropped.
+                    std::mem::forget(inherited);
+                }
+                fresh.clone()
+            }
+        });
+        // When the slot's lock never came free (inherited taken from a thread that did not
+        // survive the fork), the fresh state serves this call alone: slower, never stuck.
+        Ok(stored.unwrap_or(fresh))
+    }
+
+    /// Runs `f` on the forked-child slot; `None` when its lock stays taken.
+    fn forked_slot<T>(&self, f: impl FnOnce(&mut Option<Arc<ProcessState>>) -> T) -> Option<T> {
+        for _ in 0..SLOT_TRIES {
+            match self.inner.forked.try_lock() {
+                Ok(mut slot) => return Some(f(&mut slot)),
+                Err(std::sync::TryLockError::Poisoned(p)) => return Some(f(&mut p.into_inner())),
+                Err(std::sync::TryLockError::WouldBlock) => std::thread::yield_now(),
+            }
+        }
+        None
     }
 
     fn random(&self) -> f64 {
@@ -734,9 +1057,42 @@ impl Client {
         body: Body,
     ) -> std::result::Result<Answer, Failure> {
         let span = tracing::debug_span!("ctt_call", endpoint = endpoint.name());
-        self.call_attempts(endpoint, reseller_id, level, body)
+        self.call_within_deadline(endpoint, reseller_id, level, body, &[], &[])
             .instrument(span)
             .await
+    }
+
+    /// [`Self::call_attempts`] under the retry policy's deadline: an attempt still running when
+    /// it passes ends as `timeout` (which may have reached the server).
+    async fn call_within_deadline(
+        &self,
+        endpoint: Endpoint,
+        reseller_id: Option<i64>,
+        level: TokenLevel,
+        body: Body,
+        secrets: &[Secret],
+        query: &[(&str, String)],
+    ) -> std::result::Result<Answer, Failure> {
+        let limit = self.inner.retry.deadline;
+        let attempts = self.call_attempts(endpoint, reseller_id, level, body, secrets, query);
+        // A deadline too far away to represent is no deadline.
+        let Some(deadline) = tokio::time::Instant::now().checked_add(limit) else {
+            return attempts.await;
+        };
+        match tokio::time::timeout_at(deadline, attempts).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure {
+                error: Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "{} did not finish within the retry policy's deadline of {limit:?}",
+                        endpoint.name()
+                    ),
+                ),
+                maybe_sent: true,
+                transient: true,
+            }),
+        }
     }
 
     async fn call_attempts(
@@ -745,26 +1101,31 @@ impl Client {
         reseller_id: Option<i64>,
         level: TokenLevel,
         body: Body,
+        secrets: &[Secret],
+        query: &[(&str, String)],
     ) -> std::result::Result<Answer, Failure> {
-        let (method, url, path_template) =
-            self.url_for(endpoint, reseller_id)
-                .map_err(|error| Failure {
-                    error,
-                    maybe_sent: false,
-                    transient: false,
-                })?;
+        let started_call = tokio::time::Instant::now();
+        let unsent = |error: Error| Failure {
+            maybe_sent: false,
+            transient: error.is_transient(),
+            error,
+        };
+        let (method, mut url, path_template) =
+            self.url_for(endpoint, reseller_id).map_err(unsent)?;
+        if !query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+        }
+        let state = self.process().map_err(unsent)?;
         let tokens = self.tokens(level);
         let policy = &self.inner.retry;
         let mut attempt: u32 = 1;
         let mut reauthenticated = false;
         loop {
-            let token = self.token(level).await.map_err(|error| Failure {
-                maybe_sent: false,
-                transient: error.is_transient(),
-                error,
-            })?;
-            let mut request = self
-                .inner
+            let token = self.token(&state, level).await.map_err(unsent)?;
+            let mut request = state
                 .http
                 .request(method.clone(), url.clone())
                 .bearer_auth(token.expose());
@@ -792,11 +1153,14 @@ impl Client {
                             level = level.name(),
                             "401: fetching a new token and repeating once"
                         );
-                        tokens.invalidate(&token).await;
+                        tokens.invalidate(state.cache(level), &token).await;
                         reauthenticated = true;
                         continue;
                     }
-                    self.status_failure(endpoint, status, &headers, &bytes)
+                    let mut masked: Vec<Secret> = secrets.to_vec();
+                    masked.push(token.clone());
+                    masked.extend(state.fetched_tokens());
+                    self.status_failure(endpoint, status, &headers, &bytes, &masked)
                 }
                 Err(failure) => {
                     tracing::debug!(
@@ -815,6 +1179,17 @@ impl Client {
                 Some(wait) => wait,
                 None => policy.backoff(attempt, self.random()),
             };
+            if !fits_deadline(started_call, policy.deadline, wait) {
+                // Sleeping would end past the deadline: the caller gets the failure (and its
+                // `Retry-After`) now, rather than a `timeout` after a useless wait.
+                tracing::debug!(
+                    endpoint = endpoint.name(),
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "not retrying: the wait would pass the call's deadline"
+                );
+                return Err(failure);
+            }
             tracing::debug!(
                 endpoint = endpoint.name(),
                 attempt,
@@ -826,28 +1201,35 @@ impl Client {
         }
     }
 
-    async fn token(&self, level: TokenLevel) -> Result<Secret> {
+    async fn token(&self, state: &ProcessState, level: TokenLevel) -> Result<Secret> {
         let tokens = self.tokens(level);
-        tokens
-            .get(&self.inner.clock, |creds| self.fetch_token(level, creds))
-            .await
+        let token = tokens
+            .get(state.cache(level), &self.inner.clock, |creds| {
+                self.fetch_token(state, level, creds)
+            })
+            .await?;
+        if tokens.is_renewable() {
+            state.remember_fetched(&token);
+        }
+        Ok(token)
     }
 
     /// The password grant, retried like an idempotent call.
-    async fn fetch_token(&self, level: TokenLevel, creds: Credentials) -> Result<TokenResponse> {
+    async fn fetch_token(
+        &self,
+        state: &ProcessState,
+        level: TokenLevel,
+        creds: Credentials,
+    ) -> Result<TokenResponse> {
+        let started_fetch = tokio::time::Instant::now();
         let (method, url, _) = self.url_for(Endpoint::Token, None)?;
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            creds.client_id,
-            creds.client_secret.expose()
-        ));
+        let basic = basic_client_auth(&creds.client_id, creds.client_secret.expose());
         let mut attempt = 1;
         loop {
-            let request = self
-                .inner
+            let request = state
                 .http
                 .request(method.clone(), url.clone())
-                .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
+                .header(reqwest::header::AUTHORIZATION, basic.as_str())
                 .form(&[
                     ("username", creds.username.as_str()),
                     ("password", creds.password.expose()),
@@ -865,7 +1247,7 @@ impl Client {
                     });
                 }
                 Ok((status, headers, bytes)) if status == 400 || status == 401 => {
-                    let mut f = self.status_failure(Endpoint::Token, status, &headers, &bytes);
+                    let mut f = self.status_failure(Endpoint::Token, status, &headers, &bytes, &[]);
                     f.error = Error::new(
                         ErrorCode::Authentication,
                         format!(
@@ -880,7 +1262,7 @@ impl Client {
                     f
                 }
                 Ok((status, headers, bytes)) => {
-                    self.status_failure(Endpoint::Token, status, &headers, &bytes)
+                    self.status_failure(Endpoint::Token, status, &headers, &bytes, &[])
                 }
                 Err(f) => f,
             };
@@ -892,6 +1274,9 @@ impl Client {
                 .retry_after()
                 .filter(|w| *w <= self.inner.retry.max_retry_after)
                 .unwrap_or_else(|| self.inner.retry.backoff(attempt, self.random()));
+            if !fits_deadline(started_fetch, self.inner.retry.deadline, wait) {
+                return Err(failure.error);
+            }
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
@@ -964,12 +1349,16 @@ impl Client {
         status: u16,
         headers: &HeaderMap,
         body: &[u8],
+        call_secrets: &[Secret],
     ) -> Failure {
         let text = String::from_utf8_lossy(body);
+        // The configured secrets, and the call's own: its bearer token, the tokens this process
+        // fetched lately and the MSAL tokens in its body.
         let known: Vec<&str> = self
             .inner
             .known_secrets
             .iter()
+            .chain(call_secrets)
             .map(Secret::expose)
             .collect();
         let excerpt = if endpoint == Endpoint::Token {
@@ -1012,6 +1401,42 @@ impl Client {
             maybe_sent: true,
             transient: matches!(status, 429 | 502 | 503 | 504)
                 || (status >= 500 && !endpoint.is_idempotent()),
+        }
+    }
+}
+
+impl Client {
+    /// `POST /reseller/newEnterprise` sent once and never settled by a lookup: a lost answer (the
+    /// server may have acted) is `outcome_unknown`, a 429 is `rate_limited`. For a caller that
+    /// can recognise its own enterprise afterwards; the onboarding flow does, by the billing
+    /// reference it adds.
+    pub async fn create_enterprise_once(&self, enterprise: &NewEnterprise) -> Result<i64> {
+        enterprise.validate()?;
+        let body = serde_json::to_value(enterprise).map_err(|e| {
+            Error::invalid_input(format!("enterprise could not be serialized: {e}"))
+        })?;
+        match self
+            .call_inner(
+                Endpoint::CreateEnterprise,
+                None,
+                TokenLevel::Reseller,
+                Body::Json(body),
+            )
+            .await
+        {
+            Ok(answer) => decode_enterprise_id(&answer.body),
+            Err(f) if f.maybe_sent && f.transient && f.error.code() != ErrorCode::RateLimited => {
+                Err(Error::new(
+                    ErrorCode::OutcomeUnknown,
+                    format!(
+                        "create_enterprise for {:?} may or may not have been performed ({})",
+                        enterprise.enterprise_name,
+                        f.error.message()
+                    ),
+                )
+                .with_source(f.error))
+            }
+            Err(f) => Err(f.error),
         }
     }
 }
@@ -1062,6 +1487,47 @@ fn transport_failure(endpoint: Endpoint, e: reqwest::Error, after_headers: bool)
         maybe_sent: !connect,
         transient: true,
     }
+}
+
+/// The paging fields of one enterprise-list answer (a Spring `Page`), where it has them.
+#[derive(Debug, Default)]
+struct ListPaging {
+    /// The page's index, counted from 0.
+    number: Option<i64>,
+    total_pages: Option<i64>,
+    last: Option<bool>,
+}
+
+impl ListPaging {
+    fn of(body: &[u8]) -> ListPaging {
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+        else {
+            // A bare array (or a body the list decoder refuses): no paging.
+            return ListPaging::default();
+        };
+        ListPaging {
+            number: map.get("number").and_then(serde_json::Value::as_i64),
+            total_pages: map.get("totalPages").and_then(serde_json::Value::as_i64),
+            last: map.get("last").and_then(serde_json::Value::as_bool),
+        }
+    }
+
+    /// True when `page` is the last: the answer says so, or it says nothing about more pages.
+    fn is_last(&self, page: u32) -> bool {
+        match (self.last, self.total_pages) {
+            (Some(last), _) => last,
+            (None, Some(total)) => i64::from(page) + 1 >= total,
+            (None, None) => true,
+        }
+    }
+}
+
+/// True when waiting `wait` more still ends within `deadline` of `started`.
+fn fits_deadline(started: tokio::time::Instant, deadline: Duration, wait: Duration) -> bool {
+    started
+        .elapsed()
+        .checked_add(wait)
+        .is_some_and(|total| total < deadline)
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {

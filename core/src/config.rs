@@ -156,14 +156,19 @@ impl Route {
     }
 }
 
+/// The most attempts one call may make ([`RetryPolicy::max_attempts`] is 1 to this).
+pub const MAX_ATTEMPTS_LIMIT: u32 = 10;
+
 /// When and how often the client repeats a call that failed in a way a repeat may fix.
 ///
 /// Only calls that cannot do harm when repeated are retried (reads, URL requests, the provisioning
 /// calls); a create is never repeated blindly. Retried failures: connect errors, timeouts,
 /// 429, 502, 503 and 504. Waits grow exponentially with full jitter, and honour `Retry-After`.
+/// However many attempts are left, one call never takes longer than [`RetryPolicy::deadline`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included (1 disables retries). Default 4.
+    /// Attempts in all, the first included (1 disables retries), at most
+    /// [`MAX_ATTEMPTS_LIMIT`]. Default 4.
     pub max_attempts: u32,
     /// The first backoff. Default 200 ms.
     pub initial_backoff: Duration,
@@ -172,6 +177,11 @@ pub struct RetryPolicy {
     /// The longest `Retry-After` the client waits for by itself; a longer one is returned to the
     /// caller as `rate_limited`. Default 60 s.
     pub max_retry_after: Duration,
+    /// The longest one call may take in all: its attempts, the token fetch, backoffs and
+    /// `Retry-After` waits. A wait that would end past it is not slept: the call ends with the
+    /// failure that asked for it (`rate_limited` with its `Retry-After`, say); an attempt still
+    /// running at the deadline ends as `timeout`. Default 60 s.
+    pub deadline: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -181,6 +191,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(60),
+            deadline: Duration::from_secs(60),
         }
     }
 }

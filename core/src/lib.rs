@@ -23,14 +23,17 @@ pub mod models;
 pub mod onboarding;
 pub mod secret;
 
-pub use callback::{VerifiedCallback, verify as verify_callback};
+pub use callback::{
+    CallbackKey, CallbackKeys, VerifiedCallback, claimed_flow_id, verify as verify_callback,
+};
 pub use client::{Client, ClientBuilder};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Credentials, Endpoint, EnterpriseAuth, RetryPolicy};
 pub use error::{Error, ErrorCode, Result, catch_panic, catch_panic_sync};
 pub use models::*;
 pub use onboarding::{
-    CallbackOutcome, Onboarding, OnboardingPlan, Progress, Step, StepState, StepStatus,
+    CallbackOutcome, Checkpoint, NoCheckpoint, Onboarding, OnboardingPlan, Progress, Step,
+    StepState, StepStatus,
 };
 pub use secret::Secret;
 

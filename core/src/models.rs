@@ -454,11 +454,8 @@ impl AuthenticationResult {
     /// When the access token expires, reading `expiresOn` as microseconds (or milliseconds or
     /// seconds when it has fewer digits).
     pub fn expires_at(&self) -> Option<SystemTime> {
-        let v = self.expires_on?;
-        if v <= 0 {
-            return None;
-        }
-        let v = v as u64;
+        // Checked all the way: a huge or negative value is no expiry, never a wrapped one.
+        let v = u64::try_from(self.expires_on?).ok().filter(|v| *v > 0)?;
         let d = if v >= 10_000_000_000_000 {
             Duration::from_micros(v)
         } else if v >= 10_000_000_000 {
@@ -471,7 +468,9 @@ impl AuthenticationResult {
 
     /// True when `expiresOn` is at or before `now` plus `margin`. Unknown expiry counts as valid.
     pub fn is_expired(&self, now: SystemTime, margin: Duration) -> bool {
-        self.expires_at().is_some_and(|at| at <= now + margin)
+        // A margin that runs past the end of time makes every known expiry count as expired.
+        self.expires_at()
+            .is_some_and(|at| now.checked_add(margin).is_none_or(|limit| at <= limit))
     }
 
     /// The tenant id from `userInfo`.
@@ -576,6 +575,9 @@ pub struct EnterpriseSummary {
     pub enterprise_id: i64,
     /// Its name.
     pub enterprise_name: String,
+    /// Its billing references, when the list shows them (`None` when it does not).
+    #[serde(default)]
+    pub billing_references: Option<Vec<String>>,
 }
 
 /// Decodes the enterprise list, whose shape is ASSUMED: an array, or an object holding the array
@@ -612,9 +614,18 @@ pub fn decode_enterprise_list(body: &[u8]) -> Result<Vec<EnterpriseSummary>> {
                 .or_else(|| item.get("name"))
                 .and_then(|v| v.as_str())
                 .ok_or_else(|| Error::decode("enterprise list entry has no enterpriseName"))?;
+            let billing_references = item
+                .get("billingReferences")
+                .and_then(|v| v.as_array())
+                .map(|refs| {
+                    refs.iter()
+                        .filter_map(|r| r.as_str().map(str::to_owned))
+                        .collect()
+                });
             Ok(EnterpriseSummary {
                 enterprise_id: id,
                 enterprise_name: name.to_owned(),
+                billing_references,
             })
         })
         .collect()
@@ -681,7 +692,14 @@ pub fn decode_action_item_url(body: &[u8]) -> Result<String> {
         text.to_owned()
     };
     match url::Url::parse(&url) {
-        Ok(u) if matches!(u.scheme(), "https" | "http") => Ok(url),
+        Ok(u) if u.scheme() == "https" => Ok(url),
+        // The admin signs in on that page: plain http is accepted only on a loopback host (the
+        // simulator), as for every other URL the client takes.
+        Ok(u) if u.scheme() == "http" && crate::client::is_loopback(&u) => Ok(url),
+        Ok(u) if u.scheme() == "http" => Err(Error::decode(format!(
+            "action item URL response is plain http on a public host; only https is accepted: {}",
+            excerpt(&url)
+        ))),
         _ => Err(Error::decode(format!(
             "action item URL response is not a URL: {}",
             excerpt(&url)

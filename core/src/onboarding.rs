@@ -8,17 +8,30 @@
 //! mid-call loses at most the step in flight, and the one step that is not idempotent (the
 //! create) settles a repeat by finding the enterprise it made.
 
-use crate::callback::{self, VerifiedCallback};
+use crate::callback::{self, Ask, CallbackKeys};
 use crate::client::{Client, parse_endpoint_url};
 use crate::error::{Error, ErrorCode, Result};
 use crate::models::{ActionType, AuthenticationResult, NewEnterprise, Service};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The flow JSON's schema version; `from_json` refuses a newer one.
-pub const SCHEMA_VERSION: u32 = 1;
+mod accept;
+mod checkpoint;
+mod create;
+
+pub use accept::CallbackOutcome;
+pub use checkpoint::{Checkpoint, NoCheckpoint};
+
+/// The flow JSON's schema version; `from_json` refuses a newer one and reads version 1 (a
+/// version-1 ask is asked again, since its URL carries no nonce).
+pub const SCHEMA_VERSION: u32 = 2;
+/// The latest time a flow's JSON may hold (the end of year 9999), so no timestamp read from it
+/// can overflow later.
+pub const MAX_UNIX: u64 = 253_402_300_799;
+/// The largest revision a flow carries: JavaScript's largest safe integer, so every binding
+/// reads it exactly.
+pub const MAX_REVISION: u64 = (1 << 53) - 1;
 /// The vendor's wait after enabling the Teams admin roles.
 pub const ROLES_WAIT: Duration = Duration::from_secs(30 * 60);
 /// An MSAL result this close to expiry counts as expired (a call may take a while).
@@ -316,15 +329,6 @@ pub enum Progress {
     },
 }
 
-/// What [`Onboarding::handle_callback`] did with a callback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallbackOutcome {
-    /// The callback advanced the flow.
-    Accepted,
-    /// The same callback arrived before; nothing changed.
-    Duplicate,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 struct StepRecord {
     state: Option<StepState>,
@@ -341,6 +345,48 @@ struct Awaiting {
     step: Step,
     action: ActionType,
     url: String,
+    /// The ask's nonce; `None` only in a version-1 flow, whose ask is made again.
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    issued_at: Option<u64>,
+}
+
+/// An ask that was answered: its nonce and the digest of the payload that answered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Answered {
+    nonce: String,
+    digest: String,
+}
+
+/// A callback that passed every offline check and waits for the vendor to confirm its MSAL
+/// result (`advance` does that first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Unconfirmed {
+    step: Step,
+    action: ActionType,
+    auth: AuthenticationResult,
+    tenant: String,
+    who: String,
+}
+
+/// Why the last callback of a step was refused after the fact, shown by `status()`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Refusal {
+    step: Step,
+    reason: String,
+}
+
+/// "Create sent": recorded (and checkpointed) before every create request, so that only this
+/// flow settles a lost answer or a 409 by looking its own enterprise up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CreateMarker {
+    /// The billing reference the create carries, which the enterprise list shows.
+    reference: String,
+    /// Creates sent so far.
+    attempts: u32,
+    /// When the first was sent.
+    first_at: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -370,13 +416,89 @@ struct FlowState {
     not_before: Option<u64>,
     #[serde(default)]
     steps: BTreeMap<Step, StepRecord>,
-    /// SHA-256 of every accepted callback (its action and body), to recognise a replay.
+    /// Rises with every change; portals save with compare-and-swap on it.
     #[serde(default)]
-    received: Vec<String>,
+    revision: u64,
+    /// Every ask that was answered, to tell a repeat (same payload) from a forgery.
+    #[serde(default)]
+    answered: Vec<Answered>,
+    /// Digests of every MSAL access token accepted, so an old token never answers a new ask.
+    #[serde(default)]
+    seen_tokens: Vec<String>,
+    #[serde(default)]
+    unconfirmed: Option<Unconfirmed>,
+    #[serde(default)]
+    refused: Option<Refusal>,
+    #[serde(default)]
+    create: Option<CreateMarker>,
     /// The last failure, shown by `status()` while this value lives. Not persisted: the JSON holds
     /// only progress, so a failed call never changes what a caller stores.
     #[serde(skip)]
     failure: Option<(Step, StepRecord)>,
+}
+
+impl FlowState {
+    /// Refuses values that would overflow or panic later: times past [`MAX_UNIX`], ids that are
+    /// not positive, a revision past [`MAX_REVISION`].
+    fn check_ranges(&self) -> Result<()> {
+        let too_late = |what: &str, t: u64| {
+            if t > MAX_UNIX {
+                Err(Error::invalid_input(format!(
+                    "flow JSON has {what} {t}, past the year 9999"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        too_late("created_at", self.created_at)?;
+        if let Some(t) = self.not_before {
+            too_late("not_before", t)?;
+        }
+        if let Some(t) = self.awaiting.as_ref().and_then(|a| a.issued_at) {
+            too_late("awaiting.issued_at", t)?;
+        }
+        if let Some(m) = &self.create {
+            too_late("create.first_at", m.first_at)?;
+        }
+        for (step, record) in &self.steps {
+            if let Some(t) = record.at {
+                too_late(&format!("steps.{}.at", step.name()), t)?;
+            }
+        }
+        let positive = |what: &str, id: i64| {
+            if id > 0 {
+                Ok(())
+            } else {
+                Err(Error::invalid_input(format!(
+                    "flow JSON has {what} {id}; ids are positive"
+                )))
+            }
+        };
+        if let Some(id) = self.enterprise_id {
+            positive("enterprise_id", id)?;
+        }
+        for id in self.gateways.iter().flatten() {
+            positive("gateways", *id)?;
+        }
+        for id in self.pbx_ids.iter().flatten() {
+            positive("pbx_ids", *id)?;
+        }
+        if self.revision >= MAX_REVISION {
+            return Err(Error::invalid_input(format!(
+                "flow JSON has revision {}, beyond {MAX_REVISION}",
+                self.revision
+            )));
+        }
+        if let Some(auth) = &self.auth
+            && let Some(on) = auth.expires_on
+            && (on < 0 || on / 1_000_000 > MAX_UNIX as i64)
+        {
+            return Err(Error::invalid_input(format!(
+                "flow JSON has an MSAL expiresOn of {on}, not a time this library can hold"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// One enterprise's onboarding. See the module docs.
@@ -395,13 +517,6 @@ fn unix(t: SystemTime) -> u64 {
 
 fn from_unix(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
-}
-
-fn digest(body: &str) -> String {
-    Sha256::digest(body.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 enum Next {
@@ -429,7 +544,12 @@ impl Onboarding {
                 awaiting: None,
                 not_before: None,
                 steps: BTreeMap::new(),
-                received: Vec::new(),
+                revision: 0,
+                answered: Vec::new(),
+                seen_tokens: Vec::new(),
+                unconfirmed: None,
+                refused: None,
+                create: None,
                 failure: None,
             },
         })
@@ -455,14 +575,48 @@ impl Onboarding {
         self.state.tenant_id.as_deref()
     }
 
+    /// The flow's revision: 0 when new, rising with every change (a step, an accepted callback).
+    /// Save with compare-and-swap on it (`UPDATE flows SET json = ?, revision = ? WHERE id = ? AND
+    /// revision = ?`): a writer whose row moved on reloads and applies its change again.
+    pub fn revision(&self) -> u64 {
+        self.state.revision
+    }
+
+    /// True while a callback was accepted and `advance` has yet to confirm it with ConnecttoTeams.
+    pub fn has_unconfirmed_callback(&self) -> bool {
+        self.state.unconfirmed.is_some()
+    }
+
     /// True when every step is done or skipped.
     pub fn is_complete(&self) -> bool {
         self.next_step().is_none()
     }
 
-    /// The flow as versioned JSON, to store in the caller's database.
+    /// The flow as versioned JSON, to store in the caller's database. It holds the Global
+    /// Admin's latest MSAL result: store it as you would store a token, or save
+    /// [`to_json_without_tokens`](Self::to_json_without_tokens) instead.
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string(&self.state)
+            .map_err(|e| Error::decode(format!("flow could not be serialized: {e}")))
+    }
+
+    /// The flow as JSON with no MSAL token in it: a flow loaded from it asks the Global Admin to
+    /// sign in again (`LOGIN_ENTERPRISE_ADMIN`) when a step needs the admin's sign-in. A callback
+    /// still awaiting confirmation is not kept (its tokens would be): `advance` right after
+    /// `handle_callback`, before saving this way, or the ask is made again.
+    pub fn to_json_without_tokens(&self) -> Result<String> {
+        let mut state = self.state.clone();
+        state.auth = None;
+        if let Some(u) = state.unconfirmed.take()
+            && let Some(record) = state.steps.get_mut(&u.step)
+        {
+            record.state = Some(StepState::Pending);
+            record.detail = Some(
+                "a callback was saved without its tokens before it was confirmed; asking again"
+                    .into(),
+            );
+        }
+        serde_json::to_string(&state)
             .map_err(|e| Error::decode(format!("flow could not be serialized: {e}")))
     }
 
@@ -486,10 +640,18 @@ impl Onboarding {
         }
         let state: FlowState = serde_json::from_value(value)
             .map_err(|e| Error::invalid_input(format!("flow JSON is malformed: {e}")))?;
+        if schema == 0 {
+            return Err(Error::invalid_input(
+                "flow JSON has schema 0, which never existed",
+            ));
+        }
         if state.id.trim().is_empty() {
             return Err(Error::invalid_input("flow JSON has an empty id"));
         }
+        state.check_ranges()?;
         state.plan.validate()?;
+        let mut state = state;
+        state.schema = SCHEMA_VERSION;
         Ok(Onboarding { state })
     }
 
@@ -580,6 +742,15 @@ impl Onboarding {
                     (Some(s), None) => (s, record.detail.clone()),
                     (None, None) => (StepState::Pending, None),
                 };
+                let detail = match &self.state.refused {
+                    Some(r) if r.step == step && !matches!(state, StepState::Done) => {
+                        Some(match detail {
+                            Some(d) => format!("{d}; the last callback was refused: {}", r.reason),
+                            None => format!("the last callback was refused: {}", r.reason),
+                        })
+                    }
+                    _ => detail,
+                };
                 StepStatus {
                     step,
                     state,
@@ -622,10 +793,16 @@ impl Onboarding {
         }
     }
 
+    /// Marks a change: every persisted change goes through here, so the revision rises with each.
+    fn bump(&mut self) {
+        self.state.revision = (self.state.revision + 1).min(MAX_REVISION);
+    }
+
     fn set(&mut self, step: Step, state: StepState, detail: Option<String>, now: SystemTime) {
         if self.state.failure.as_ref().is_some_and(|(s, _)| *s == step) {
             self.state.failure = None;
         }
+        self.bump();
         self.state.steps.insert(
             step,
             StepRecord {
@@ -651,26 +828,95 @@ impl Onboarding {
 
     /// Performs every API step it can, in the seed's order, and stops where the flow needs a
     /// person or time. Each step's result is written into the state before the next starts.
+    /// The same as [`advance_with_checkpoint`](Self::advance_with_checkpoint) with no checkpoint.
+    pub async fn advance(&mut self, client: &Client) -> Result<Progress> {
+        self.advance_with_checkpoint(client, &mut NoCheckpoint)
+            .await
+    }
+
+    /// Performs every API step it can, in the seed's order, and stops where the flow needs a
+    /// person or time. Each step's result is written into the state before the next starts, and
+    /// `checkpoint` is called with the flow after every step that changed it and before the one
+    /// request that must not be repeated (the create): when it fails, `advance` returns its error
+    /// before sending. A callback accepted by `handle_callback` is confirmed with ConnecttoTeams
+    /// first.
     ///
     /// Errors: `invalid_input` when the client has no callback key or the plan names a gateway,
     /// region or PBX type the lists do not offer (before anything is created); `authentication`
     /// when the enterprise-level credentials the provisioning calls need are not configured (state
-    /// unchanged); any client error of the step in flight (recorded as `failed`; `advance` again
-    /// retries it).
-    pub async fn advance(&mut self, client: &Client) -> Result<Progress> {
-        if client.callback_key().is_none() {
+    /// unchanged); `conflict` when the enterprise name belongs to an enterprise this flow did not
+    /// create; the checkpoint's error; any client error of the step in flight (recorded as
+    /// `failed`; `advance` again retries it).
+    pub async fn advance_with_checkpoint(
+        &mut self,
+        client: &Client,
+        checkpoint: &mut dyn Checkpoint,
+    ) -> Result<Progress> {
+        let Some(keys) = client.callback_keys().cloned() else {
             return Err(Error::invalid_input(
                 "the client has no callback key: set it on the client builder (callback_key) so the flow can tag its redirect URLs",
             ));
-        }
+        };
+        let mut saved = self.state.revision;
         loop {
-            let Some(step) = self.next_step() else {
-                return self.complete();
-            };
-            if let Next::Stop(progress) = self.run(step, client).await? {
-                return Ok(progress);
+            let outcome = self
+                .advance_once(client, &keys, checkpoint, &mut saved)
+                .await;
+            if self.state.revision != saved {
+                let save = self.save(checkpoint, saved).await;
+                if save.is_ok() {
+                    saved = self.state.revision;
+                }
+                match (&outcome, save) {
+                    (Err(_), Err(e)) => {
+                        tracing::warn!(code = %e.code(), "the checkpoint failed after a failed step");
+                    }
+                    (_, Err(e)) => return Err(e),
+                    _ => {}
+                }
+            }
+            match outcome? {
+                Next::Continue => continue,
+                Next::Stop(progress) => return Ok(progress),
             }
         }
+    }
+
+    /// Calls the checkpoint; its failure is `flow_state` unless it carried a code of its own.
+    async fn save(&self, checkpoint: &mut dyn Checkpoint, previous: u64) -> Result<()> {
+        checkpoint.save(self, previous).await
+    }
+
+    async fn advance_once(
+        &mut self,
+        client: &Client,
+        keys: &CallbackKeys,
+        checkpoint: &mut dyn Checkpoint,
+        saved: &mut u64,
+    ) -> Result<Next> {
+        if self.state.unconfirmed.is_some() {
+            return self.confirm(client).await;
+        }
+        if let Some(a) = self.state.awaiting.clone() {
+            let expired = match (a.nonce.as_ref(), a.issued_at) {
+                (Some(_), Some(at)) => {
+                    unix(keys.now()).saturating_sub(at) > keys.max_age().as_secs()
+                }
+                _ => true,
+            };
+            if !expired {
+                return Ok(Next::Stop(Progress::AwaitingAdmin {
+                    action: a.action,
+                    url: a.url,
+                }));
+            }
+            tracing::info!(action = %a.action, "the ask's URL expired (or predates nonces); asking again");
+            return self.ask_admin(a.step, a.action, client).await;
+        }
+        let Some(step) = self.next_step() else {
+            return self.complete().map(Next::Stop);
+        };
+        self.run(step, client, checkpoint, saved).await
     }
 
     fn complete(&self) -> Result<Progress> {
@@ -685,18 +931,18 @@ impl Onboarding {
         }
     }
 
-    async fn run(&mut self, step: Step, client: &Client) -> Result<Next> {
+    async fn run(
+        &mut self,
+        step: Step,
+        client: &Client,
+        checkpoint: &mut dyn Checkpoint,
+        saved: &mut u64,
+    ) -> Result<Next> {
         let now = client.clock().now();
-        if let Some(a) = &self.state.awaiting {
-            return Ok(Next::Stop(Progress::AwaitingAdmin {
-                action: a.action.clone(),
-                url: a.url.clone(),
-            }));
-        }
         match step {
             Step::SbcGateways => self.step_gateways(client).await,
             Step::PbxTypes => self.step_pbx_types(client).await,
-            Step::CreateEnterprise => self.step_create(client).await,
+            Step::CreateEnterprise => self.step_create(client, checkpoint, saved).await,
             Step::EnterpriseCredentials => {
                 if !client.has_enterprise_auth() {
                     return Err(Error::new(
@@ -812,69 +1058,6 @@ impl Onboarding {
         };
         let detail = format!("PBX types {}", join_ids(&chosen));
         self.state.pbx_ids = Some(chosen);
-        self.set(step, StepState::Done, Some(detail), client.clock().now());
-        Ok(Next::Continue)
-    }
-
-    async fn step_create(&mut self, client: &Client) -> Result<Next> {
-        let step = Step::CreateEnterprise;
-        if let Some(id) = self.state.plan.existing_enterprise_id {
-            self.state.enterprise_id = Some(id);
-            self.set(
-                step,
-                StepState::Done,
-                Some(format!("existing enterprise {id}")),
-                client.clock().now(),
-            );
-            return Ok(Next::Continue);
-        }
-        let rid = client.reseller_id().await?;
-        let mut body = self.state.plan.enterprise.clone();
-        body.restrict_admin_access = Some(true);
-        body.reseller_id = Some(rid);
-        if let Some(g) = &self.state.gateways {
-            body.sbc_gateways = g.clone();
-        }
-        if let Some(p) = &self.state.pbx_ids {
-            body.pbx_id = p.clone();
-        }
-        let (id, detail) = match client.create_enterprise(&body).await {
-            Ok(id) => (id, format!("enterprise {id}")),
-            Err(e) if e.code() == ErrorCode::Conflict => {
-                // An earlier run may have created it and been interrupted before saving: names are
-                // unique, so the reseller's enterprise with this name is that one.
-                match client.find_enterprise(rid, &body.enterprise_name).await {
-                    Ok(Some(found)) => {
-                        tracing::warn!(
-                            enterprise_id = found.enterprise_id,
-                            "create conflicted; adopting the enterprise with the plan's name"
-                        );
-                        (
-                            found.enterprise_id,
-                            format!(
-                                "enterprise {} (already existed with this name, from an interrupted earlier run or created by hand)",
-                                found.enterprise_id
-                            ),
-                        )
-                    }
-                    Ok(None) => {
-                        self.fail(step, &e, client.clock().now());
-                        return Err(e);
-                    }
-                    Err(lookup) => {
-                        self.fail(step, &lookup, client.clock().now());
-                        return Err(lookup);
-                    }
-                }
-            }
-            Err(e) => {
-                if e.code() != ErrorCode::InvalidInput {
-                    self.fail(step, &e, client.clock().now());
-                }
-                return Err(e);
-            }
-        };
-        self.state.enterprise_id = Some(id);
         self.set(step, StepState::Done, Some(detail), client.clock().now());
         Ok(Next::Continue)
     }
@@ -1047,11 +1230,14 @@ impl Onboarding {
         error: Error,
     ) -> Result<Next> {
         let now = client.clock().now();
+        // The API may see expiry before this clock does, and a result without `expiresOn` can only
+        // be judged by the API: either way a refusal means a fresh sign-in, not a stuck flow.
         let expired = self
             .state
             .auth
             .as_ref()
-            .is_none_or(|a| a.is_expired(now, MSAL_EXPIRY_MARGIN));
+            .is_none_or(|a| a.is_expired(now, MSAL_EXPIRY_MARGIN) || a.expires_on.is_none())
+            || error.message().to_ascii_lowercase().contains("expired");
         if expired
             && matches!(
                 error.code(),
@@ -1070,18 +1256,21 @@ impl Onboarding {
         Err(error)
     }
 
-    /// Asks for an action item URL and stops until the admin's callback arrives.
+    /// Asks for an action item URL with a freshly tagged redirect URL (a new nonce) and stops
+    /// until the admin's callback arrives.
     async fn ask_admin(&mut self, step: Step, action: ActionType, client: &Client) -> Result<Next> {
-        let key = client
-            .callback_key()
+        let keys = client
+            .callback_keys()
             .ok_or_else(|| Error::invalid_input("the client has no callback key"))?
             .clone();
-        let redirect = callback::tag_redirect_url(
-            key.expose().as_bytes(),
-            &self.state.plan.redirect_url,
-            &self.state.id,
-            &action,
-        )?;
+        let ask = Ask {
+            flow_id: self.state.id.clone(),
+            action: action.clone(),
+            nonce: callback::new_nonce(),
+            issued_at: unix(keys.now()),
+            key_id: keys.signing_key_id().to_owned(),
+        };
+        let redirect = callback::tag_redirect_url(&keys, &self.state.plan.redirect_url, &ask)?;
         let name = self.state.plan.enterprise.enterprise_name.clone();
         let url = match client.action_item_url(&action, &name, &redirect).await {
             Ok(u) => u,
@@ -1094,6 +1283,8 @@ impl Onboarding {
             step,
             action: action.clone(),
             url: url.clone(),
+            nonce: Some(ask.nonce),
+            issued_at: Some(ask.issued_at),
         });
         self.set(
             step,
@@ -1102,107 +1293,6 @@ impl Onboarding {
             client.clock().now(),
         );
         Ok(Next::Stop(Progress::AwaitingAdmin { action, url }))
-    }
-
-    /// Takes the callback the portal received at `url` with `body`, after checking that it is
-    /// genuine (`key` is the portal's callback key), for this flow, for the action the flow waits
-    /// for, from a Global Admin, and from the tenant bound at registration. Every rejection is a
-    /// `callback_invalid` error and leaves the state exactly as it was; the same callback
-    /// delivered twice is reported as [`CallbackOutcome::Duplicate`] and changes nothing.
-    pub fn handle_callback(
-        &mut self,
-        key: &[u8],
-        url: &str,
-        body: &str,
-    ) -> Result<CallbackOutcome> {
-        let verified = callback::verify(key, url, body)?;
-        self.accept(verified, body, SystemTime::now())
-    }
-
-    fn accept(
-        &mut self,
-        verified: VerifiedCallback,
-        body: &str,
-        now: SystemTime,
-    ) -> Result<CallbackOutcome> {
-        if verified.flow_id != self.state.id {
-            return Err(Error::callback_invalid(format!(
-                "the callback belongs to flow {}, not to this flow ({})",
-                verified.flow_id, self.state.id
-            )));
-        }
-        // A replay is the same body for the same action: the same body under another action's tag
-        // is not a replay, and is judged (and refused) as a callback for that action.
-        let body_digest = digest(&format!("{}\n{body}", verified.action));
-        if self.state.received.contains(&body_digest) {
-            return Ok(CallbackOutcome::Duplicate);
-        }
-        let Some(awaiting) = self.state.awaiting.clone() else {
-            return Err(Error::callback_invalid(format!(
-                "the flow is not waiting for a callback (got one for {})",
-                verified.action
-            )));
-        };
-        if awaiting.action != verified.action {
-            return Err(Error::callback_invalid(format!(
-                "the flow is waiting for {}, not {}",
-                awaiting.action, verified.action
-            )));
-        }
-        let payload = &verified.payload;
-        let who = payload
-            .authentication_result()
-            .displayable_id()
-            .unwrap_or("an unnamed user")
-            .to_owned();
-        if !payload.is_global_admin() {
-            return Err(Error::callback_invalid(format!(
-                "signed in as {who} ({}), who is not a Global Admin: ask a Global Admin of the tenant to open the URL again",
-                payload
-                    .office_user_type
-                    .as_deref()
-                    .unwrap_or("no officeUserType")
-            )));
-        }
-        let tenant = payload
-            .tenant_id()
-            .ok_or_else(|| {
-                Error::callback_invalid("the callback names no tenant (userInfo.tenantId)")
-            })?
-            .to_owned();
-        if let Some(bound) = &self.state.tenant_id
-            && bound != &tenant
-        {
-            return Err(Error::callback_invalid(format!(
-                "the callback is from tenant {tenant}, but the enterprise is registered to tenant {bound}"
-            )));
-        }
-        // Every check passed: from here on the state changes.
-        let auth = payload.authentication_result().clone();
-        if awaiting.step == Step::Registration {
-            self.state.tenant_id = Some(tenant.clone());
-            self.state.admin = Some(who.clone());
-            self.state.contains_admin_api = payload.contains_teams_tenant_admin_api;
-        }
-        self.state.auth = Some(auth);
-        self.state.awaiting = None;
-        self.state.received.push(body_digest);
-        if verified.action == ActionType::LoginEnterpriseAdmin {
-            self.set(
-                awaiting.step,
-                StepState::Pending,
-                Some(format!("signed in again as {who}")),
-                now,
-            );
-        } else {
-            let detail = if awaiting.step == Step::Registration {
-                format!("registered by {who} for tenant {tenant}")
-            } else {
-                format!("granted by {who}")
-            };
-            self.set(awaiting.step, StepState::Done, Some(detail), now);
-        }
-        Ok(CallbackOutcome::Accepted)
     }
 }
 
@@ -1284,9 +1374,18 @@ mod tests {
         let flow = Onboarding::new(plan(vec![Service::Trunk])).expect("flow");
         let json = flow.to_json().expect("json");
         assert_eq!(Onboarding::from_json(&json).expect("back"), flow);
-        let newer = json.replacen("\"schema\":1", "\"schema\":2", 1);
+        let newer = json.replacen("\"schema\":2", "\"schema\":3", 1);
         let e = Onboarding::from_json(&newer).expect_err("newer");
-        assert!(e.message().contains("schema 2"), "{e}");
+        assert!(e.message().contains("schema 3"), "{e}");
+        let older = json.replacen("\"schema\":2", "\"schema\":1", 1);
+        assert_eq!(
+            Onboarding::from_json(&older)
+                .expect("version 1 is read")
+                .to_json()
+                .expect("json"),
+            json,
+            "and written back as version 2"
+        );
         assert!(Onboarding::from_json("{}").is_err());
         assert!(Onboarding::from_json("nope").is_err());
     }

@@ -91,16 +91,26 @@ const SECRET_KEYS: &[&str] = &[
 ///
 /// Values of secret-named JSON keys, JWT-shaped words and every value in `known` are replaced by
 /// the mask; the result is cut to at most `limit` bytes on a character boundary.
+///
+/// A known value is masked wherever it stands: inside a JSON string (where the server may have
+/// escaped it: Spring's stock `"Invalid access token: <token>"` is one), in HTML or plain text,
+/// and in its form-encoded spelling. Opaque tokens (a UUID, say) have no shape to recognise, so
+/// the client passes every token it holds for the call here.
 pub(crate) fn redact_excerpt(body: &str, known: &[&str], limit: usize) -> String {
+    let known: Vec<&str> = known.iter().copied().filter(|s| s.len() >= 4).collect();
     let mut text = match serde_json::from_str::<serde_json::Value>(body) {
         Ok(mut value) => {
-            redact_json(&mut value);
+            redact_json(&mut value, &known);
             value.to_string()
         }
         Err(_) => redact_pairs(body),
     };
-    for secret in known.iter().filter(|s| s.len() >= 4) {
+    for secret in &known {
         text = text.replace(secret, MASK);
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        if encoded != *secret {
+            text = text.replace(&encoded, MASK);
+        }
     }
     text = redact_jwts(&text);
     if text.len() > limit {
@@ -114,20 +124,67 @@ pub(crate) fn redact_excerpt(body: &str, known: &[&str], limit: usize) -> String
     text
 }
 
-fn redact_json(value: &mut serde_json::Value) {
+fn redact_json(value: &mut serde_json::Value, known: &[&str]) {
     match value {
         serde_json::Value::Object(map) => {
+            if known
+                .iter()
+                .any(|secret| map.keys().any(|k| k.contains(secret)))
+            {
+                // A secret used as a key: rebuild the object with masked keys.
+                let entries = std::mem::take(map);
+                for (k, v) in entries {
+                    map.insert(mask_known(&k, known), v);
+                }
+            }
             for (key, v) in map.iter_mut() {
                 if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) && !v.is_null() {
                     *v = serde_json::Value::String(MASK.to_owned());
                 } else {
-                    redact_json(v);
+                    redact_json(v, known);
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, known)),
+        serde_json::Value::String(s) if known.iter().any(|secret| s.contains(secret)) => {
+            *s = mask_known(s, known);
+        }
         _ => {}
     }
+}
+
+fn mask_known(text: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .fold(text.to_owned(), |t, secret| t.replace(secret, MASK))
+}
+
+/// `text` with the userinfo (`user:password@`) of every URL in it replaced by the mask, for
+/// messages that quote a URL the caller gave (a base URL, a proxy) which may carry credentials.
+/// Works on text that does not parse as a URL too.
+pub(crate) fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The authority ends at the first '/', '?', '#', whitespace or quote; its userinfo at
+        // the last '@' inside it.
+        let end = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '\\') || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                out.push_str(MASK);
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Masks the values of secret-named keys in text that is not JSON (cut-off JSON, form bodies,
@@ -234,6 +291,42 @@ mod tests {
             redact_excerpt("no secrets: tokenless", &[], 1024),
             "no secrets: tokenless"
         );
+    }
+
+    #[test]
+    fn known_values_are_masked_inside_json_strings_keys_and_encodings() {
+        let token = "6f1c2a9e-4b1d/9a77+0c2f";
+        let body = format!(
+            r#"{{"error_description":"Invalid access token: {}","{token}":1,"q":"a={}"}}"#,
+            token.replace('/', "\\/"),
+            url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+        );
+        let out = redact_excerpt(&body, &[token], 1024);
+        assert!(!out.contains("6f1c2a9e"), "{out}");
+        assert!(out.contains("Invalid access token: ***"), "{out}");
+        let out = redact_excerpt(
+            &format!("<p>Invalid access token: {token}</p>"),
+            &[token],
+            1024,
+        );
+        assert_eq!(out, "<p>Invalid access token: ***</p>");
+    }
+
+    #[test]
+    fn userinfo_is_masked_in_urls_and_in_text_that_is_not_one() {
+        assert_eq!(
+            redact_userinfo("proxy \"http://u:pw@proxy:3128/x\" and https://a@b/c"),
+            "proxy \"http://***@proxy:3128/x\" and https://***@b/c"
+        );
+        assert_eq!(
+            redact_userinfo("http://u:pw@[not a host"),
+            "http://***@[not a host"
+        );
+        assert_eq!(
+            redact_userinfo("https://api.example/x"),
+            "https://api.example/x"
+        );
+        assert_eq!(redact_userinfo("no url"), "no url");
     }
 
     #[test]

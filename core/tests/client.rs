@@ -713,3 +713,280 @@ async fn tls_and_proxy_settings_are_checked_at_build() {
     assert_eq!(err.code(), ErrorCode::Network, "{err}");
     assert!(sim.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_429_on_create_is_rate_limited_with_its_wait_not_outcome_unknown() {
+    let sim = sim_with(SimConfig {
+        faults: FaultConfig {
+            rate: 1.0,
+            kinds: vec![FaultKind::TooManyRequests],
+            retry_after_secs: 7,
+            paths: vec!["/reseller/newEnterprise".into()],
+            ..FaultConfig::default()
+        },
+        ..SimConfig::default()
+    });
+    let client = client(&sim);
+    let err = client
+        .create_enterprise(&pbx_enterprise("Slow Down Ltd"))
+        .await
+        .expect_err("429");
+    assert_eq!(err.code(), ErrorCode::RateLimited, "{err}");
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert_eq!(count(&sim, "/reseller/newEnterprise"), 1, "never repeated");
+    assert_eq!(
+        count(&sim, "/reseller/v3/getEnterprisesForReseller"),
+        0,
+        "a 429 means the server did not act: nothing to look up"
+    );
+}
+
+#[tokio::test]
+async fn the_enterprise_list_is_read_page_by_page_and_a_name_on_page_three_is_found() {
+    let sim = sim();
+    let client = client(&sim);
+    let mut ids = Vec::new();
+    for i in 0..120 {
+        let mut e = NewEnterprise::new(format!("Paged {i:03}"), vec![Service::Sms]);
+        e.billing_references = Some(vec![format!("BILL-{i}")]);
+        ids.push(client.create_enterprise(&e).await.expect("create"));
+    }
+    let found = client
+        .find_enterprise(54, "Paged 117")
+        .await
+        .expect("find")
+        .expect("on a later page");
+    assert_eq!(found.enterprise_id, ids[117]);
+    assert_eq!(
+        found.billing_references.as_deref(),
+        Some(&["BILL-117".to_owned()][..])
+    );
+    let all = client.enterprises(54).await.expect("list");
+    assert_eq!(all.len(), 120, "every page read");
+    assert_eq!(
+        count(&sim, "/reseller/v3/getEnterprisesForReseller"),
+        3 * 2,
+        "three pages of 50 per read ({} per page)",
+        ctt_onboard::client::LIST_PAGE_SIZE
+    );
+    // A client that reads only the first page of the simulator's default page size misses it.
+    let first_page: serde_json::Value = reqwest_get_json(&sim, "").await;
+    assert_eq!(first_page["content"].as_array().expect("page").len(), 20);
+    assert_eq!(first_page["last"], false);
+}
+
+async fn reqwest_get_json(sim: &ctt_sim::Simulator, query: &str) -> serde_json::Value {
+    let c = sim.credentials();
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{}/oauth/token", sim.base_url()))
+        .basic_auth(&c.client_id, Some(&c.client_secret))
+        .form(&[
+            ("username", c.username.as_str()),
+            ("password", c.password.as_str()),
+            ("grant_type", "password"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token json");
+    http.get(format!(
+        "{}/reseller/v3/getEnterprisesForReseller?resellerId=54{query}",
+        sim.base_url()
+    ))
+    .bearer_auth(token["access_token"].as_str().expect("token"))
+    .send()
+    .await
+    .expect("list")
+    .json()
+    .await
+    .expect("list json")
+}
+
+#[tokio::test]
+async fn a_bare_array_is_one_page_and_an_endless_list_is_a_decode_error() {
+    let sim = sim();
+    let client = client(&sim);
+    client.reseller_id().await.expect("warm up");
+    sim.set_canned(ctt_sim::CannedResponse {
+        path_prefix: "/reseller/v3".into(),
+        status: 200,
+        content_type: "application/json".into(),
+        body: r#"[{"enterpriseId":5,"enterpriseName":"A","billingReferences":["B-1"]}]"#.into(),
+    });
+    let found = client
+        .find_enterprise(54, "A")
+        .await
+        .expect("find")
+        .expect("found");
+    assert_eq!(found.enterprise_id, 5);
+    assert_eq!(found.billing_references, Some(vec!["B-1".to_owned()]));
+    assert_eq!(
+        count(&sim, "/reseller/v3"),
+        1,
+        "a bare array is the whole list"
+    );
+    // A page object that never says it is the last one ends at the cap, not in a loop.
+    sim.set_canned(ctt_sim::CannedResponse {
+        path_prefix: "/reseller/v3".into(),
+        status: 200,
+        content_type: "application/json".into(),
+        body: r#"{"content":[{"enterpriseId":5,"enterpriseName":"A"}],"last":false}"#.into(),
+    });
+    let err = client.find_enterprise(54, "Z").await.expect_err("endless");
+    assert_eq!(err.code(), ErrorCode::Decode, "{err}");
+    assert!(count(&sim, "/reseller/v3") <= 1 + 1000, "bounded");
+    // A server that ignores the page parameter (always answers page 0) is refused, not looped on.
+    sim.set_canned(ctt_sim::CannedResponse {
+        path_prefix: "/reseller/v3".into(),
+        status: 200,
+        content_type: "application/json".into(),
+        body: r#"{"content":[{"enterpriseId":5,"enterpriseName":"A"}],"number":0,"totalPages":3,"last":false}"#.into(),
+    });
+    let before = count(&sim, "/reseller/v3");
+    let err = client.enterprises(54).await.expect_err("stuck on page 0");
+    assert_eq!(err.code(), ErrorCode::Decode, "{err}");
+    assert_eq!(count(&sim, "/reseller/v3") - before, 2);
+}
+
+#[tokio::test]
+async fn max_attempts_is_bounded_at_build() {
+    for bad in [0u32, 11, u32::MAX] {
+        let err = Client::builder()
+            .retry_policy(RetryPolicy {
+                max_attempts: bad,
+                ..RetryPolicy::default()
+            })
+            .build()
+            .expect_err("out of range");
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert!(err.message().contains("max_attempts"), "{err}");
+    }
+    for good in [1u32, 10] {
+        Client::builder()
+            .retry_policy(RetryPolicy {
+                max_attempts: good,
+                ..RetryPolicy::default()
+            })
+            .build()
+            .expect("in range");
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_ends_the_call_without_sleeping() {
+    let sim = sim_with(SimConfig {
+        faults: FaultConfig {
+            rate: 1.0,
+            kinds: vec![FaultKind::TooManyRequests],
+            retry_after_secs: 3,
+            paths: vec!["/pbx".into()],
+            ..FaultConfig::default()
+        },
+        ..SimConfig::default()
+    });
+    let client = builder(&sim)
+        .retry_policy(RetryPolicy {
+            max_attempts: 4,
+            max_retry_after: Duration::from_secs(10),
+            deadline: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .expect("client");
+    client.reseller_id().await.expect("warm up");
+    let started = Instant::now();
+    let err = client.pbx_types(54).await.expect_err("rate limited");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "it did not sleep: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.code(), ErrorCode::RateLimited, "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
+    assert_eq!(count(&sim, "/pbx"), 1);
+}
+
+#[tokio::test]
+async fn the_deadline_bounds_every_attempt_of_a_call() {
+    let sim = sim_with(SimConfig {
+        faults: FaultConfig {
+            rate: 1.0,
+            kinds: vec![FaultKind::Latency],
+            latency_ms: 2_000,
+            paths: vec!["/pbx".into()],
+            ..FaultConfig::default()
+        },
+        ..SimConfig::default()
+    });
+    let client = builder(&sim)
+        .timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            deadline: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .expect("client");
+    client.reseller_id().await.expect("warm up");
+    let started = Instant::now();
+    let err = client.pbx_types(54).await.expect_err("too slow");
+    let took = started.elapsed();
+    assert_eq!(err.code(), ErrorCode::Timeout, "{err}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(1_800),
+        "ended at the 1 s deadline, not after 10 attempts: {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_http_action_item_url_on_a_public_host_is_refused() {
+    let sim = sim();
+    let client = client(&sim);
+    client.reseller_id().await.expect("warm up");
+    for (url, ok) in [
+        ("http://login.example.com/authorize?x=1", false),
+        ("\"http://login.example.com/authorize\"", false),
+        ("https://login.example.com/authorize?x=1", true),
+        ("http://127.0.0.1:9/authorize", true),
+    ] {
+        sim.set_canned(ctt_sim::CannedResponse {
+            path_prefix: "/enterprise/getActionItemUrl".into(),
+            status: 200,
+            content_type: "text/plain".into(),
+            body: url.into(),
+        });
+        let got = client
+            .action_item_url(&ActionType::Registration, "A", REDIRECT)
+            .await;
+        match (ok, got) {
+            (true, Ok(_)) => {}
+            (false, Err(e)) => {
+                assert_eq!(e.code(), ErrorCode::Decode, "{url}: {e}");
+                assert!(e.message().contains("https"), "{url}: {e}");
+            }
+            (ok, got) => panic!("{url}: expected ok={ok}, got {got:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn client_authentication_form_encodes_then_base64s_the_client_id_and_secret() {
+    let credentials = SimCredentials {
+        client_id: "ctt client:1".into(),
+        client_secret: "s3:cr%et+50/&=ünï€".into(),
+        ..SimCredentials::default()
+    };
+    let sim = sim_with(SimConfig {
+        credentials,
+        ..SimConfig::default()
+    });
+    let client = client(&sim);
+    assert_eq!(client.reseller_id().await.expect("token accepted"), 54);
+    assert_eq!(sim.token_requests("reseller"), 1);
+}

@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use ctt_onboard::{ActionType, ErrorCode, NewEnterprise, Onboarding, OnboardingPlan, Service};
+use ctt_onboard::{
+    ActionType, Client, ErrorCode, NewEnterprise, Onboarding, OnboardingPlan, Service,
+};
 use ctt_sim::CannedResponse;
 
 #[tokio::test]
@@ -310,5 +312,190 @@ async fn a_token_answer_that_is_not_the_error_json_is_withheld_from_errors() {
                 "{status} {body}: {text}"
             );
         }
+    }
+}
+
+/// A canned answer with any status.
+fn answer(prefix: &str, status: u16, content_type: &str, body: &str) -> CannedResponse {
+    CannedResponse {
+        path_prefix: prefix.into(),
+        status,
+        content_type: content_type.into(),
+        body: body.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_fetched_opaque_token_echoed_by_the_server_is_masked_in_json_and_html() {
+    // An opaque (non-JWT) token, as Spring's default token store issues them, echoed by Spring's
+    // stock "Invalid access token: <uuid>".
+    const TOKEN: &str = "6f1c2a9e-canary-4b1d-9a77-0c2f5e8d1b3a";
+    let sim = sim();
+    sim.set_canned(answer(
+        "/oauth/token",
+        200,
+        "application/json",
+        &format!(r#"{{"access_token":"{TOKEN}","token_type":"bearer","expires_in":3600}}"#),
+    ));
+    let bodies = [
+        (
+            401,
+            "application/json",
+            format!(
+                r#"{{"error":"invalid_token","error_description":"Invalid access token: {TOKEN}"}}"#
+            ),
+        ),
+        (
+            400,
+            "application/json",
+            format!(r#"{{"message":"bad request","details":["seen {TOKEN} twice"]}}"#),
+        ),
+        (
+            502,
+            "text/html",
+            format!("<html><body><p>Invalid access token: {TOKEN}</p></body></html>"),
+        ),
+    ];
+    for (status, content_type, body) in bodies {
+        sim.set_canned(answer("/pbx", status, content_type, &body));
+        let client = builder(&sim)
+            .retry_policy(ctt_onboard::RetryPolicy::none())
+            .build()
+            .expect("client");
+        let err = client.pbx_types(54).await.expect_err("refused");
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(TOKEN), "{status}: the token leaked: {text}");
+        assert!(
+            text.contains("***"),
+            "{status}: masked, not dropped: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_calls_msal_tokens_are_masked_in_error_bodies() {
+    const ACCESS: &str = "msal-opaque-canary-access-0042";
+    const ID: &str = "msal-opaque-canary-id-0042";
+    let sim = sim();
+    let client = client(&sim);
+    let auth = ctt_onboard::AuthenticationResult {
+        access_token: ACCESS.into(),
+        id_token: Some(ID.into()),
+        ..Default::default()
+    };
+    sim.set_canned(answer(
+        "/provisioning",
+        400,
+        "application/json",
+        &format!(r#"{{"message":"the token {ACCESS} (id {ID}) was not issued by Microsoft"}}"#),
+    ));
+    for err in [
+        client.o365_user_info(&auth).await.expect_err("refused"),
+        client
+            .provision_tenant_admin_api(&auth)
+            .await
+            .expect_err("refused"),
+    ] {
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(ACCESS) && !text.contains(ID), "{text}");
+    }
+    sim.set_canned(answer(
+        "/enterprise/updateEnterprise",
+        400,
+        "text/html",
+        &format!("<p>{ACCESS}</p>"),
+    ));
+    let err = client
+        .update_management_consent(&auth, 54, "tenant")
+        .await
+        .expect_err("refused");
+    assert!(!format!("{err} {err:?}").contains(ACCESS), "{err}");
+}
+
+#[tokio::test]
+async fn proxy_passwords_and_base_url_userinfo_never_appear() {
+    const PROXY_PW: &str = "CANARY-proxy-pw-9191";
+    const BASE_PW: &str = "CANARY-base-pw-9191";
+    const BASE_USER: &str = "CANARY-base-user-9191";
+    let sim = sim();
+    let with_userinfo =
+        sim.base_url()
+            .replacen("http://", &format!("http://{BASE_USER}:{BASE_PW}@"), 1);
+    let builder = builder(&sim)
+        .base_url(with_userinfo)
+        .proxy(format!("http://proxy-user:{PROXY_PW}@127.0.0.1:9"));
+    let client = builder.clone().build().expect("client");
+    let mut texts = vec![
+        format!("{builder:?}"),
+        format!("{client:?}"),
+        client.base_url().to_owned(),
+    ];
+    let err = client.pbx_types(54).await.expect_err("the proxy refuses");
+    texts.push(format!("{err} {err:?}"));
+    for bad in [
+        Client::builder().proxy(format!("http://u:{PROXY_PW}@[not a host")),
+        Client::builder().base_url(format!("http://{BASE_USER}:{BASE_PW}@api.example.com")),
+        Client::builder().base_url(format!("ftp://{BASE_USER}:{BASE_PW}@api.example.com")),
+        Client::builder().base_url(format!(
+            "https://{BASE_USER}:{BASE_PW}@api.example.com/{}",
+            "x".repeat(3000)
+        )),
+    ] {
+        texts.push(format!("{bad:?}"));
+        let err = bad.build().expect_err("refused");
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        texts.push(format!("{err} {err:?}"));
+    }
+    for text in &texts {
+        for secret in [PROXY_PW, BASE_PW, BASE_USER] {
+            assert!(!text.contains(secret), "{secret} leaked into: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn huge_token_lifetimes_never_panic_or_wrap() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let jwt = |exp: &str| {
+        format!(
+            "{}.{}.sig",
+            b64.encode(r#"{"alg":"none"}"#),
+            b64.encode(format!(r#"{{"exp":{exp}}}"#))
+        )
+    };
+    let sim = sim();
+    for token_answer in [
+        r#"{"access_token":"opaque-1","expires_in":18446744073709551615}"#.to_owned(),
+        r#"{"access_token":"opaque-2","expires_in":"18446744073709551615"}"#.to_owned(),
+        r#"{"access_token":"opaque-3","expires_in":9223372036854775807}"#.to_owned(),
+        format!(r#"{{"access_token":"{}"}}"#, jwt("18446744073709551615")),
+        format!(r#"{{"access_token":"{}"}}"#, jwt("9223372036854775807")),
+    ] {
+        sim.set_canned(answer(
+            "/oauth/token",
+            200,
+            "application/json",
+            &token_answer,
+        ));
+        let client = builder(&sim)
+            .retry_policy(ctt_onboard::RetryPolicy::none())
+            .build()
+            .expect("client");
+        // The simulator does not know these tokens: an authentication error, not a panic.
+        let err = client.pbx_types(54).await.expect_err("unknown token");
+        assert_eq!(
+            err.code(),
+            ErrorCode::Authentication,
+            "{token_answer}: {err}"
+        );
+    }
+    for expires_on in [i64::MAX, i64::MAX - 1, 1, -1, i64::MIN] {
+        let auth = ctt_onboard::AuthenticationResult {
+            expires_on: Some(expires_on),
+            ..Default::default()
+        };
+        let _ = auth.expires_at();
+        let _ = auth.is_expired(std::time::SystemTime::now(), std::time::Duration::MAX);
     }
 }

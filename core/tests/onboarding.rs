@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use ctt_onboard::callback::tag_redirect_url;
+use ctt_onboard::callback::{Ask, new_nonce, tag_redirect_url};
 use ctt_onboard::{
-    ActionType, CallbackOutcome, Client, ErrorCode, ManualClock, NewEnterprise, Onboarding,
-    OnboardingPlan, Progress, Service, Step, StepState,
+    ActionType, CallbackKeys, CallbackOutcome, Client, ErrorCode, ManualClock, NewEnterprise,
+    Onboarding, OnboardingPlan, Progress, Service, Step, StepState,
 };
 use ctt_sim::{FaultConfig, FaultKind, SimConfig, Simulator};
 use std::collections::HashMap;
@@ -17,6 +17,25 @@ use std::time::Duration;
 const KEY: &[u8] = b"test-callback-key-0123456789";
 const REDIRECT: &str = "https://portal.example/ctt/callback?portal=1";
 const THIRTY_ONE_MINUTES: Duration = Duration::from_secs(31 * 60);
+
+fn keys() -> CallbackKeys {
+    CallbackKeys::single(KEY).expect("ring")
+}
+
+/// A genuinely tagged URL for an ask the flow never made (a fresh nonce).
+fn tag(flow: &Onboarding, action: ActionType) -> String {
+    let ask = Ask {
+        flow_id: flow.id().to_owned(),
+        action,
+        nonce: new_nonce(),
+        issued_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_secs(),
+        key_id: String::new(),
+    };
+    tag_redirect_url(&keys(), REDIRECT, &ask).expect("tag")
+}
 
 fn plan(name: &str, services: Vec<Service>) -> OnboardingPlan {
     let mut p = OnboardingPlan::new(NewEnterprise::new(name, services), REDIRECT);
@@ -58,7 +77,11 @@ impl Harness {
             .approve(url, tenant)
             .await
             .expect("simulator approves");
-        flow.handle_callback(KEY, &cb.url, &cb.body.to_string())
+        flow.handle_callback(
+            self.client.callback_keys().expect("keys"),
+            &cb.url,
+            &cb.body.to_string(),
+        )
     }
 
     /// Drives a flow to completion as `tenant`'s admin; with `persist`, the flow goes through JSON
@@ -177,8 +200,8 @@ async fn fabrikam_gets_the_tenant_admin_api_provisioned() {
     assert_eq!(count(&h.sim, "/provisioning/provisionTenantAdminAPI"), 1);
     assert_eq!(
         count(&h.sim, "/provisioning/getO365UserInfo"),
-        1,
-        "checked again after provisioning"
+        5 + 1,
+        "each of the five callbacks confirmed, and the API checked again after provisioning"
     );
     assert_eq!(
         state_of(&flow, Step::ProvisionTenantAdminApi),
@@ -541,8 +564,8 @@ async fn forged_and_wrong_callbacks_leave_the_state_unchanged() {
         .expect("approve");
 
     // A genuine tag for this flow but another action.
-    let wrong_action =
-        tag_redirect_url(KEY, REDIRECT, flow.id(), &ActionType::GetAgentConsent).expect("tag");
+    let wrong_action = tag(&flow, ActionType::GetAgentConsent);
+    let earlier_nonce = tag(&flow, ActionType::Registration);
     let bad_tag = genuine.url.replace("ctt_tag=", "ctt_tag=00");
     let no_params = REDIRECT.to_owned();
     let missing_fields = r#"{"msalAuthenticationResult":{}}"#.to_owned();
@@ -552,6 +575,12 @@ async fn forged_and_wrong_callbacks_leave_the_state_unchanged() {
         .expect("approve");
 
     let cases: Vec<(&str, String, String, &[u8])> = vec![
+        (
+            "a nonce the flow did not issue",
+            earlier_nonce,
+            genuine_body.clone(),
+            KEY,
+        ),
         ("bad tag", bad_tag, genuine_body.clone(), KEY),
         (
             "wrong key",
@@ -583,7 +612,8 @@ async fn forged_and_wrong_callbacks_leave_the_state_unchanged() {
     ];
     for (what, cb_url, body, key) in &cases {
         let before = flow.to_json().expect("json");
-        let err = flow.handle_callback(key, cb_url, body).expect_err(what);
+        let ring = CallbackKeys::single(key).expect("ring");
+        let err = flow.handle_callback(&ring, cb_url, body).expect_err(what);
         assert_eq!(err.code(), ErrorCode::CallbackInvalid, "{what}: {err}");
         assert_eq!(
             flow.to_json().expect("json"),
@@ -594,13 +624,13 @@ async fn forged_and_wrong_callbacks_leave_the_state_unchanged() {
 
     // The genuine one is accepted once; a replay is a duplicate and changes nothing.
     assert_eq!(
-        flow.handle_callback(KEY, &genuine.url, &genuine_body)
+        flow.handle_callback(&keys(), &genuine.url, &genuine_body)
             .expect("genuine"),
         CallbackOutcome::Accepted
     );
     let before = flow.to_json().expect("json");
     assert_eq!(
-        flow.handle_callback(KEY, &genuine.url, &genuine_body)
+        flow.handle_callback(&keys(), &genuine.url, &genuine_body)
             .expect("replay"),
         CallbackOutcome::Duplicate
     );
@@ -617,7 +647,7 @@ async fn forged_and_wrong_callbacks_leave_the_state_unchanged() {
         .approve_without_posting(&url, "fabrikam")
         .expect("approve");
     let err = flow
-        .handle_callback(KEY, &switched.url, &switched.body.to_string())
+        .handle_callback(&keys(), &switched.url, &switched.body.to_string())
         .expect_err("tenant switched");
     assert_eq!(err.code(), ErrorCode::CallbackInvalid);
     assert!(err.message().contains("registered to tenant"), "{err}");
@@ -635,6 +665,22 @@ async fn an_expired_msal_result_asks_the_admin_to_sign_in_again() {
     h.approve(&mut flow, &url, "fabrikam")
         .await
         .expect("registered");
+    // The registration is confirmed, then provisioning fails, and the admin's sign-in expires
+    // before the portal advances again.
+    h.sim.set_canned(ctt_sim::CannedResponse {
+        path_prefix: "/provisioning/provisionTenantAdminAPI".into(),
+        status: 500,
+        content_type: "application/json".into(),
+        body: "{}".into(),
+    });
+    let err = flow
+        .advance(&h.client)
+        .await
+        .expect_err("provisioning fails");
+    assert_eq!(err.code(), ErrorCode::Server);
+    assert_eq!(state_of(&flow, Step::Registration), StepState::Done);
+    h.sim.clear_canned();
+    let canned = count(&h.sim, "/provisioning/provisionTenantAdminAPI");
     h.pass_time(Duration::from_secs(2 * 3600));
     let Progress::AwaitingAdmin { action, url } = flow.advance(&h.client).await.expect("advance")
     else {
@@ -645,7 +691,11 @@ async fn an_expired_msal_result_asks_the_admin_to_sign_in_again() {
         .await
         .expect("signed in again");
     h.drive(&mut flow, "fabrikam", false).await;
-    assert_eq!(count(&h.sim, "/provisioning/provisionTenantAdminAPI"), 1);
+    assert_eq!(
+        count(&h.sim, "/provisioning/provisionTenantAdminAPI") - canned,
+        1,
+        "provisioned once with the fresh sign-in"
+    );
 }
 
 #[tokio::test]
@@ -781,14 +831,14 @@ async fn the_same_body_under_another_actions_tag_is_not_a_replay() {
         .expect("approve");
     let body = cb.body.to_string();
     assert_eq!(
-        flow.handle_callback(KEY, &cb.url, &body).expect("accepted"),
+        flow.handle_callback(&keys(), &cb.url, &body)
+            .expect("accepted"),
         CallbackOutcome::Accepted
     );
-    let other =
-        tag_redirect_url(KEY, REDIRECT, flow.id(), &ActionType::GetAgentConsent).expect("tag");
+    let other = tag(&flow, ActionType::GetAgentConsent);
     let before = flow.to_json().expect("json");
     let err = flow
-        .handle_callback(KEY, &other, &body)
+        .handle_callback(&keys(), &other, &body)
         .expect_err("not a replay, and not awaited");
     assert_eq!(err.code(), ErrorCode::CallbackInvalid);
     assert_eq!(flow.to_json().expect("json"), before);

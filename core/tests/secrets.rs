@@ -75,7 +75,8 @@ async fn no_secret_reaches_trace_logs_debug_errors_or_status() {
                 let auth = &cb.body["msalAuthenticationResult"]["authenticationResult"];
                 msal_tokens.push(auth["accessToken"].as_str().expect("token").to_owned());
                 msal_tokens.push(auth["idToken"].as_str().expect("token").to_owned());
-                flow.handle_callback(CANARIES[3].as_bytes(), &cb.url, &cb.body.to_string())
+                let keys = client.callback_keys().expect("keys");
+                flow.handle_callback(keys, &cb.url, &cb.body.to_string())
                     .expect("callback");
             }
             Progress::Complete { .. } => break,

@@ -459,6 +459,20 @@ impl Simulator {
         self.app.world(|w| w.approve(&state, tenant))
     }
 
+    /// The redirect URL a pending action item URL will post its callback to, without approving
+    /// it: for tests that post a body of their own choosing there, as an attacker would.
+    pub fn redirect_url_of(&self, url: &str) -> Option<String> {
+        let parsed = url::Url::parse(url).ok()?;
+        let state = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())?;
+        self.app
+            .world(|w| Ok::<_, SimError>(w.pending.get(&state).map(|p| p.redirect_url.clone())))
+            .ok()
+            .flatten()
+    }
+
     /// Every API request answered so far, in order.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.app.lock().requests.clone()

@@ -101,13 +101,39 @@ async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
                 .ok()
         })
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())));
+        // RFC 6749 §2.3.1: the id and the secret were each form-encoded before being joined
+        // with ':', so the first ':' splits them and each is form-decoded.
+        .and_then(|s| {
+            let (id, secret) = s.split_once(':')?;
+            Some((form_decode(id)?, form_decode(secret)?))
+        });
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let result = app.world(|w| w.issue_token(basic, &form));
     match result {
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => oauth_error(e),
     }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` value (`+` is a space, `%XX` a byte);
+/// `None` when it is not UTF-8 or a `%` is not followed by two hex digits.
+fn form_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = value.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 async fn authenticated_user(
@@ -274,7 +300,16 @@ async fn enterprises(
         w.check_token(token.as_deref(), Level::Reseller, None)?;
         let rid = reseller_query(&q)?;
         w.check_reseller(rid)?;
-        Ok(w.enterprise_list(rid))
+        let number = |name: &str, default: u64| match q.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<u64>().map_err(|_| SimError {
+                status: 400,
+                message: format!("{name} {v:?} is not a non-negative number"),
+            }),
+        };
+        let page = number("page", 0)?;
+        let size = number("size", crate::state::DEFAULT_PAGE_SIZE)?;
+        Ok(w.enterprise_list(rid, page, size))
     })
     .map(|v| axum::Json(v).into_response())
     .unwrap_or_else(error)

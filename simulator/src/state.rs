@@ -153,6 +153,11 @@ pub const ACTION_TYPES: &[&str] = &[
     "GET_CALL_RECORDING_CONSENT",
 ];
 
+/// The enterprise list's page size when the request names none (Spring Data's default).
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// The largest page size the enterprise list answers with; a larger `size` is cut to it.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
 /// The credentials the simulator accepts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimCredentials {
@@ -228,6 +233,8 @@ pub struct SimEnterprise {
     pub managed_by_provider: bool,
     /// How many times that update succeeded.
     pub management_updates: u32,
+    /// The create body's `billingReferences`.
+    pub billing_references: Vec<String>,
 }
 
 /// One consent an admin granted (approval of a consent URL).
@@ -542,6 +549,19 @@ impl World {
         if let Some(rid) = obj.get("resellerId").and_then(|v| v.as_i64()) {
             self.check_reseller(rid)?;
         }
+        let billing_references: Vec<String> = match obj.get("billingReferences") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str().map(str::to_owned).ok_or_else(|| SimError {
+                        status: 400,
+                        message: "billingReferences must hold strings".into(),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return fail(400, "billingReferences must be an array of strings"),
+        };
         if self.enterprises.iter().any(|e| e.name == name) {
             return fail(409, format!("Enterprise name '{name}' already exists"));
         }
@@ -561,6 +581,7 @@ impl World {
             tenant_id: None,
             managed_by_provider: false,
             management_updates: 0,
+            billing_references,
         });
         Ok(id)
     }
@@ -870,11 +891,28 @@ impl World {
         Ok(())
     }
 
-    pub(crate) fn enterprise_list(&self, reseller_id: i64) -> serde_json::Value {
-        let items: Vec<serde_json::Value> = self
+    /// One page of the reseller's enterprises, as a Spring `Page` (`page` from 0). The list is
+    /// always paged, as Spring Data's pageable endpoints are, so a client that reads only the
+    /// first page misses enterprises once there are more than `size`.
+    pub(crate) fn enterprise_list(
+        &self,
+        reseller_id: i64,
+        page: u64,
+        size: u64,
+    ) -> serde_json::Value {
+        let size = size.clamp(1, MAX_PAGE_SIZE);
+        let mine: Vec<&SimEnterprise> = self
             .enterprises
             .iter()
             .filter(|e| e.reseller_id == reseller_id)
+            .collect();
+        let total = mine.len() as u64;
+        let total_pages = total.div_ceil(size);
+        let start = page.saturating_mul(size);
+        let content: Vec<serde_json::Value> = mine
+            .iter()
+            .skip(usize::try_from(start).unwrap_or(usize::MAX))
+            .take(usize::try_from(size).unwrap_or(usize::MAX))
             .map(|e| {
                 serde_json::json!({
                     "enterpriseId": e.id,
@@ -882,9 +920,20 @@ impl World {
                     "services": e.services,
                     "tenantId": e.tenant_id,
                     "managedByProvider": e.managed_by_provider,
+                    "billingReferences": e.billing_references,
                 })
             })
             .collect();
-        serde_json::Value::Array(items)
+        serde_json::json!({
+            "content": content,
+            "number": page,
+            "size": size,
+            "numberOfElements": content.len(),
+            "totalElements": total,
+            "totalPages": total_pages,
+            "first": page == 0,
+            "last": page.saturating_add(1) >= total_pages,
+            "empty": content.is_empty(),
+        })
     }
 }

@@ -211,3 +211,129 @@ async fn the_consent_page_posts_the_callback_and_redirects_the_browser() {
         .expect("faults");
     assert_eq!(bad.status().as_u16(), 400);
 }
+
+/// A reseller token from the simulator, its client authenticated as `basic` says.
+async fn token_with(sim: &Simulator, basic: &str) -> reqwest::Response {
+    let c = sim.credentials();
+    reqwest::Client::new()
+        .post(format!("{}/oauth/token", sim.base_url()))
+        .header("authorization", basic)
+        .form(&[
+            ("username", c.username.as_str()),
+            ("password", c.password.as_str()),
+            ("grant_type", "password"),
+        ])
+        .send()
+        .await
+        .expect("token request")
+}
+
+#[tokio::test]
+async fn the_token_endpoint_form_decodes_the_basic_client_id_and_secret() {
+    use base64::Engine as _;
+    let sim = Simulator::start(SimConfig {
+        credentials: ctt_sim::SimCredentials {
+            client_id: "id:1 x".into(),
+            client_secret: "s3:cr%et+ü".into(),
+            ..ctt_sim::SimCredentials::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    let b64 = |s: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(s)
+        )
+    };
+    // RFC 6749 §2.3.1: each part form-encoded, then joined and Base64'd.
+    let ok = token_with(&sim, &b64("id%3A1+x:s3%3Acr%25et%2B%C3%BC")).await;
+    assert_eq!(ok.status(), 200);
+    // The raw values joined as they are are not the same credentials.
+    let raw = token_with(&sim, &b64("id:1 x:s3:cr%et+ü")).await;
+    assert_eq!(raw.status(), 401);
+    let broken = token_with(&sim, &b64("id%3A1+x:s3%ZZ")).await;
+    assert_eq!(broken.status(), 401);
+}
+
+#[tokio::test]
+async fn the_enterprise_list_answers_spring_pages_with_billing_references() {
+    let sim = Simulator::start(SimConfig::default()).expect("sim");
+    let c = sim.credentials().clone();
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{}/oauth/token", sim.base_url()))
+        .basic_auth(&c.client_id, Some(&c.client_secret))
+        .form(&[
+            ("username", c.username.as_str()),
+            ("password", c.password.as_str()),
+            ("grant_type", "password"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let bearer = token["access_token"].as_str().expect("token").to_owned();
+    for i in 0..25 {
+        let body = serde_json::json!({
+            "enterpriseName": format!("E{i}"), "services": ["SMS"],
+            "billingReferences": [format!("B{i}")],
+        });
+        let r = http
+            .post(format!("{}/reseller/newEnterprise", sim.base_url()))
+            .bearer_auth(&bearer)
+            .json(&body)
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(r.status(), 200);
+    }
+    let list = |query: &'static str| {
+        let http = http.clone();
+        let url = format!(
+            "{}/reseller/v3/getEnterprisesForReseller?resellerId=54{query}",
+            sim.base_url()
+        );
+        let bearer = bearer.clone();
+        async move {
+            let r = http
+                .get(url)
+                .bearer_auth(bearer)
+                .send()
+                .await
+                .expect("list");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        }
+    };
+    let (status, body) = list("").await;
+    assert_eq!(status, 200);
+    let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(page["content"].as_array().expect("content").len(), 20);
+    assert_eq!(
+        (
+            page["number"].clone(),
+            page["totalPages"].clone(),
+            page["last"].clone()
+        ),
+        (
+            serde_json::json!(0),
+            serde_json::json!(2),
+            serde_json::json!(false)
+        )
+    );
+    assert_eq!(
+        page["content"][3]["billingReferences"],
+        serde_json::json!(["B3"])
+    );
+    let (_, body) = list("&page=1&size=20").await;
+    let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(page["content"].as_array().expect("content").len(), 5);
+    assert_eq!(page["last"], true);
+    let (_, body) = list("&page=0&size=5000").await;
+    let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(page["content"].as_array().expect("content").len(), 25);
+    let (status, _) = list("&page=-1").await;
+    assert_eq!(status, 400);
+}

@@ -36,6 +36,7 @@ pub fn builder(sim: &Simulator) -> ClientBuilder {
             initial_backoff: Duration::from_millis(5),
             max_backoff: Duration::from_millis(50),
             max_retry_after: Duration::from_secs(5),
+            ..RetryPolicy::default()
         })
         .callback_key("test-callback-key-0123456789")
 }
