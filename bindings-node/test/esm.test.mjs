@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import ctt, { Client, Simulator, Onboarding, CttError, ERROR_CODES, verifyCallback, setLogger, ManualClock, rejectWithCode } from 'ctt-onboard'
+import ctt, { Client, Simulator, Onboarding, CttError, ERROR_CODES, verifyCallback, setLogger, ManualClock, rejectWithCode, CallbackKeys, claimedFlowId } from 'ctt-onboard'
 
 const require = createRequire(import.meta.url)
 
@@ -11,6 +11,8 @@ test('import and require share one module', async () => {
   assert.equal(Client, cjs.Client)
   assert.equal(Onboarding, cjs.Onboarding)
   assert.equal(CttError, cjs.CttError)
+  assert.equal(CallbackKeys, cjs.CallbackKeys)
+  assert.equal(claimedFlowId, cjs.claimedFlowId)
   assert.equal(ctt.Simulator, Simulator)
   for (const f of [verifyCallback, setLogger, rejectWithCode]) assert.equal(typeof f, 'function')
   assert.equal(ERROR_CODES.length, 15)

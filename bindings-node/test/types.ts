@@ -11,7 +11,13 @@ import {
   rejectWithCode,
   setLogger,
   verifyCallback,
+  CallbackKeys,
+  claimedFlowId,
+  type AdvanceOptions,
   type AuthenticationResult,
+  type CallbackKeysOptions,
+  type Checkpoint,
+  type VerifiedCallback,
   type CallbackPayload,
   type ClientOptions,
   type ErrorCode,
@@ -103,6 +109,43 @@ export async function portal(): Promise<void> {
     progress = await flow.advance(client)
   }
   console.log(describe(progress))
+
+  // Key rings, keys as bytes, the checkpoint with compare-and-swap, the revision.
+  const ringOptions: CallbackKeysOptions = {
+    signing: { id: 'new', key: new Uint8Array(32) },
+    verify: [{ id: 'old', key: Buffer.from(KEY) }],
+    retired: ['older'],
+    maxAgeSeconds: 3600,
+  }
+  const ring = new CallbackKeys(ringOptions, clock)
+  const signing: string = ring.signingKeyId
+  const maxAge: number = ring.maxAgeSeconds
+  const fromKey: CallbackKeys = CallbackKeys.fromKey(Buffer.alloc(16))
+  const rotated = new Client({ ...sim.clientOptions(), callbackKeys: ringOptions })
+  const clientRing: CallbackKeys | null = rotated.callbackKeys
+  const stored = { json: flow.toJSONString(), revision: flow.revision }
+  const checkpoint: Checkpoint = async (snapshot: Onboarding, previousRevision: number) => {
+    if (stored.revision !== previousRevision) throw new CttError('stale', { code: 'flow_state' })
+    stored.json = snapshot.toJSONString()
+    stored.revision = snapshot.revision
+  }
+  const advanceOptions: AdvanceOptions = { checkpoint, signal: controller.signal }
+  await flow.advance(rotated, advanceOptions)
+  await flow.advance(client, { checkpoint: () => undefined })
+  const cb2 = await sim.approve(url, 'contoso')
+  const verified: VerifiedCallback = verifyCallback(ring, cb2.url, cb2.bodyText)
+  const nonce: string = verified.nonce
+  const issuedAt: Date = verified.issuedAt
+  const digest: string = verified.payloadDigest
+  const claimed: string | null = claimedFlowId(cb2.url)
+  for (const keys of [KEY, Buffer.from(KEY), new Uint8Array(16), ring, ringOptions, client]) {
+    await flow.handleCallback(keys, cb2.url, cb2.bodyText).catch(handle)
+    verifyCallback(keys, cb2.url, cb2.bodyText)
+  }
+  const unconfirmed: boolean = flow.hasUnconfirmedCallback
+  const bare: Record<string, unknown> = flow.toJSONWithoutTokens()
+  const bareText: string = flow.toJSONStringWithoutTokens()
+  void [signing, maxAge, fromKey, clientRing, nonce, issuedAt, digest, claimed, unconfirmed, bare, bareText]
   const steps: StepStatus[] = flow.status()
   for (const s of steps) console.log(s.step, s.title, s.state, s.detail ?? '', s.updatedAt?.toISOString(), s.errorCode)
   const json: object = flow.toJSON()
