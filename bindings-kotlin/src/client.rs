@@ -27,6 +27,10 @@ pub struct RetryPolicy {
     /// returned as `rate_limited`. Default 60 000.
     #[uniffi(default = 60000)]
     pub max_retry_after_ms: i64,
+    /// The longest one call may take in all (attempts, backoffs, `Retry-After` waits), in
+    /// milliseconds; a wait that would end past it is not slept. Default 60 000.
+    #[uniffi(default = 60000)]
+    pub deadline_ms: i64,
 }
 
 fn millis(what: &str, ms: i64) -> Result<Duration, CttError> {
@@ -48,6 +52,7 @@ impl TryFrom<RetryPolicy> for core::RetryPolicy {
             initial_backoff: millis("retry initial_backoff_ms", p.initial_backoff_ms)?,
             max_backoff: millis("retry max_backoff_ms", p.max_backoff_ms)?,
             max_retry_after: millis("retry max_retry_after_ms", p.max_retry_after_ms)?,
+            deadline: millis("retry deadline_ms", p.deadline_ms)?,
         })
     }
 }

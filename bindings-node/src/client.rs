@@ -58,6 +58,9 @@ pub struct RetryOptions {
     /// The longest `Retry-After` (ms) the client waits for by itself; a longer one is returned as
     /// `rate_limited`. Default 60000.
     pub max_retry_after_ms: Option<u32>,
+    /// The longest one call may take in all (attempts, backoffs, `Retry-After` waits), in ms; a
+    /// wait that would end past it is not slept. Default 60000.
+    pub deadline_ms: Option<u32>,
 }
 
 /// How to build a [`Client`]. Every field is optional; `reseller` (or `resellerToken`) is needed
@@ -187,6 +190,9 @@ fn build(options: ClientOptions, clock: Option<&ManualClock>) -> napi::Result<co
         }
         if let Some(ms) = r.max_retry_after_ms {
             policy.max_retry_after = Duration::from_millis(ms.into());
+        }
+        if let Some(ms) = r.deadline_ms {
+            policy.deadline = Duration::from_millis(ms.into());
         }
         b = b.retry_policy(policy);
     }

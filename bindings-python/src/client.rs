@@ -117,7 +117,7 @@ pub struct NativeClient {
 #[pymethods]
 impl NativeClient {
     /// Builds a client; every setting is optional and keyword-only, as in `ClientBuilder`.
-    /// `retry` is (max_attempts, initial_backoff_s, max_backoff_s, max_retry_after_s).
+    /// `retry` is (max_attempts, initial_backoff_s, max_backoff_s, max_retry_after_s, deadline_s).
     #[new]
     #[pyo3(signature = (*, base_url=None, reseller=None, reseller_token=None, enterprise=None,
         enterprise_token=None, timeout=None, connect_timeout=None, retry=None, user_agent=None,
@@ -133,7 +133,7 @@ impl NativeClient {
         enterprise_token: Option<String>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
-        retry: Option<(u32, f64, f64, f64)>,
+        retry: Option<(u32, f64, f64, f64, f64)>,
         user_agent: Option<String>,
         proxy: Option<String>,
         ca_cert_pem: Option<Vec<String>>,
@@ -165,12 +165,13 @@ impl NativeClient {
         if let Some(s) = connect_timeout {
             b = b.connect_timeout(seconds_arg("connect_timeout", s)?);
         }
-        if let Some((max_attempts, initial, max, max_retry_after)) = retry {
+        if let Some((max_attempts, initial, max, max_retry_after, deadline)) = retry {
             b = b.retry_policy(RetryPolicy {
                 max_attempts,
                 initial_backoff: seconds_arg("retry.initial_backoff", initial)?,
                 max_backoff: seconds_arg("retry.max_backoff", max)?,
                 max_retry_after: seconds_arg("retry.max_retry_after", max_retry_after)?,
+                deadline: seconds_arg("retry.deadline", deadline)?,
             });
         }
         if let Some(v) = user_agent {

@@ -71,6 +71,9 @@ class RetryPolicy(Record, frozen=True):
     #: The longest ``Retry-After`` the client waits for by itself; a longer one is raised as
     #: ``RateLimitedError``.
     max_retry_after: float = 60.0
+    #: The longest one call may take in all (attempts, backoffs, ``Retry-After`` waits); a wait
+    #: that would end past it is not slept, the call raises the error that asked for it.
+    deadline: float = 60.0
 
     @classmethod
     def none(cls) -> RetryPolicy:
@@ -116,6 +119,7 @@ def _native_client(
                     retry.initial_backoff,
                     retry.max_backoff,
                     retry.max_retry_after,
+                    retry.deadline,
                 )
                 if retry is not None
                 else None

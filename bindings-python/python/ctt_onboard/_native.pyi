@@ -86,7 +86,7 @@ class NativeClient:
         enterprise_token: Optional[str] = None,
         timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
-        retry: Optional[tuple[int, float, float, float]] = None,
+        retry: Optional[tuple[int, float, float, float, float]] = None,
         user_agent: Optional[str] = None,
         proxy: Optional[str] = None,
         ca_cert_pem: Optional[list[str]] = None,
@@ -97,7 +97,8 @@ class NativeClient:
         max_response_bytes: Optional[int] = None,
     ) -> NativeClient:
         """Builds a client; every setting is optional and keyword-only, as in ``ClientBuilder``.
-        ``retry`` is (max_attempts, initial_backoff_s, max_backoff_s, max_retry_after_s)."""
+        ``retry`` is (max_attempts, initial_backoff_s, max_backoff_s, max_retry_after_s,
+        deadline_s)."""
     @property
     def base_url(self) -> str:
         """The base URL."""

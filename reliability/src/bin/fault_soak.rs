@@ -81,6 +81,7 @@ async fn main() {
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(500),
         max_retry_after: Duration::from_secs(5),
+        ..ctt_onboard::RetryPolicy::default()
     };
     let (client, clock) = match soak_client(&sim, retry) {
         Ok(c) => c,
