@@ -30,10 +30,23 @@ pub fn service_set(i: usize) -> Vec<Service> {
 /// The base tenants the soaks cycle through (tailspin's admin can never finish a flow).
 pub const SOAK_TENANTS: [&str; 3] = ["contoso", "fabrikam", "northwind"];
 
-/// The plan of soak flow `i`: its own enterprise name, in its own tenant variant.
+/// True when soak flow `i` shares its enterprise name with flow `i - 1` (every tenth flow): two
+/// customers called the same, of which exactly one may get the enterprise.
+pub fn is_twin(i: usize) -> bool {
+    i % 10 == 9
+}
+
+/// The enterprise name of soak flow `i`.
+pub fn soak_name(run: &str, i: usize) -> String {
+    let n = if is_twin(i) { i - 1 } else { i };
+    format!("Soak {run} #{n}")
+}
+
+/// The plan of soak flow `i`: its own enterprise name (but for twins, see [`is_twin`]), in its
+/// own tenant variant.
 pub fn soak_plan(run: &str, i: usize) -> (OnboardingPlan, String) {
     let mut plan = OnboardingPlan::new(
-        NewEnterprise::new(format!("Soak {run} #{i}"), service_set(i)),
+        NewEnterprise::new(soak_name(run, i), service_set(i)),
         "https://portal.example/ctt/callback",
     );
     plan.gateway_regions = vec![
@@ -50,8 +63,12 @@ pub fn soak_plan(run: &str, i: usize) -> (OnboardingPlan, String) {
 /// What one flow went through.
 #[derive(Debug, Default, Clone)]
 pub struct FlowReport {
+    /// The flow's id.
+    pub flow_id: String,
     /// True when the flow reached `Complete`.
     pub complete: bool,
+    /// True when the flow stopped with `conflict`: its name belongs to another flow's enterprise.
+    pub conflict: bool,
     /// The enterprise id, once known.
     pub enterprise_id: Option<i64>,
     /// Errors `advance` surfaced, by code.
@@ -61,15 +78,27 @@ pub struct FlowReport {
 }
 
 /// Drives one flow to completion as `tenant`'s admin, retrying `advance` after every error.
-/// `clock` is the client's clock, moved with the simulator's across the 30-minute wait.
+/// `clock` is the client's clock, moved with the simulator's across the 30-minute wait. With
+/// `twin`, a `conflict` ends the flow as an expected outcome (see [`is_twin`]); otherwise it is
+/// unexpected.
 pub async fn drive(
     client: &Client,
     sim: &Simulator,
     clock: &ManualClock,
     mut flow: Onboarding,
     tenant: &str,
+    twin: bool,
 ) -> FlowReport {
-    let mut report = FlowReport::default();
+    let mut report = FlowReport {
+        flow_id: flow.id().to_owned(),
+        ..FlowReport::default()
+    };
+    let Some(keys) = client.callback_keys() else {
+        report
+            .unexpected
+            .push("the soak client has no callback key".into());
+        return report;
+    };
     for _ in 0..400 {
         match flow.advance(client).await {
             Ok(Progress::AwaitingAdmin { url, .. }) => {
@@ -80,11 +109,9 @@ pub async fn drive(
                         return report;
                     }
                 };
-                if let Err(e) = flow.handle_callback(
-                    CALLBACK_KEY.as_bytes(),
-                    &callback.url,
-                    &callback.body.to_string(),
-                ) {
+                if let Err(e) =
+                    flow.handle_callback(keys, &callback.url, &callback.body.to_string())
+                {
                     report.unexpected.push(format!("callback refused: {e}"));
                     return report;
                 }
@@ -107,6 +134,11 @@ pub async fn drive(
                     .errors
                     .entry(e.code().as_str().to_owned())
                     .or_default() += 1;
+                if twin && e.code() == ErrorCode::Conflict {
+                    report.conflict = true;
+                    report.enterprise_id = flow.enterprise_id();
+                    return report;
+                }
                 if matches!(
                     e.code(),
                     ErrorCode::InvalidInput | ErrorCode::FlowState | ErrorCode::CallbackInvalid
@@ -173,6 +205,58 @@ pub fn census(sim: &Simulator, names: &[String]) -> Census {
                     census.consents_doubled += 1;
                 }
             }
+        }
+    }
+    census
+}
+
+/// What the simulator holds per flow id: the enterprise each flow's billing reference marks.
+#[derive(Debug, Default)]
+pub struct FlowCensus {
+    /// Enterprises that two or more flows report as theirs.
+    pub shared_enterprises: usize,
+    /// Complete flows whose enterprise does not carry their reference, or more than one does.
+    pub misattributed: usize,
+    /// Flows that ended in `conflict` but whose reference an enterprise carries.
+    pub conflicted_but_created: usize,
+    /// Twin pairs (same name) with no complete flow.
+    pub pairs_without_winner: usize,
+    /// Flows that ended in `conflict`.
+    pub conflicts: usize,
+}
+
+/// Counts, per flow id, which enterprise the simulator holds for it: one enterprise per complete
+/// flow, carrying that flow's reference and no other flow's; none for a flow that lost its name.
+pub fn flow_census(sim: &Simulator, reports: &[FlowReport]) -> FlowCensus {
+    let enterprises = sim.enterprises();
+    let mut census = FlowCensus::default();
+    let mut claimed: BTreeMap<i64, usize> = BTreeMap::new();
+    for r in reports {
+        let reference = format!("ctt-onboard:{}", r.flow_id);
+        let marked: Vec<i64> = enterprises
+            .iter()
+            .filter(|e| e.billing_references.contains(&reference))
+            .map(|e| e.id)
+            .collect();
+        if r.complete {
+            if let Some(id) = r.enterprise_id {
+                *claimed.entry(id).or_default() += 1;
+            }
+            if marked.len() != 1 || Some(marked[0]) != r.enterprise_id {
+                census.misattributed += 1;
+            }
+        }
+        if r.conflict {
+            census.conflicts += 1;
+            if !marked.is_empty() || r.enterprise_id.is_some() {
+                census.conflicted_but_created += 1;
+            }
+        }
+    }
+    census.shared_enterprises = claimed.values().filter(|n| **n > 1).count();
+    for (i, pair) in reports.windows(2).enumerate() {
+        if is_twin(i + 1) && !pair[0].complete && !pair[1].complete {
+            census.pairs_without_winner += 1;
         }
     }
     census

@@ -433,6 +433,12 @@ impl Simulator {
         self.app.lock().token_ttl = ttl;
     }
 
+    /// Changes the lifetime of the MSAL results the consent screen issues from now on (default
+    /// one hour, as Microsoft's access tokens).
+    pub fn set_msal_ttl(&self, ttl: Duration) {
+        self.app.lock().msal_ttl = ttl;
+    }
+
     /// Acts as `tenant`'s admin on an action item URL the API returned: signs in, accepts, and
     /// returns the callback. When the redirect URL is on a loopback host, the callback is also
     /// posted there (failures to deliver are ignored: nobody may be listening).

@@ -283,6 +283,8 @@ pub struct World {
     pub(crate) credentials: SimCredentials,
     pub(crate) reseller_id: i64,
     pub(crate) token_ttl: Duration,
+    /// Lifetime of the MSAL results the consent screen issues.
+    pub(crate) msal_ttl: Duration,
     pub(crate) clock_offset: Duration,
     pub(crate) tokens: HashMap<String, TokenInfo>,
     pub(crate) msal: HashMap<String, MsalInfo>,
@@ -335,6 +337,7 @@ impl World {
             credentials,
             reseller_id: 54,
             token_ttl,
+            msal_ttl: MSAL_LIFETIME,
             clock_offset: Duration::ZERO,
             tokens: HashMap::new(),
             msal: HashMap::new(),
@@ -733,7 +736,7 @@ impl World {
                 });
             }
         }
-        let expires_at = now + MSAL_LIFETIME;
+        let expires_at = now + self.msal_ttl;
         let exp = expires_at.duration_since(UNIX_EPOCH).unwrap_or_default();
         let access = self.jwt(serde_json::json!({
             "aud": "https://api.spaces.skype.com", "tid": tenant.tenant_id, "upn": tenant.admin, "exp": exp.as_secs()
