@@ -9,10 +9,29 @@
 // `ctt-onboard` is the package in ../../bindings-node, installed here as a `file:` dependency
 // (see package.json); build it first with `make node-setup` and its `npm run build:debug`.
 
-import { Client, CttError, ManualClock, Onboarding, Simulator } from 'ctt-onboard'
+import { randomBytes } from 'node:crypto'
+import { Client, CttError, ManualClock, Onboarding, Simulator, claimedFlowId } from 'ctt-onboard'
 
-// The portal's secret for tagging callback URLs. A real portal loads it from its secret store.
-const CALLBACK_KEY = 'demo-portal-callback-key-please-rotate'
+// The portal's callback keys: bytes (a string would be its UTF-8 bytes), at least 16 of them. A
+// real portal loads them from its secret store. The ring signs new URLs with `signing`; to rotate,
+// make the old key a `verify` key (its URLs still answer), later list its id in `retired`.
+const CALLBACK_KEYS = { signing: { id: 'portal-2026', key: randomBytes(32) }, maxAgeSeconds: 72 * 3600 }
+
+// The portal's database, reduced to a Map: each row is the flow's JSON and its revision, and every
+// save is a compare-and-swap on the revision (in SQL: UPDATE flows SET json = ?, revision = ?
+// WHERE id = ? AND revision = ?), so a stale writer never overwrites a newer flow. See
+// ../portal/portal.mjs for the same with SQLite and several processes.
+const db = new Map()
+function save(flow, previousRevision) {
+  const row = db.get(flow.id)
+  if (row && row.revision !== previousRevision) {
+    throw new CttError(`flow ${flow.id} moved on to revision ${row.revision}: reload it`, { code: 'flow_state' })
+  }
+  db.set(flow.id, { json: flow.toJSONString(), revision: flow.revision })
+}
+const load = (id) => Onboarding.fromJSON(db.get(id).json)
+// advance() saves through this after every step that changed the flow and before the create.
+const checkpoint = (snapshot, previousRevision) => save(snapshot, previousRevision)
 
 const tenant = process.argv[2] ?? 'contoso'
 
@@ -22,11 +41,11 @@ console.log(`simulator listening on ${sim.baseUrl}`)
 
 try {
   // One client for the whole portal: the reseller's API user and the enterprise-level API
-  // credentials (sim.clientOptions() holds both), and the portal's callback key. The demo's
+  // credentials (sim.clientOptions() holds both), and the portal's callback key ring. The demo's
   // clock can be moved, so it crosses the vendor's 30-minute wait at once; a portal keeps the
   // system clock and calls advance() again after `notBefore`.
   const clock = new ManualClock()
-  const client = new Client({ ...sim.clientOptions(), callbackKey: CALLBACK_KEY }, clock)
+  const client = new Client({ ...sim.clientOptions(), callbackKeys: CALLBACK_KEYS }, clock)
 
   // Part I, shown by hand so the lists are visible; the flow below fetches them itself.
   const resellerId = await client.resellerId()
@@ -50,11 +69,14 @@ try {
     redirectUrl: 'https://portal.example/ctt/callback',
   })
   console.log(`\n== Onboarding flow ${flow.id}`)
+  save(flow, 0) // stored before the first advance, so a crash mid-way can resume it
 
   loop: for (;;) {
-    const progress = await flow.advance(client)
-    // A portal saves the flow's JSON here, in its own database, after every call.
-    flow = Onboarding.fromJSON(JSON.stringify(flow))
+    // Every step is saved by the checkpoint as it finishes; a failed save stops the advance
+    // (before the create, nothing is sent).
+    flow = load(flow.id)
+    const progress = await flow.advance(client, { checkpoint })
+    console.log(`   (saved at revision ${db.get(flow.id).revision})`)
 
     switch (progress.kind) {
       case 'awaitingAdmin': {
@@ -63,8 +85,13 @@ try {
         // receives the URL and body and hands them to the flow.
         const callback = await sim.approve(progress.url, tenant)
         try {
-          const outcome = await flow.handleCallback(CALLBACK_KEY, callback.url, callback.bodyText)
-          console.log(`   callback ${outcome}`)
+          // Which stored flow it claims (unverified); the flow verifies it with the client's ring:
+          // the tag, that it answers the ask the flow waits for now, the signer, the tenant.
+          const stored = load(claimedFlowId(callback.url))
+          const before = stored.revision
+          const outcome = await stored.handleCallback(client, callback.url, callback.bodyText)
+          save(stored, before)
+          console.log(`   callback ${outcome} (advance confirms it with ConnecttoTeams)`)
         } catch (e) {
           if (!(e instanceof CttError)) throw e
           console.log(`   callback refused [${e.code}]: ${e.message}`)
@@ -90,7 +117,7 @@ try {
   for (const s of flow.status()) {
     console.log(`  [${s.state.padEnd(7)}] ${s.title.padEnd(38)} ${s.detail ?? ''}`)
   }
-  console.log(`\nflow JSON: ${JSON.stringify(flow).length} bytes`)
+  console.log(`\nflow JSON: ${flow.toJSONString().length} bytes, revision ${flow.revision}`)
   process.exitCode = flow.isComplete ? 0 : 1
 } finally {
   await sim.close()

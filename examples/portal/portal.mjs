@@ -7,16 +7,22 @@
 //   GET  /flows/:id         the onboarding page: status() as a checklist, the current step's button
 //   POST /flows/:id/advance "Check again" / "Try again": advance the flow once more
 //   POST /ctt/callback?...  ConnecttoTeams posts the Global Admin's answer here (the redirect URL):
-//                           verified with the portal's key, handed to the flow, which advances
+//                           verified with the client's key ring, handed to the flow (saved), which
+//                           then advances
 //   GET  /ctt/callback?...  the admin's browser lands here afterwards: show the flow's page
 //
-// Flows persist in SQLite (better-sqlite3) as their JSON, so the portal can restart at any time.
+// Flows persist in SQLite (better-sqlite3) as their JSON and revision, so the portal can restart at
+// any time and several portal processes can share one database: every save is a compare-and-swap
+// on the revision (`UPDATE ... WHERE id = ? AND revision = ?`), and `advance` saves through a
+// checkpoint that does the same, so a stale writer never overwrites a newer flow (a callback
+// another process saved is never lost, and two advances of one flow send one create). A writer
+// that finds the row moved on reloads the flow and applies its change again.
 // A real portal puts these pages behind its own login and CSRF protection; this example keeps to
 // the onboarding.
 
 import http from 'node:http'
 import Database from 'better-sqlite3'
-import { CttError, Onboarding, verifyCallback } from 'ctt-onboard'
+import { CttError, Onboarding, claimedFlowId, verifyCallback } from 'ctt-onboard'
 
 const SERVICES = ['PBX', 'Trunk', 'CALLAPP', 'CallRecording', 'SMS', 'CHAT']
 const CALLBACK_PATH = '/ctt/callback'
@@ -56,12 +62,90 @@ function isGlobalAdmin(payload) {
   return payload.officeUserType === 'GLOBAL_ADMIN' && payload.companyAdmin !== false
 }
 
+/** What a save throws when the stored row moved on since the flow was loaded. */
+export class StaleFlowError extends CttError {
+  constructor(id, previousRevision) {
+    super(`flow ${id} was saved by another writer since revision ${previousRevision}: reload it`, { code: 'flow_state' })
+    this.stale = true
+  }
+}
+
+/** True for a StaleFlowError, also when an advance rejected with it as the checkpoint's cause. */
+export function isStale(error) {
+  return error instanceof StaleFlowError || error?.cause instanceof StaleFlowError
+}
+
 /**
- * Starts the portal. `client` is a ctt-onboard Client with the portal's `callbackKey`; the same
- * key verifies the callbacks. Resolves to { url, server, db, close() }.
+ * The flows table as a store with compare-and-swap on the revision: `load(id)`, `insert(flow)`,
+ * `save(flow, previousRevision)` (throws StaleFlowError when the row is no longer at
+ * `previousRevision`), and `update(id, apply)`, which loads the flow, applies the change and saves
+ * it, saving during an advance through the checkpoint it passes to `apply`; on a stale row it
+ * reloads and applies the change again.
  */
-export async function startPortal({ client, callbackKey, dbPath, port = 0, host = '127.0.0.1' }) {
+export function flowStore(db) {
+  const select = db.prepare('SELECT flow_json, revision FROM flows WHERE id = ?')
+  const cas = db.prepare("UPDATE flows SET flow_json = ?, revision = ?, updated_at = datetime('now') WHERE id = ? AND revision = ?")
+  const store = {
+    load(id) {
+      const row = select.get(id)
+      return row ? Onboarding.fromJSON(row.flow_json) : null
+    },
+    insert(flow, enterpriseName = flow.plan.enterprise.enterpriseName) {
+      db.prepare('INSERT INTO flows (id, enterprise_name, flow_json, revision) VALUES (?, ?, ?, ?)').run(
+        flow.id,
+        enterpriseName,
+        flow.toJSONString(),
+        flow.revision,
+      )
+    },
+    save(flow, previousRevision) {
+      // flow_json holds the Global Admin's MSAL result: protect the database like a token store.
+      const { changes } = cas.run(flow.toJSONString(), flow.revision, flow.id, previousRevision)
+      if (changes !== 1) throw new StaleFlowError(flow.id, previousRevision)
+    },
+    /**
+     * Loads flow `id`, runs `apply(flow, checkpoint)` and saves what changed; `checkpoint` is for
+     * `flow.advance(client, { checkpoint })`. Resolves to { flow, result, attempts } ({ missing:
+     * true } when there is no such flow); on a stale row it reloads and applies again, up to
+     * `tries` times. `loaded`: a copy loaded earlier, used for the first attempt.
+     */
+    async update(id, apply, { tries = 5, loaded = null } = {}) {
+      for (let attempt = 1; ; attempt++) {
+        const flow = attempt === 1 && loaded ? loaded : store.load(id)
+        if (!flow) return { missing: true }
+        let saved = flow.revision
+        const checkpoint = (snapshot, previousRevision) => {
+          store.save(snapshot, previousRevision)
+          saved = snapshot.revision
+        }
+        try {
+          let result, failure
+          try {
+            result = await apply(flow, checkpoint)
+          } catch (e) {
+            failure = e
+          }
+          // What changed after the last checkpoint (a failed step, an accepted callback).
+          if (flow.revision !== saved) store.save(flow, saved)
+          if (failure) throw failure
+          return { flow, result, attempts: attempt }
+        } catch (e) {
+          if (isStale(e) && attempt < tries) continue
+          throw e
+        }
+      }
+    },
+  }
+  return store
+}
+
+/**
+ * Starts the portal. `client` is a ctt-onboard Client with the portal's `callbackKey` (or
+ * `callbackKeys`); its ring verifies the callbacks. Resolves to { url, server, db, store, close() }.
+ */
+export async function startPortal({ client, dbPath, port = 0, host = '127.0.0.1' }) {
   const db = openDb(dbPath)
+  const store = flowStore(db)
   const server = http.createServer((req, res) => {
     route(req, res).catch((e) => {
       if (res.headersSent) return
@@ -79,28 +163,6 @@ export async function startPortal({ client, callbackKey, dbPath, port = 0, host 
   const url = `http://${host}:${server.address().port}`
   const redirectUrl = url + CALLBACK_PATH
 
-  // One advance or callback at a time per flow: each loads, changes and saves the flow's JSON.
-  const locks = new Map()
-  function withFlow(id, fn) {
-    const previous = locks.get(id) ?? Promise.resolve()
-    const next = previous.then(async () => {
-      const row = db.prepare('SELECT flow_json FROM flows WHERE id = ?').get(id)
-      if (!row) return null
-      const flow = Onboarding.fromJSON(row.flow_json)
-      try {
-        return await fn(flow)
-      } finally {
-        // Saved after every call, whatever happened: the flow holds every step that succeeded.
-        db.prepare("UPDATE flows SET flow_json = ?, updated_at = datetime('now') WHERE id = ?").run(
-          JSON.stringify(flow),
-          id,
-        )
-      }
-    })
-    locks.set(id, next.catch(() => {}))
-    return next
-  }
-
   function setError(id, error, payload) {
     db.prepare('UPDATE flows SET error_code = ?, error_message = ?, error_detail = ? WHERE id = ?').run(
       error?.code ?? null,
@@ -110,17 +172,19 @@ export async function startPortal({ client, callbackKey, dbPath, port = 0, host 
     )
   }
 
-  /** Advances the flow and records the failure, if any, for its page. */
+  /**
+   * Advances the flow, saving every step through the compare-and-swap checkpoint, and records the
+   * failure, if any, for its page. Another process that moved the flow on meanwhile makes the
+   * save stale: the store reloads the flow and advances that (which repeats nothing it did).
+   */
   async function advance(id) {
-    await withFlow(id, async (flow) => {
-      try {
-        await flow.advance(client)
-        setError(id, null)
-      } catch (e) {
-        if (!(e instanceof CttError)) throw e
-        setError(id, e)
-      }
-    })
+    try {
+      await store.update(id, (flow, checkpoint) => flow.advance(client, { checkpoint }))
+      setError(id, null)
+    } catch (e) {
+      if (!(e instanceof CttError)) throw e
+      setError(id, e)
+    }
   }
 
   async function route(req, res) {
@@ -206,11 +270,7 @@ export async function startPortal({ client, callbackKey, dbPath, port = 0, host 
       return send(res, 409, await homePage(values, e))
     }
     // Saved before the first advance, so a crash mid-way leaves a flow that can be resumed.
-    db.prepare('INSERT INTO flows (id, enterprise_name, flow_json) VALUES (?, ?, ?)').run(
-      flow.id,
-      values.enterpriseName,
-      JSON.stringify(flow),
-    )
+    store.insert(flow, values.enterpriseName)
     await advance(flow.id) // creates the enterprise and asks for the registration URL
     redirect(res, `/flows/${flow.id}`)
   }
@@ -218,26 +278,27 @@ export async function startPortal({ client, callbackKey, dbPath, port = 0, host 
   async function callback(req, res, u) {
     const body = await readBody(req)
     const callbackUrl = url + u.pathname + u.search
+    // Which stored flow it claims (unverified); the flow verifies it.
+    const id = claimedFlowId(callbackUrl)
+    if (!id || !db.prepare('SELECT 1 FROM flows WHERE id = ?').get(id)) return send(res, 404, 'unknown flow', 'text/plain')
     let verified
     try {
-      // Genuine (tagged with our key)? Which flow and action does it answer?
-      verified = verifyCallback(callbackKey, callbackUrl, body)
+      // Genuine (tagged with the client's key ring)? Refused here, the flow is not touched.
+      verified = verifyCallback(client, callbackUrl, body)
     } catch (e) {
       if (!(e instanceof CttError)) throw e
       return send(res, 400, 'callback rejected', 'text/plain')
     }
-    const found = await withFlow(verified.flowId, async (flow) => {
-      try {
-        await flow.handleCallback(callbackKey, callbackUrl, body)
-        await flow.advance(client) // on to the next step, so the admin's page shows it
-        setError(flow.id, null)
-      } catch (e) {
-        if (!(e instanceof CttError)) throw e
-        setError(flow.id, e, verified.payload)
-      }
-      return true
-    })
-    if (!found) return send(res, 404, 'unknown flow', 'text/plain')
+    try {
+      // Saved with compare-and-swap: when another process saved the flow meanwhile, it is
+      // reloaded and the callback applied again (a 'duplicate' if that process took it).
+      await store.update(id, (flow) => flow.handleCallback(client, callbackUrl, body))
+    } catch (e) {
+      if (!(e instanceof CttError)) throw e
+      setError(id, e, verified.payload)
+      return send(res, 200, 'ok', 'text/plain')
+    }
+    await advance(id) // on to the next step (it confirms the callback first), so the admin's page shows it
     send(res, 200, 'ok', 'text/plain')
   }
 
@@ -283,6 +344,7 @@ export async function startPortal({ client, callbackKey, dbPath, port = 0, host 
   return {
     url,
     db,
+    store,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections()
@@ -294,20 +356,30 @@ export async function startPortal({ client, callbackKey, dbPath, port = 0, host 
   }
 }
 
-function openDb(path) {
+/** Opens (creating if needed) the portal's SQLite database; several processes may share it. */
+export function openDb(path) {
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
+  db.pragma('busy_timeout = 5000')
   // flow_json holds the Global Admin's MSAL result: protect the database like a token store.
+  // revision is the flow's own (flow.revision), the compare-and-swap key of every save.
   db.exec(`CREATE TABLE IF NOT EXISTS flows (
     id            TEXT PRIMARY KEY,
     enterprise_name TEXT NOT NULL UNIQUE,
     flow_json     TEXT NOT NULL,
+    revision      INTEGER NOT NULL DEFAULT 0,
     error_code    TEXT,
     error_message TEXT,
     error_detail  TEXT,
     created_at    TEXT NOT NULL DEFAULT (datetime('now')),
     updated_at    TEXT NOT NULL DEFAULT (datetime('now'))
   )`)
+  // A database from before the revision column: add it, with each flow's own revision.
+  if (!db.prepare('PRAGMA table_info(flows)').all().some((c) => c.name === 'revision')) {
+    db.exec('ALTER TABLE flows ADD COLUMN revision INTEGER NOT NULL DEFAULT 0')
+    const set = db.prepare('UPDATE flows SET revision = ? WHERE id = ?')
+    for (const r of db.prepare('SELECT id, flow_json FROM flows').all()) set.run(Onboarding.fromJSON(r.flow_json).revision, r.id)
+  }
   return db
 }
 

@@ -21,7 +21,7 @@ const client = new Client({ ...sim.clientOptions(), callbackKey })
 // A fresh database by default: the embedded simulator starts empty at every run, so flows saved
 // by an earlier run would name enterprises it does not know.
 const dbPath = process.env.PORTAL_DB ?? join(mkdtempSync(join(tmpdir(), 'ctt-portal-')), 'portal.sqlite3')
-const portal = await startPortal({ client, callbackKey, dbPath, port: Number(process.env.PORT ?? 8088) })
+const portal = await startPortal({ client, dbPath, port: Number(process.env.PORT ?? 8088) })
 
 console.log(`simulated ConnecttoTeams at ${sim.baseUrl}`)
 console.log(`portal at ${portal.url}/  (Ctrl-C stops it; flows are kept in ${dbPath})`)

@@ -31,6 +31,8 @@ test('the walkthrough reaches complete for the ready tenant', async () => {
     'GET_SERVICE_PROVIDER_MANAGEMENT_CONSENT',
   ])
   assert.equal(stdout.split('callback accepted').length - 1, actions.length)
+  assert.match(stdout, /\(saved at revision [1-9]\d*\)/)
+  assert.match(stdout, /flow JSON: \d+ bytes, revision [1-9]\d*/)
   assert.match(stdout, /== Complete: enterprise 123456789, tenant 7c9e6679-7425-40de-944b-e07fc1f90ae7/)
   assert.match(stdout, /\[done {3}\] Record management by service provider/)
   assert.doesNotMatch(stdout, /\[pending\]/)

@@ -24,7 +24,7 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'ctt-portal-test-'))
   sim = await Simulator.start()
   const client = new Client({ ...sim.clientOptions(), callbackKey: KEY })
-  portal = await startPortal({ client, callbackKey: KEY, dbPath: join(tmp, 'portal.sqlite3') })
+  portal = await startPortal({ client, dbPath: join(tmp, 'portal.sqlite3') })
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
