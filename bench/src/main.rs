@@ -426,7 +426,10 @@ async fn flow(sim: &Sim, flows: usize, iters: usize) -> Res<Value> {
                     in_flight_json = Some(json_now);
                 }
                 let (cb_url, body) = approve(&http, sim, &url).await?;
-                let outcome = flow.handle_callback(CALLBACK_KEY.as_bytes(), &cb_url, &body)?;
+                let keys = client
+                    .callback_keys()
+                    .ok_or("the bench client has a callback key")?;
+                let outcome = flow.handle_callback(keys, &cb_url, &body)?;
                 if outcome != CallbackOutcome::Accepted {
                     return Err("a callback was not accepted".into());
                 }

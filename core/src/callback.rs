@@ -403,7 +403,7 @@ pub(crate) fn json_digest(value: &serde_json::Value) -> String {
     }
     let mut text = String::new();
     canonical(value, &mut text);
-    hex(&Sha256::digest(text.as_bytes()))
+    hex(&Sha256::digest(text.as_bytes())[..16])
 }
 
 fn param(parsed: &url::Url, name: &str) -> Result<Option<String>> {

@@ -1086,7 +1086,7 @@ impl Onboarding {
             self.set(
                 step,
                 StepState::Done,
-                Some("present (from the registration callback)".into()),
+                Some("present (getO365UserInfo, confirming the registration)".into()),
                 client.clock().now(),
             );
             return Ok(Next::Continue);
@@ -1098,7 +1098,7 @@ impl Onboarding {
             self.set(
                 step,
                 StepState::Waiting,
-                Some("absent (from the registration callback); provisioning".into()),
+                Some("absent (getO365UserInfo, confirming the registration); provisioning".into()),
                 client.clock().now(),
             );
             return self.step_provision(client).await;

@@ -77,11 +77,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut flow = Onboarding::new(plan)?;
     println!("\n== Onboarding flow {}", flow.id());
 
+    // A portal's table row: the flow's JSON and its revision. The checkpoint saves with
+    // compare-and-swap on the revision (UPDATE ... WHERE id = ? AND revision = ?), after every
+    // step that changed the flow and before the create is sent.
+    let mut row = (flow.to_json()?, flow.revision());
     loop {
-        let progress = flow.advance(&client).await?;
-        // A portal saves the flow's JSON here, in its own database, after every call.
-        let saved = flow.to_json()?;
-        flow = Onboarding::from_json(&saved)?;
+        let progress = {
+            let mut save = |f: &Onboarding, previous: u64| -> ctt_onboard::Result<()> {
+                if row.1 != previous {
+                    return Err(ctt_onboard::Error::flow_state(
+                        "another worker saved this flow first",
+                    ));
+                }
+                row = (f.to_json()?, f.revision());
+                Ok(())
+            };
+            flow.advance_with_checkpoint(&client, &mut save).await?
+        };
+        println!("   (saved at revision {})", row.1);
+        flow = Onboarding::from_json(&row.0)?;
         match progress {
             Progress::AwaitingAdmin { action, url } => {
                 println!(
@@ -91,12 +105,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // The simulated admin of `tenant` signs in and accepts; the portal's callback
                 // route receives the URL and body and hands them to the flow.
                 let callback = sim.approve(&url, &tenant).await?;
-                match flow.handle_callback(
-                    CALLBACK_KEY.as_bytes(),
-                    &callback.url,
-                    &callback.body.to_string(),
-                ) {
-                    Ok(outcome) => println!("   callback {outcome:?}"),
+                let keys = client
+                    .callback_keys()
+                    .ok_or("the client has a callback key")?;
+                match flow.handle_callback(keys, &callback.url, &callback.body.to_string()) {
+                    Ok(outcome) => {
+                        println!(
+                            "   callback {outcome:?}; advance confirms it with ConnecttoTeams"
+                        );
+                        row = (flow.to_json()?, flow.revision());
+                    }
                     Err(e) => {
                         println!("   callback refused [{}]: {}", e.code(), e.message());
                         break;
