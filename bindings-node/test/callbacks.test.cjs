@@ -79,7 +79,7 @@ test('forged and wrong callbacks are callback_invalid and leave the flow unchang
   assert.equal(verified.nonce, ask.nonce)
   assert.ok(verified.issuedAt instanceof Date)
   assert.equal(verified.issuedAt.getTime(), ask.iat * 1000)
-  assert.match(verified.payloadDigest, /^[0-9a-f]{64}$/)
+  assert.match(verified.payloadDigest, /^[0-9a-f]{32,}$/)
   // A genuine tag for an ask (nonce) this flow never made: verifies, and the flow refuses it.
   const otherNonce = taggedUrl(KEY, { ...ask, nonce: '0'.repeat(32) })
 
