@@ -136,15 +136,15 @@ const Onboarding = exportClass(native.Onboarding, ['fromJSON'])
 
 /** The CttError an advance rejects with when the portal's checkpoint threw `thrown`. */
 function checkpointFailure(thrown) {
-  if (thrown instanceof CttError) return { code: thrown.code, message: thrown.message }
+  if (thrown instanceof CttError) return [String(thrown.code), String(thrown.message)]
   const message = thrown instanceof Error ? thrown.message : String(thrown)
-  return { code: 'flow_state', message: `the checkpoint failed: ${message}` }
+  return ['flow_state', `the checkpoint failed: ${message}`]
 }
 
 // advance(client, { signal, checkpoint }): an aborted signal cancels the advance in flight (every
 // step that finished is kept) and rejects with the signal's reason, as Node's own APIs do. The
 // checkpoint is wrapped so that the native side always gets a Promise that never rejects: null
-// when the save succeeded, { code, message } when it threw or rejected; the advance then rejects
+// when the save succeeded, [code, message] when it threw or rejected; the advance then rejects
 // with that CttError, whose `cause` is what the checkpoint threw.
 const nativeAdvance = native.Onboarding.prototype.advance
 Object.defineProperty(native.Onboarding.prototype, 'advance', {

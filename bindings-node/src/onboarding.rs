@@ -233,23 +233,14 @@ pub fn claimed_flow_id(url: String) -> Option<String> {
     core::claimed_flow_id(&url)
 }
 
-/// What the JavaScript layer's checkpoint wrapper resolves to when the portal's checkpoint threw
-/// or rejected: the error's code (a `CttError`'s own, else `flow_state`) and its message.
-#[napi(object, object_to_js = false)]
-pub struct CheckpointFailure {
-    /// The error code.
-    pub code: String,
-    /// The message.
-    pub message: String,
-}
-
-/// The wrapped checkpoint as `advance` receives it from the JavaScript layer.
-type CheckpointArg<'f> =
-    Function<'f, FnArgs<(Onboarding, f64)>, Promise<Option<CheckpointFailure>>>;
+/// The wrapped checkpoint as `advance` receives it from the JavaScript layer: its Promise
+/// resolves to `null` when the portal's checkpoint succeeded, or to `[code, message]` when it threw
+/// or rejected (a `CttError`'s own code, else `flow_state`).
+type CheckpointArg<'f> = Function<'f, FnArgs<(Onboarding, f64)>, Promise<Option<Vec<String>>>>;
 
 type CheckpointFn = ThreadsafeFunction<
     (core::Onboarding, u64),
-    Promise<Option<CheckpointFailure>>,
+    Promise<Option<Vec<String>>>,
     FnArgs<(Onboarding, f64)>,
     Status,
     false,
@@ -258,7 +249,7 @@ type CheckpointFn = ThreadsafeFunction<
 /// Core's [`core::Checkpoint`] over the JavaScript checkpoint: each save calls it on the
 /// JavaScript thread with a snapshot of the flow and the previous revision, and awaits the
 /// Promise it returns (the JavaScript layer wraps the portal's function so that it always returns
-/// one, resolving to `null` or to a [`CheckpointFailure`]).
+/// one, resolving to `null` or to `[code, message]`).
 struct JsCheckpoint {
     tsfn: Arc<CheckpointFn>,
 }
@@ -279,12 +270,16 @@ impl core::Checkpoint for JsCheckpoint {
                 .call_async_catch((snapshot, previous_revision))
                 .await
                 .map_err(failed)?;
-            match promise.await.map_err(failed)? {
+            match promise.await.map_err(failed)?.as_deref() {
                 None => Ok(()),
-                Some(f) => Err(core::Error::new(
-                    core::ErrorCode::parse(&f.code).unwrap_or(core::ErrorCode::FlowState),
-                    f.message,
+                Some([code, message]) => Err(core::Error::new(
+                    core::ErrorCode::parse(code).unwrap_or(core::ErrorCode::FlowState),
+                    message.clone(),
                 )),
+                Some(other) => Err(core::Error::flow_state(format!(
+                    "the checkpoint failed: {}",
+                    other.join(": ")
+                ))),
             }
         })
     }
