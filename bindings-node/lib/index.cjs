@@ -118,6 +118,11 @@ const Client = exportClass(native.Client, [], (options) => {
     const got = Array.isArray(options) ? 'an array' : `a ${typeof options}`
     throw new CttError(`Client options must be an object, got ${got}`, { code: 'invalid_input' })
   }
+  if (options && options.callbackKeys instanceof native.CallbackKeys) {
+    throw new CttError('callbackKeys takes the ring\'s options ({ signing, verify, retired, maxAgeSeconds }), not a CallbackKeys', {
+      code: 'invalid_input',
+    })
+  }
   if (options && (options.callbackKey instanceof Uint8Array || options.callbackKeys)) {
     // napi reads Buffers: a plain Uint8Array key becomes one over the same bytes.
     const copy = { ...options }

@@ -210,6 +210,8 @@ test('a retired key refuses its URLs saying so; kept as a verify key, they still
   assert.equal(new CallbackKeys({ signing: { key: NEW } }).maxAgeSeconds, 72 * 3600)
   assert.doesNotMatch(require('node:util').inspect(new CallbackKeys({ signing: { key: 'a-text-secret-0123456789' } })), /a-text-secret/)
   throwsWith(() => new Client({ callbackKey: KEY, callbackKeys: rotated }), 'invalid_input')
+  const instance = throwsWith(() => new Client({ callbackKeys: new CallbackKeys(rotated) }), 'invalid_input')
+  assert.match(instance.message, /the ring's options/)
 })
 
 test('keys are bytes: random non-UTF-8 bytes work end to end, a string is its UTF-8 bytes, fewer than 16 bytes are refused', async () => {
