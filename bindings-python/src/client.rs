@@ -11,6 +11,7 @@
 use crate::completion::Completions;
 use crate::error::to_py;
 use crate::models::{Kind, Shape, Wire, from_value, py_to_value};
+use crate::onboarding::NativeCallbackKeys;
 use crate::runtime::{future_into_py, py_runtime};
 use ctt_onboard::{
     ActionType, AuthenticationResult, Client, Credentials, NewEnterprise, Result, RetryPolicy,
@@ -121,8 +122,8 @@ impl NativeClient {
     #[new]
     #[pyo3(signature = (*, base_url=None, reseller=None, reseller_token=None, enterprise=None,
         enterprise_token=None, timeout=None, connect_timeout=None, retry=None, user_agent=None,
-        proxy=None, ca_cert_pem=None, paths=None, callback_key=None, clock=None,
-        reseller_id=None, max_response_bytes=None))]
+        proxy=None, ca_cert_pem=None, paths=None, callback_key=None, callback_keys=None,
+        clock=None, reseller_id=None, max_response_bytes=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -138,7 +139,8 @@ impl NativeClient {
         proxy: Option<String>,
         ca_cert_pem: Option<Vec<String>>,
         paths: Option<HashMap<String, String>>,
-        callback_key: Option<String>,
+        callback_key: Option<&[u8]>,
+        callback_keys: Option<PyRef<'_, NativeCallbackKeys>>,
         clock: Option<PyRef<'_, ManualClock>>,
         reseller_id: Option<i64>,
         max_response_bytes: Option<usize>,
@@ -186,8 +188,18 @@ impl NativeClient {
         for (endpoint, route) in paths.unwrap_or_default() {
             b = b.path(endpoint, route);
         }
-        if let Some(k) = callback_key {
-            b = b.callback_key(k);
+        match (callback_key, callback_keys) {
+            (Some(_), Some(_)) => {
+                return Err(to_py(
+                    py,
+                    ctt_onboard::Error::invalid_input(
+                        "callback_key and callback_keys: give one of them (a ring holds the signing key)",
+                    ),
+                ));
+            }
+            (Some(k), None) => b = b.callback_key(k),
+            (None, Some(ring)) => b = b.callback_keys(ring.inner.clone()),
+            (None, None) => {}
         }
         if let Some(c) = clock {
             b = b.clock(Arc::new(c.inner.clone()));
@@ -206,6 +218,15 @@ impl NativeClient {
     #[getter]
     fn base_url(&self) -> String {
         self.inner.base_url().to_owned()
+    }
+
+    /// The callback key ring the flow signs its redirect URLs with (on the client's clock), or
+    /// None when the client has no callback key.
+    fn callback_keys(&self) -> Option<NativeCallbackKeys> {
+        self.inner
+            .callback_keys()
+            .cloned()
+            .map(|inner| NativeCallbackKeys { inner })
     }
 
     /// `PUT /reseller/getAuthenticatedUser`: the reseller API user (`AuthenticatedUser`).

@@ -25,7 +25,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<completion::Completions>()?;
     m.add_class::<simulator::NativeSimulator>()?;
     m.add_class::<onboarding::NativeOnboarding>()?;
+    m.add_class::<onboarding::NativeCallbackKeys>()?;
     m.add_function(wrap_pyfunction!(onboarding::verify_callback, m)?)?;
+    m.add_function(wrap_pyfunction!(onboarding::claimed_flow_id, m)?)?;
     m.add_function(wrap_pyfunction!(models::known_services, m)?)?;
     m.add_function(wrap_pyfunction!(models::known_action_types, m)?)?;
     m.add_function(wrap_pyfunction!(models::error_codes, m)?)?;

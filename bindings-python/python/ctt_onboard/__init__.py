@@ -1,7 +1,8 @@
 """ctt_onboard: the ConnecttoTeams restricted-access enterprise onboarding, from Python.
 
 ``Client`` (blocking) and ``AsyncClient`` (asyncio) call every vendor endpoint; the models are
-typed classes; ``Onboarding`` is the resumable flow; every failure is a ``CttError`` subclass
+typed classes; ``Onboarding`` is the resumable flow, ``CallbackKeys`` the key ring that signs
+and verifies its callback URLs; every failure is a ``CttError`` subclass
 per stable code. The simulator for tests is in ``ctt_onboard.testing``. The core is Rust; this
 package is a thin binding over it.
 """
@@ -13,6 +14,7 @@ import atexit
 from . import _native
 from ._client import (
     AsyncClient,
+    CallbackKeys,
     Client,
     EnterpriseCredentials,
     ManualClock,
@@ -61,6 +63,7 @@ from .onboarding import (
     StepStatus,
     VerifiedCallback,
     WaitingUntil,
+    claimed_flow_id,
     verify_callback,
 )
 
@@ -79,6 +82,7 @@ __all__ = [
     "AuthenticationResult",
     "AwaitingAdmin",
     "CallbackInvalidError",
+    "CallbackKeys",
     "CallbackOutcome",
     "CallbackPayload",
     "Client",
@@ -115,5 +119,6 @@ __all__ = [
     "VerifiedCallback",
     "WaitingUntil",
     "__version__",
+    "claimed_flow_id",
     "verify_callback",
 ]

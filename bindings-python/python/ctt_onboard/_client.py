@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import asyncio
     import weakref
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from types import TracebackType
     from typing import Any, Optional, TypeVar, Union
 
@@ -33,6 +33,125 @@ if TYPE_CHECKING:
     _T = TypeVar("_T")
 
 ManualClock = _native.ManualClock
+
+
+def _key_bytes(key: Union[bytes, bytearray, memoryview, str], what: str = "callback_key") -> bytes:
+    """A key as the bytes the core takes: a ``str`` is its UTF-8 bytes."""
+    if isinstance(key, str):
+        return key.encode("utf-8")
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        return bytes(key)
+    raise TypeError(f"{what} must be bytes or str, not {type(key).__name__}")
+
+
+class CallbackKeys:
+    """The portal's callback key ring: the key that signs the redirect URLs the flow asks for,
+    older keys that still verify the URLs they signed, the ids of retired keys (their URLs are
+    refused with a message saying so), and how long a URL answers (``max_age``, default 72
+    hours, at least 60 seconds).
+
+    Keys are bytes (any bytes: ``os.urandom(32)`` is a good one) or ``str`` (taken as its UTF-8
+    bytes), at least 16 bytes each. Every URL carries the id of the key that signed it:
+    ``key_id`` (1 to 32 of ``A-Z a-z 0-9 - _ .``), or one derived from the key when omitted, so
+    a portal with one key never names it. To rotate, sign with the new key and keep the old one
+    verifying until its URLs have expired, then retire it::
+
+        keys = CallbackKeys(new_key, "2026-06", verify={"2026-01": old_key})
+        later = CallbackKeys(new_key, "2026-06", retired=["2026-01"])
+        client = Client(..., callback_keys=keys)
+
+    A ring is immutable: ``verify_also``, ``retire`` and ``with_max_age`` return a new ring
+    (a client keeps the ring it was built with). Give it to ``Client`` / ``AsyncClient``
+    (``callback_keys=``), or to ``Onboarding.handle_callback`` and ``verify_callback``. The
+    secrets never appear in ``repr``. URLs are judged by the system clock, or ``clock``; a
+    client lends its own clock to a ring that has none.
+    """
+
+    __slots__ = ("_native", "_retired", "_verify_ids")
+
+    def __init__(
+        self,
+        signing_key: Union[bytes, bytearray, memoryview, str],
+        key_id: Optional[str] = None,
+        *,
+        verify: Optional[Mapping[str, Union[bytes, bytearray, memoryview, str]]] = None,
+        retired: Iterable[str] = (),
+        max_age: Optional[float] = None,
+        clock: Optional[_native.ManualClock] = None,
+    ) -> None:
+        ring = _native.NativeCallbackKeys(_key_bytes(signing_key, "signing_key"), key_id)
+        verify_ids: list[str] = []
+        for kid, key in (verify or {}).items():
+            ring = ring.with_verify_key(_key_bytes(key, "verify key"), kid)
+            verify_ids.append(kid)
+        retired_ids = tuple(retired)
+        for kid in retired_ids:
+            ring = ring.with_retired(kid)
+        if max_age is not None:
+            ring = ring.with_max_age(max_age)
+        if clock is not None:
+            ring = ring.with_clock(clock)
+        self._native = ring
+        self._verify_ids = tuple(verify_ids)
+        self._retired = retired_ids
+
+    @classmethod
+    def _wrap(
+        cls,
+        native: _native.NativeCallbackKeys,
+        verify_ids: tuple[str, ...],
+        retired: tuple[str, ...],
+    ) -> CallbackKeys:
+        ring = cls.__new__(cls)
+        ring._native = native
+        ring._verify_ids = verify_ids
+        ring._retired = retired
+        return ring
+
+    def verify_also(
+        self, key: Union[bytes, bytearray, memoryview, str], key_id: str
+    ) -> CallbackKeys:
+        """A new ring that also verifies the URLs ``key`` signed as ``key_id`` (it signs nothing
+        new); ``InvalidInputError`` when the id is in the ring already or retired."""
+        native = self._native.with_verify_key(_key_bytes(key, "verify key"), key_id)
+        return self._wrap(native, (*self._verify_ids, key_id), self._retired)
+
+    def retire(self, key_id: str) -> CallbackKeys:
+        """A new ring that refuses the URLs key ``key_id`` signed, saying the key was retired
+        (``CallbackInvalidError``); ``InvalidInputError`` when that key is still in the ring."""
+        native = self._native.with_retired(key_id)
+        return self._wrap(native, self._verify_ids, (*self._retired, key_id))
+
+    def with_max_age(self, seconds: float) -> CallbackKeys:
+        """A new ring whose URLs answer for ``seconds`` (at least 60) after they were issued."""
+        return self._wrap(self._native.with_max_age(seconds), self._verify_ids, self._retired)
+
+    @property
+    def signing_key_id(self) -> str:
+        """The id of the key that signs new URLs (the ``ctt_kid`` they carry)."""
+        return self._native.signing_key_id
+
+    @property
+    def verify_key_ids(self) -> tuple[str, ...]:
+        """The ids of the older keys that still verify."""
+        return self._verify_ids
+
+    @property
+    def retired_key_ids(self) -> tuple[str, ...]:
+        """The ids of the retired keys."""
+        return self._retired
+
+    @property
+    def max_age(self) -> float:
+        """How long a URL answers after it was issued, in seconds."""
+        return self._native.max_age
+
+    def __repr__(self) -> str:
+        return (
+            f"CallbackKeys(signing_key_id={self.signing_key_id!r}, "
+            f"verify_key_ids={self._verify_ids!r}, retired_key_ids={self._retired!r}, "
+            f"max_age={self.max_age!r})"
+        )
 
 
 class ResellerCredentials(Record, frozen=True):
@@ -94,15 +213,16 @@ def _native_client(
     proxy: Optional[str],
     ca_cert_pem: Union[str, Sequence[str], None],
     paths: Optional[Mapping[str, str]],
-    callback_key: Union[str, bytes, None],
+    callback_key: Union[bytes, bytearray, memoryview, str, None],
+    callback_keys: Optional[CallbackKeys],
     clock: Optional[_native.ManualClock],
     reseller_id: Optional[int],
     max_response_bytes: Optional[int],
 ) -> _native.NativeClient:
     if isinstance(ca_cert_pem, str):
         ca_cert_pem = [ca_cert_pem]
-    if isinstance(callback_key, bytes):
-        callback_key = callback_key.decode("utf-8")
+    if callback_keys is not None and not isinstance(callback_keys, CallbackKeys):
+        raise TypeError(f"callback_keys must be a CallbackKeys, not {type(callback_keys).__name__}")
     _logs.flush()
     try:
         return _native.NativeClient(
@@ -128,7 +248,8 @@ def _native_client(
             proxy=proxy,
             ca_cert_pem=list(ca_cert_pem) if ca_cert_pem is not None else None,
             paths=dict(paths) if paths is not None else None,
-            callback_key=callback_key,
+            callback_key=_key_bytes(callback_key) if callback_key is not None else None,
+            callback_keys=callback_keys._native if callback_keys is not None else None,
             clock=clock,
             reseller_id=reseller_id,
             max_response_bytes=max_response_bytes,
@@ -177,6 +298,7 @@ def _completions(loop: asyncio.AbstractEventLoop) -> _native.Completions:
 
 class _Base:
     _inner: Optional[_native.NativeClient]
+    _ring_ids: tuple[tuple[str, ...], tuple[str, ...]]
 
     def __init__(
         self,
@@ -192,7 +314,8 @@ class _Base:
         proxy: Optional[str] = None,
         ca_cert_pem: Union[str, Sequence[str], None] = None,
         paths: Optional[Mapping[str, str]] = None,
-        callback_key: Union[str, bytes, None] = None,
+        callback_key: Union[bytes, bytearray, memoryview, str, None] = None,
+        callback_keys: Optional[CallbackKeys] = None,
         clock: Optional[_native.ManualClock] = None,
         reseller_id: Optional[int] = None,
         max_response_bytes: Optional[int] = None,
@@ -210,11 +333,17 @@ class _Base:
             ca_cert_pem=ca_cert_pem,
             paths=paths,
             callback_key=callback_key,
+            callback_keys=callback_keys,
             clock=clock,
             reseller_id=reseller_id,
             max_response_bytes=max_response_bytes,
         )
         self._base_url = self._inner.base_url
+        self._ring_ids = (
+            (callback_keys._verify_ids, callback_keys._retired)
+            if callback_keys is not None
+            else ((), ())
+        )
 
     @property
     def base_url(self) -> str:
@@ -227,6 +356,16 @@ class _Base:
         if self._inner is None:
             raise self._closed_error()
         return self._inner
+
+    @property
+    def callback_keys(self) -> Optional[CallbackKeys]:
+        """The ring the flow signs its redirect URLs with, on this client's clock (from
+        ``callback_key`` or ``callback_keys``), or None. ``Onboarding.handle_callback(client,
+        ...)`` verifies with it."""
+        native = self.native.callback_keys()
+        if native is None:
+            return None
+        return CallbackKeys._wrap(native, *self._ring_ids)
 
     def _closed_error(self) -> RuntimeError:
         return RuntimeError(f"this {type(self).__name__} is closed")
@@ -244,7 +383,10 @@ class _Base:
 class Client(_Base):
     """The blocking client: every method waits for the answer with the GIL released.
 
-    ``with Client(...) as client:`` closes it at the end of the block.
+    ``with Client(...) as client:`` closes it at the end of the block. Every setting is
+    keyword-only and optional. The onboarding flow needs a callback key: ``callback_key`` (bytes
+    or ``str``, at least 16 bytes: a one-key ring) or ``callback_keys`` (a ``CallbackKeys``
+    ring, for rotation), not both.
     """
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ release the GIL; the client's ``*_async`` methods resolve an asyncio future thro
 ``Completions``.
 """
 
+from collections.abc import Callable
 from typing import Any, Optional, final
 
 from ctt_onboard.models import (
@@ -20,11 +21,13 @@ from ctt_onboard.models import (
 __all__ = [
     "Completions",
     "ManualClock",
+    "NativeCallbackKeys",
     "NativeClient",
     "NativeOnboarding",
     "NativeSimulator",
     "__version__",
     "build_models",
+    "claimed_flow_id",
     "drain_logs",
     "error_codes",
     "error_for_code",
@@ -91,7 +94,8 @@ class NativeClient:
         proxy: Optional[str] = None,
         ca_cert_pem: Optional[list[str]] = None,
         paths: Optional[dict[str, str]] = None,
-        callback_key: Optional[str] = None,
+        callback_key: Optional[bytes] = None,
+        callback_keys: Optional[NativeCallbackKeys] = None,
         clock: Optional[ManualClock] = None,
         reseller_id: Optional[int] = None,
         max_response_bytes: Optional[int] = None,
@@ -102,6 +106,9 @@ class NativeClient:
     @property
     def base_url(self) -> str:
         """The base URL."""
+    def callback_keys(self) -> Optional[NativeCallbackKeys]:
+        """The callback key ring the flow signs its redirect URLs with (on the client's clock), or
+        None when the client has no callback key."""
     def authenticated_user(self) -> AuthenticatedUser:
         """``PUT /reseller/getAuthenticatedUser``: the reseller API user (``AuthenticatedUser``)."""
     def authenticated_user_async(self, completions: Completions, future: Any) -> int:
@@ -297,6 +304,36 @@ def shutdown_runtime() -> None:
     threads are gone before the interpreter finalizes. A later call builds a new runtime."""
 
 @final
+class NativeCallbackKeys:
+    """The portal's callback keys (the core's ``CallbackKeys``): one key that signs new redirect
+    URLs, older keys that still verify, retired key ids, the maximum age of a URL and the clock
+    that judges it. Immutable: every ``with_*`` method returns a new ring. The secrets never leave
+    the ring (its repr masks them)."""
+
+    def __new__(cls, signing_key: bytes, key_id: Optional[str] = None) -> NativeCallbackKeys:
+        """A ring whose signing key is ``signing_key`` (bytes, at least 16); ``key_id`` is the id
+        the URLs carry (1 to 32 of ``A-Z a-z 0-9 - _ .``), derived from the key when None.
+        ``InvalidInputError`` names what is wrong."""
+    def with_verify_key(self, key: bytes, key_id: str) -> NativeCallbackKeys:
+        """A copy of this ring that also verifies the URLs ``key`` (with id ``key_id``) tagged; it
+        signs nothing new."""
+    def with_retired(self, key_id: str) -> NativeCallbackKeys:
+        """A copy of this ring that refuses the URLs key ``key_id`` tagged, saying it was
+        retired."""
+    def with_max_age(self, seconds: float) -> NativeCallbackKeys:
+        """A copy of this ring whose URLs answer for ``seconds`` (at least 60)."""
+    def with_clock(self, clock: ManualClock) -> NativeCallbackKeys:
+        """A copy of this ring that stamps and judges URLs by ``clock``."""
+    @property
+    def signing_key_id(self) -> str:
+        """The id of the key that signs new URLs."""
+    @property
+    def max_age(self) -> float:
+        """How long a tagged URL answers, in seconds."""
+    def now(self) -> float:
+        """The time on the ring's clock, in seconds since the Unix epoch."""
+
+@final
 class NativeOnboarding:
     """One enterprise's onboarding, resumable from its JSON."""
 
@@ -312,6 +349,13 @@ class NativeOnboarding:
     def to_json(self) -> str:
         """The flow as versioned JSON. It holds the Global Admin's latest MSAL result: store it
         as you would store a token."""
+    def to_json_without_tokens(self) -> str:
+        """The flow as JSON with no MSAL token in it (a flow loaded from it asks the admin to
+        sign in again when a step needs it)."""
+    def revision(self) -> int:
+        """The flow's revision: 0 when new, rising with every change."""
+    def has_unconfirmed_callback(self) -> bool:
+        """True while a callback was accepted and ``advance`` has yet to confirm it."""
     def plan(self) -> dict[str, Any]:
         """The plan (a dict)."""
     def status(self) -> list[dict[str, Any]]:
@@ -325,15 +369,33 @@ class NativeOnboarding:
         """The Microsoft tenant bound at registration."""
     def is_complete(self) -> bool:
         """True once every step is done or skipped."""
-    def advance(self, client: NativeClient) -> dict[str, Any]:
-        """Performs every API step it can and returns where it stopped (a progress dict)."""
-    def advance_async(self, client: NativeClient) -> Any:
-        """Awaitable twin of ``advance``. Cancelling it keeps every step that finished."""
-    def handle_callback(self, key: bytes, url: str, body: str) -> str:
+    def advance(
+        self,
+        client: NativeClient,
+        checkpoint: Optional[Callable[[NativeOnboarding, int], None]] = None,
+    ) -> dict[str, Any]:
+        """Performs every API step it can and returns where it stopped (a progress dict).
+        ``checkpoint(snapshot, previous_revision)`` is called on this thread after every step
+        that changed the flow and before the create; what it raises stops the advance."""
+    def advance_async(
+        self,
+        client: NativeClient,
+        checkpoint: Optional[Callable[[NativeOnboarding, int], None]] = None,
+    ) -> Any:
+        """Awaitable twin of ``advance``. Cancelling it keeps every step that finished. The
+        checkpoint is called on a blocking thread of the runtime."""
+    def handle_callback(self, keys: NativeCallbackKeys, url: str, body: str) -> str:
         """Takes the callback the portal received at ``url`` with ``body``, after verifying it
-        with ``key``; returns ``"accepted"`` or ``"duplicate"``, or raises
+        with ``keys``; returns ``"accepted"`` or ``"duplicate"``, or raises
         ``CallbackInvalidError``."""
 
-def verify_callback(key: bytes, url: str, body: str) -> tuple[str, str, dict[str, Any]]:
-    """Verifies a callback without loading its flow: returns (flow id, action, payload as a
-    wire-named dict), or raises ``CallbackInvalidError``."""
+def verify_callback(
+    keys: NativeCallbackKeys, url: str, body: str
+) -> tuple[str, str, str, float, str, dict[str, Any]]:
+    """Verifies a callback without loading its flow (``url`` absolute): returns (flow id,
+    action, nonce, issued at in Unix seconds, payload digest, payload as a wire-named dict), or
+    raises ``CallbackInvalidError``."""
+
+def claimed_flow_id(url: str) -> Optional[str]:
+    """The flow id a callback URL claims (absolute, or the path and query), unverified: which
+    stored flow to load before ``handle_callback`` verifies it. None when it names none."""

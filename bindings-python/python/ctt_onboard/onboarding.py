@@ -3,9 +3,17 @@
 ``Onboarding(plan)`` starts a flow; ``advance(client)`` (or ``await advance_async(client)``)
 performs every API step it can and returns where it stopped: ``AwaitingAdmin`` (show ``url`` to
 the Global Admin), ``WaitingUntil`` (the vendor's 30-minute wait) or ``Complete``. The portal
-passes each callback to ``handle_callback(key, url, body)``. ``to_json()`` / ``from_json()``
-persist the flow between requests and processes; its JSON holds the admin's latest MSAL result,
-so store it as you would store a token. The logic is the core's; this module only converts.
+passes each callback to ``handle_callback(client, url, body)`` (``claimed_flow_id(url)`` says
+which stored flow to load). ``to_json()`` / ``from_json()`` persist the flow between requests
+and processes; its JSON holds the admin's latest MSAL result, so store it as you would store a
+token (or save ``to_json_without_tokens()``).
+
+Every change raises ``revision``. With several workers, save with compare-and-swap on it (``UPDATE
+flows SET json = ?, revision = ? WHERE id = ? AND revision = ?``; a writer whose row moved on
+reloads the flow and applies its change again), and give ``advance`` a ``checkpoint`` that saves
+that way: it runs after every step that changed the flow and before the create, so two workers
+advancing one flow send one create and a callback saved meanwhile is never lost. The logic is
+the core's; this module only converts.
 """
 
 from __future__ import annotations
@@ -14,15 +22,22 @@ import enum
 import sys
 
 from . import _logs, _native
+from ._client import CallbackKeys, _Base, _key_bytes
 from ._record import Record, field
+from .errors import InvalidInputError
 from .models import ActionType, CallbackPayload, NewEnterprise
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime
+    from collections.abc import Awaitable, Callable
     from typing import Any, Optional, Union
 
     from ._client import AsyncClient, Client
+
+    #: What ``handle_callback`` and ``verify_callback`` verify with: a key (bytes, or ``str``
+    #: as its UTF-8 bytes), a ``CallbackKeys`` ring, or a client (its ring and its clock).
+    Keys = Union[bytes, bytearray, memoryview, str, CallbackKeys, Client, AsyncClient]
 
 
 class OnboardingPlan(Record):
@@ -156,8 +171,18 @@ def _progress(data: dict[str, Any]) -> Progress:
     raise ValueError(f"unknown progress kind {kind!r}")
 
 
-def _key(key: Union[str, bytes]) -> bytes:
-    return key.encode("utf-8") if isinstance(key, str) else bytes(key)
+def _ring(keys: Keys) -> _native.NativeCallbackKeys:
+    """The native ring ``keys`` stands for."""
+    if isinstance(keys, CallbackKeys):
+        return keys._native
+    if isinstance(keys, _Base):
+        ring = keys.native.callback_keys()
+        if ring is None:
+            raise InvalidInputError(
+                "the client has no callback key: build it with callback_key or callback_keys"
+            )
+        return ring
+    return _native.NativeCallbackKeys(_key_bytes(keys, "keys"), None)
 
 
 class Onboarding:
@@ -182,6 +207,25 @@ class Onboarding:
         """The flow as versioned JSON (it holds the admin's MSAL result: store it like a
         token)."""
         return self._native.to_json()
+
+    def to_json_without_tokens(self) -> str:
+        """The flow as JSON with no MSAL token in it: a flow loaded from it asks the Global Admin
+        to sign in again (``LOGIN_ENTERPRISE_ADMIN``) when a step needs the admin's sign-in. A
+        callback not yet confirmed by ``advance`` is not kept (its tokens would be): ``advance``
+        right after ``handle_callback`` before saving this way, or the ask is made again."""
+        return self._native.to_json_without_tokens()
+
+    @property
+    def revision(self) -> int:
+        """0 for a new flow, rising with every change (a step, an accepted callback); at most
+        2**53 - 1. Save with compare-and-swap on it (see the module docs)."""
+        return self._native.revision()
+
+    @property
+    def has_unconfirmed_callback(self) -> bool:
+        """True while a callback was accepted and ``advance`` has yet to confirm its MSAL
+        result with ConnecttoTeams."""
+        return self._native.has_unconfirmed_callback()
 
     @property
     def id(self) -> str:
@@ -227,32 +271,91 @@ class Onboarding:
         data = self._native.progress()
         return _progress(data) if data is not None else None
 
-    def advance(self, client: Union[Client, AsyncClient]) -> Progress:
+    def advance(
+        self,
+        client: Union[Client, AsyncClient],
+        checkpoint: Optional[Callable[[Onboarding, int], None]] = None,
+    ) -> Progress:
         """Performs every API step it can, in the seed's order, and returns where it stopped.
-        The client needs a ``callback_key``. A failed step raises its ``CttError`` and is
-        retried by the next ``advance``."""
+        The client needs a callback key. A callback accepted by ``handle_callback`` is first
+        confirmed with ConnecttoTeams; one it refuses sends the step back to asking (a new URL,
+        the reason in ``status()``). A failed step raises its ``CttError`` and is retried by the
+        next ``advance``; a create whose name belongs to an enterprise this flow did not create
+        raises ``ConflictError`` naming the name.
+
+        ``checkpoint(flow, previous_revision)`` saves the flow: it is called on this thread
+        after every step that changed the flow and before the create (the one request that
+        must not be repeated), with a snapshot of the flow (this one is locked until ``advance``
+        returns: reading it from the checkpoint raises ``FlowStateError``) and the revision the
+        previous save stored (the revision this flow had, for the first). Save
+        ``flow.to_json()`` and ``flow.revision`` only if the stored row is still at
+        ``previous_revision``, and raise otherwise (``FlowStateError`` is the usual answer).
+        When it raises, ``advance`` stops (before the create, nothing is sent) and raises: a
+        ``CttError`` (or an exception that is not an ``Exception``) as it was raised, any other
+        exception as a ``FlowStateError`` naming it, with the exception as ``__cause__``. A
+        failed save before the create leaves ``revision`` where it was."""
         _logs.flush()
         try:
-            return _progress(self._native.advance(client.native))
+            if checkpoint is None:
+                return _progress(self._native.advance(client.native))
+            wrap = Onboarding._wrap
+
+            def save(snapshot: _native.NativeOnboarding, previous_revision: int) -> None:
+                _logs.flush()
+                checkpoint(wrap(snapshot), previous_revision)
+
+            return _progress(self._native.advance(client.native, save))
         finally:
             _logs.flush()
 
-    async def advance_async(self, client: Union[AsyncClient, Client]) -> Progress:
-        """Awaitable twin of ``advance``. Cancelling it keeps every step that finished."""
+    async def advance_async(
+        self,
+        client: Union[AsyncClient, Client],
+        checkpoint: Optional[Callable[[Onboarding, int], Optional[Awaitable[None]]]] = None,
+    ) -> Progress:
+        """Awaitable twin of ``advance``. Cancelling it keeps every step that finished.
+
+        The ``checkpoint`` is as for ``advance`` and runs on the event loop's thread; it may be a
+        coroutine function (``async def``), which is awaited there. While this call is in
+        flight, do not read this flow from the loop (it is locked; reading it raises
+        ``FlowStateError``): read the snapshot the checkpoint is given."""
         _logs.flush()
         try:
-            return _progress(await self._native.advance_async(client.native))
+            if checkpoint is None:
+                return _progress(await self._native.advance_async(client.native))
+            # Only coroutines get here, so asyncio is already imported.
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            wrap = Onboarding._wrap
+
+            async def run(snapshot: _native.NativeOnboarding, previous_revision: int) -> None:
+                _logs.flush()
+                result = checkpoint(wrap(snapshot), previous_revision)
+                if result is not None:
+                    await result
+
+            def save(snapshot: _native.NativeOnboarding, previous_revision: int) -> None:
+                # On a blocking thread of the runtime: run it on the loop and wait for it there.
+                asyncio.run_coroutine_threadsafe(run(snapshot, previous_revision), loop).result()
+
+            return _progress(await self._native.advance_async(client.native, save))
         finally:
             _logs.flush()
 
-    def handle_callback(self, key: Union[str, bytes], url: str, body: str) -> CallbackOutcome:
+    def handle_callback(self, keys: Keys, url: str, body: str) -> CallbackOutcome:
         """Takes the callback the portal received at ``url`` (absolute, or the path and query)
-        with ``body``, after checking it is genuine (``key``), for this flow, for the action the
-        flow waits for, from a Global Admin, and from the tenant bound at registration. A
-        rejection raises ``CallbackInvalidError`` and changes nothing; a repeat is
-        ``DUPLICATE``."""
+        with ``body``. Offline: it checks the tag with ``keys`` (the client that advanced the
+        flow, preferably: its ring and its clock; or a ``CallbackKeys``, or one key as bytes or
+        ``str``), that the URL is the ask this flow waits for now and not older than the ring's
+        ``max_age``, that the signer is a Global Admin, that the body's tenant agrees with the
+        access token's and the one bound at registration, and that the token is new. A rejection
+        raises ``CallbackInvalidError`` and changes nothing (a callback for an earlier ask, or
+        for one already answered with another body, too); the same ask with the same payload
+        (whitespace and key order aside) is ``DUPLICATE``. Accepting consumes the ask; the next
+        ``advance`` confirms the result with ConnecttoTeams before relying on it."""
         try:
-            return CallbackOutcome(self._native.handle_callback(_key(key), url, body))
+            return CallbackOutcome(self._native.handle_callback(_ring(keys), url, body))
         finally:
             _logs.flush()
 
@@ -263,7 +366,8 @@ class Onboarding:
 
 
 class VerifiedCallback(Record, frozen=True):
-    """A callback that passed verification."""
+    """A callback that passed verification (the tag, the age, the body's shape); whether it is
+    the ask a flow waits for is the flow's to judge (``Onboarding.handle_callback``)."""
 
     #: The id of the flow that asked for the URL.
     flow_id: str
@@ -271,19 +375,44 @@ class VerifiedCallback(Record, frozen=True):
     action: ActionType
     #: The parsed body (its tokens print as ``***``).
     payload: CallbackPayload
+    #: The ask's nonce (unique to the ask).
+    nonce: str
+    #: When the URL was issued (UTC, whole seconds).
+    issued_at: datetime.datetime
+    #: A digest of the body's JSON value (not its bytes): bodies that differ only in whitespace
+    #: or key order have the same one.
+    payload_digest: str
 
 
-def verify_callback(key: Union[str, bytes], url: str, body: str) -> VerifiedCallback:
-    """Verifies a callback (``url`` as delivered, ``body`` as posted) without loading its flow:
-    returns the flow id, the action and the payload, or raises ``CallbackInvalidError``."""
-    flow_id, action, payload = _native.verify_callback(_key(key), url, body)
-    return VerifiedCallback(
-        flow_id=flow_id, action=ActionType(action), payload=CallbackPayload.from_dict(payload)
+def verify_callback(keys: Keys, url: str, body: str) -> VerifiedCallback:
+    """Verifies a callback (``url`` absolute, as delivered; ``body`` as posted) without loading
+    its flow, with ``keys`` as for ``Onboarding.handle_callback``: returns the flow id, the
+    action, the nonce, the issue time and the payload, or raises ``CallbackInvalidError``."""
+    flow_id, action, nonce, issued_at, digest, payload = _native.verify_callback(
+        _ring(keys), url, body
     )
+    issued = _utc(issued_at)
+    assert issued is not None
+    return VerifiedCallback(
+        flow_id=flow_id,
+        action=ActionType(action),
+        payload=CallbackPayload.from_dict(payload),
+        nonce=nonce,
+        issued_at=issued,
+        payload_digest=digest,
+    )
+
+
+def claimed_flow_id(url: str) -> Optional[str]:
+    """The flow id a callback URL (absolute, or the path and query) claims, unverified: which
+    stored flow to load before ``handle_callback`` verifies the callback. None when it names
+    none."""
+    return _native.claimed_flow_id(url)
 
 
 __all__ = [
     "AwaitingAdmin",
+    "CallbackKeys",
     "CallbackOutcome",
     "Complete",
     "Onboarding",
@@ -292,5 +421,6 @@ __all__ = [
     "StepStatus",
     "VerifiedCallback",
     "WaitingUntil",
+    "claimed_flow_id",
     "verify_callback",
 ]
