@@ -6,6 +6,7 @@ use crate::models::{
     ActionType, AuthenticatedUser, AuthenticationResult, EnterpriseSummary, NewEnterprise,
     O365UserInfo, PbxType, SbcGateway,
 };
+use crate::onboarding::CallbackKeys;
 use ctt_onboard as core;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -245,9 +246,19 @@ impl ClientBuilder {
         self.with(|b| b.path(endpoint, route))
     }
 
-    /// The portal's secret (at least 16 bytes) for tagging and verifying callback URLs.
-    pub fn callback_key(self: Arc<Self>, key: String) -> Arc<Self> {
+    /// The portal's secret for tagging and verifying callback URLs: bytes, at least 16 (from
+    /// Kotlin, `callbackKey(String)` takes a string's UTF-8 bytes). A ring of this one key, its
+    /// id derived from it; `callbackKeys` rotates keys. `build()` refuses a shorter key
+    /// (`CttException.InvalidInput` naming `callback_key`).
+    pub fn callback_key(self: Arc<Self>, key: Vec<u8>) -> Arc<Self> {
         self.with(|b| b.callback_key(key))
+    }
+
+    /// The portal's callback key ring (signing key, older keys that still verify, retired ids,
+    /// maximum age). A ring without a clock of its own follows the client's.
+    pub fn callback_keys(self: Arc<Self>, keys: Arc<CallbackKeys>) -> Arc<Self> {
+        let keys = keys.inner.clone();
+        self.with(|b| b.callback_keys(keys))
     }
 
     /// The clock for token renewal, MSAL expiry and the onboarding's waits (a test knob).
@@ -296,6 +307,12 @@ crate::export! {
         /// True when enterprise-level credentials or a token are configured.
         pub fn has_enterprise_auth(&self) -> bool {
             self.inner.has_enterprise_auth()
+        }
+
+        /// The callback key ring `advance` signs with (the builder's, with the client's clock
+        /// unless it had its own), or null when none was configured.
+        pub fn callback_keys(&self) -> Option<Arc<CallbackKeys>> {
+            self.inner.callback_keys().cloned().map(CallbackKeys::wrap)
         }
     }
 }

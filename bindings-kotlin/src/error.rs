@@ -75,6 +75,28 @@ macro_rules! ctt_error {
                     $( CttError::$variant { status, request_id, .. } => (*status, request_id.as_deref()), )+
                 }
             }
+
+            /// Back to core's error, for an exception a Kotlin callback threw: the code is the
+            /// variant's (whatever its `code` field says), the other fields are kept.
+            pub(crate) fn into_core(self) -> Error {
+                match self {
+                    $(
+                        CttError::$variant { detail, status, request_id, retry_after_ms, .. } => {
+                            let mut e = Error::new(ErrorCode::$code, detail)
+                                .with_request_id(request_id)
+                                .with_retry_after(
+                                    retry_after_ms
+                                        .and_then(|ms| u64::try_from(ms).ok())
+                                        .map(std::time::Duration::from_millis),
+                                );
+                            if let Some(s) = status.and_then(|s| u16::try_from(s).ok()) {
+                                e = e.with_status(s);
+                            }
+                            e
+                        }
+                    )+
+                }
+            }
         }
     };
 }
@@ -136,6 +158,15 @@ impl From<Error> for CttError {
             e.retry_after()
                 .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
         )
+    }
+}
+
+/// What a Kotlin callback (a `FlowCheckpoint`) threw when it was not a `CttException`:
+/// `flow_state`, with the first line of what the JVM reported.
+impl From<uniffi::UnexpectedUniFFICallbackError> for CttError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        let first = e.reason.lines().next().unwrap_or("").trim();
+        Error::flow_state(format!("the checkpoint failed: {first}")).into()
     }
 }
 

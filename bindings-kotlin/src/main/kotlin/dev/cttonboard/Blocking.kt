@@ -77,3 +77,8 @@ fun Simulator.approveBlocking(url: String, tenant: String): SimCallback = runBlo
 /** Blocking [Onboarding.advance]. */
 @Throws(CttException::class)
 fun Onboarding.advanceBlocking(client: Client): Progress = runBlocking { advance(client) }
+
+/** Blocking [Onboarding.advance] with a checkpoint ([FlowCheckpoint]). */
+@Throws(CttException::class)
+fun Onboarding.advanceBlocking(client: Client, checkpoint: FlowCheckpoint): Progress =
+    runBlocking { advance(client, checkpoint) }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ class JavaCallersTest {
     @Test
     void blockingClientFromPlainJava() throws Exception {
         try (Simulator sim = Ctt.startSimulator();
-             BlockingClient client = new BlockingClient(Ctt.builderFor(sim).callbackKey("java-callback-key-0123456789").build())) {
+             BlockingClient client = new BlockingClient(Ctt.builderFor(sim).callbackKey("java-callback-key-0123456789".getBytes(StandardCharsets.UTF_8)).build())) {
             long resellerId = client.resellerId();
             assertEquals(sim.resellerId(), resellerId);
             List<SbcGateway> gateways = client.sbcGateways(resellerId);
@@ -48,6 +49,23 @@ class JavaCallersTest {
             Progress progress = Blocking.advanceBlocking(flow, client.getClient());
             Progress.AwaitingAdmin awaiting = assertInstanceOf(Progress.AwaitingAdmin.class, progress);
             assertEquals(ActionType.Registration.INSTANCE, awaiting.getAction());
+
+            // A checkpoint from Java: a lambda over FlowCheckpoint, with the revisions as long.
+            Onboarding saved = new Onboarding(Ctt.plan(Ctt.newEnterprise("Saved " + UUID.randomUUID(), List.of(Service.Chat.INSTANCE)), "https://portal.example/cb"));
+            List<Long> revisions = new java.util.ArrayList<>();
+            Progress first = Blocking.advanceBlocking(saved, client.getClient(), (snapshot, previousRevision) -> {
+                assertEquals(revisions.isEmpty() ? 0L : revisions.get(revisions.size() - 1), previousRevision);
+                try {
+                    revisions.add(snapshot.revision());
+                } catch (CttException e) {
+                    // FlowCheckpoint.save declares no checked exception: an unchecked one fails
+                    // the advance with CttException.FlowState.
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertInstanceOf(Progress.AwaitingAdmin.class, first);
+            assertTrue(revisions.size() >= 2, "saved before the create and after it: " + revisions);
+            assertEquals(saved.revision(), revisions.get(revisions.size() - 1));
         }
     }
 }

@@ -46,7 +46,7 @@ class FlowTest {
 
     private suspend fun approve(flow: Onboarding, url: String, tenant: String): CallbackOutcome {
         val cb = sim.approve(url, tenant)
-        return flow.handleCallback(key, cb.url, cb.body)
+        return flow.handleCallback(client, cb.url, cb.body)
     }
 
     /** Drives [flow] to completion as [tenant]'s admin; returns the actions asked for. */
@@ -174,18 +174,29 @@ class FlowTest {
         val flow = Onboarding(plan(Fixtures.uniqueName("Verified"), Service.Sms))
         val awaiting = assertIs<Progress.AwaitingAdmin>(flow.advance(client))
         val cb = sim.approve(awaiting.url, "contoso")
-        val verified = verifyCallback(key, cb.url, cb.body)
+        val verified = verifyCallback(client, cb.url, cb.body)
         assertEquals(flow.id(), verified.flowId)
         assertEquals(ActionType.Registration, verified.action)
+        assertEquals(cb.url.substringAfter("ctt_nonce=").substringBefore('&'), verified.nonce)
+        assertEquals(cb.url.substringAfter("ctt_iat=").substringBefore('&').toLong(), verified.issuedAt.epochSecond)
+        assertEquals(flow.id(), claimedFlowId(cb.url))
+        assertEquals(null, claimedFlowId(Fixtures.REDIRECT))
         assertTrue(verified.payload.isGlobalAdmin())
-        assertFailsWith<CttException.CallbackInvalid> { verifyCallback("another-key-0123456789", cb.url, cb.body) }
-        assertFailsWith<CttException.CallbackInvalid> { verifyCallback(key, Fixtures.REDIRECT, cb.body) }
+        assertFailsWith<CttException.CallbackInvalid> { verifyCallback(CallbackKeys("another-key-0123456789"), cb.url, cb.body) }
+        assertFailsWith<CttException.CallbackInvalid> { verifyCallback(CallbackKeys(key), Fixtures.REDIRECT, cb.body) }
         val before = flow.toJson()
-        assertFailsWith<CttException.CallbackInvalid> { flow.handleCallback("another-key-0123456789", cb.url, cb.body) }
+        assertFailsWith<CttException.CallbackInvalid> { flow.handleCallback(CallbackKeys("another-key-0123456789"), cb.url, cb.body) }
         assertEquals(before, flow.toJson())
-        assertEquals(CallbackOutcome.ACCEPTED, flow.handleCallback(key, cb.url, cb.body))
-        assertEquals(CallbackOutcome.DUPLICATE, flow.handleCallback(key, cb.url, cb.body))
+        assertEquals(CallbackOutcome.ACCEPTED, flow.handleCallback(client, cb.url, cb.body))
+        assertEquals(CallbackOutcome.DUPLICATE, flow.handleCallback(client, cb.url, cb.body))
+        // Accepted offline, not yet relied on: advance confirms the sign-in with ConnecttoTeams first.
+        assertEquals(StepState.WAITING, state(flow, "registration"))
+        assertTrue(flow.hasUnconfirmedCallback())
+        assertEquals(null, flow.tenantId())
+        assertIs<Progress.AwaitingAdmin>(flow.advance(client))
         assertEquals(StepState.DONE, state(flow, "registration"))
+        assertFalse(flow.hasUnconfirmedCallback())
+        assertEquals(simTenants().single { it.key == "contoso" }.tenantId, flow.tenantId())
     }
 
     @Test
@@ -212,7 +223,7 @@ class FlowTest {
         val flow = Onboarding(plan(Fixtures.uniqueName("Blocking"), Service.Chat))
         val awaiting = assertIs<Progress.AwaitingAdmin>(flow.advanceBlocking(client))
         val cb = sim.approveBlocking(awaiting.url, "contoso")
-        assertEquals(CallbackOutcome.ACCEPTED, flow.handleCallback(key, cb.url, cb.body))
+        assertEquals(CallbackOutcome.ACCEPTED, flow.handleCallback(client, cb.url, cb.body))
         val next = assertIs<Progress.AwaitingAdmin>(flow.advanceBlocking(client))
         assertEquals(ActionType.GetUserSyncConsent, next.action)
         assertFalse(flow.toString().contains(key))

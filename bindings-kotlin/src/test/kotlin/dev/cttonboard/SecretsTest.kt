@@ -96,14 +96,14 @@ class SecretsTest {
         val cb = sim.approve(awaiting.url, "contoso")
         val token = CallbackPayload.parse(cb.body).authenticationResult().toJson()
             .substringAfter("\"accessToken\":\"").substringBefore('"')
-        flow.handleCallback(key, cb.url, cb.body)
-        val verified = verifyCallback(key, cb.url, cb.body)
+        flow.handleCallback(client, cb.url, cb.body)
+        val verified = verifyCallback(client, cb.url, cb.body)
         assertClean(verified.toString(), token, key)
         assertClean(flow.toString(), token, key)
         assertClean(flow.status().toString(), token, key)
         assertClean(flow.progress().toString(), token, key)
         assertClean(flow.advance(client).toString(), token, key)
-        val e = assertFailsWith<CttException.CallbackInvalid> { flow.handleCallback("wrong-key-0123456789abc", cb.url, cb.body) }
+        val e = assertFailsWith<CttException.CallbackInvalid> { flow.handleCallback(CallbackKeys("wrong-key-0123456789abc"), cb.url, cb.body) }
         assertCleanException(e, token, key)
         assertFalse(flow.toJson().contains(key), "the callback key is never stored in the flow")
         client.close()
@@ -138,6 +138,8 @@ class SecretsTest {
             shown += builder.toString()
             val client = builder.build()
             shown += client.toString()
+            shown += client.callbackKeys().toString()
+            shown += CallbackKeys(key, "canary").verifyAlso(key + "-older").toString()
             shown += canarySim.toString()
             shown += canarySim.credentials().toString()
             val clock = ManualClock()
@@ -177,15 +179,15 @@ class SecretsTest {
                         shown += cb.toString()
                         shown += payload.toString()
                         shown += payload.authenticationResult().toString()
-                        val verified = verifyCallback(key, cb.url, cb.body)
+                        val verified = verifyCallback(client, cb.url, cb.body)
                         shown += verified.toString()
                         shown += verified.payload.toString()
                         // A rejected one, with the tokens in its body: the exception stays clean.
-                        val bad = assertFailsWith<CttException.CallbackInvalid> { flow.handleCallback("wrong-key-0123456789abc", cb.url, cb.body) }
+                        val bad = assertFailsWith<CttException.CallbackInvalid> { flow.handleCallback(CallbackKeys("wrong-key-0123456789abc"), cb.url, cb.body) }
                         shown += bad.toString()
                         shown += bad.message.orEmpty()
                         shown += bad.detail
-                        assertEquals(CallbackOutcome.ACCEPTED, flow.handleCallback(key, cb.url, cb.body))
+                        assertEquals(CallbackOutcome.ACCEPTED, flow.handleCallback(client, cb.url, cb.body))
                         shown += client.o365UserInfo(payload.authenticationResult()).toString()
                     }
                     is Progress.WaitingUntil -> error("contoso never waits")

@@ -10,7 +10,7 @@ fun quickStart(): Unit = runBlocking {
         val client = Client.builder().simulator(sim).callbackKey(key).build()
         val flow = Onboarding(OnboardingPlan(NewEnterprise("Contoso", listOf(Service.Sms)), "https://portal.example/cb"))
         while (true) when (val p = flow.advance(client)) {
-            is Progress.AwaitingAdmin -> sim.approve(p.url, "contoso").let { flow.handleCallback(key, it.url, it.body) }
+            is Progress.AwaitingAdmin -> sim.approve(p.url, "contoso").let { flow.handleCallback(client, it.url, it.body) }
             is Progress.WaitingUntil -> error("wait until ${p.notBefore}")
             is Progress.Complete -> { println("enterprise ${p.enterpriseId} onboarded in tenant ${p.tenantId}"); break }
         }

@@ -10,6 +10,8 @@ import dev.cttonboard.Progress
 import dev.cttonboard.Service
 import dev.cttonboard.Simulator
 import dev.cttonboard.builder
+import dev.cttonboard.callbackKey
+import dev.cttonboard.handleCallback
 import dev.cttonboard.simulator
 import dev.cttonboard.wireName
 import kotlinx.coroutines.runBlocking
@@ -39,7 +41,7 @@ fun main(): Unit = runBlocking {
                     is Progress.AwaitingAdmin -> {
                         println("ask the Global Admin to ${progress.action.wireName}: ${progress.url}")
                         val callback = sim.approve(progress.url, "contoso")
-                        println("  callback: ${flow.handleCallback(CALLBACK_KEY, callback.url, callback.body)}")
+                        println("  callback: ${flow.handleCallback(client, callback.url, callback.body)}")
                         // A portal stores the flow between requests and resumes it later.
                         flow = Onboarding.fromJson(flow.toJson())
                     }
