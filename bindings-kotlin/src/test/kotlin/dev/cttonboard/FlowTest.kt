@@ -193,6 +193,12 @@ class FlowTest {
         assertEquals(StepState.WAITING, state(flow, "registration"))
         assertTrue(flow.hasUnconfirmedCallback())
         assertEquals(null, flow.tenantId())
+        // Saved without tokens, the unconfirmed callback (its tokens) is not kept.
+        val token = CallbackPayload.parse(cb.body).authenticationResult().toJson()
+            .substringAfter("\"accessToken\":\"").substringBefore('"')
+        assertTrue(flow.toJson().contains(token))
+        assertFalse(flow.toJsonWithoutTokens().contains(token))
+        assertFalse(Onboarding.fromJson(flow.toJsonWithoutTokens()).hasUnconfirmedCallback())
         assertIs<Progress.AwaitingAdmin>(flow.advance(client))
         assertEquals(StepState.DONE, state(flow, "registration"))
         assertFalse(flow.hasUnconfirmedCallback())

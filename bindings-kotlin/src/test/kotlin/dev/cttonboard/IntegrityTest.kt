@@ -486,6 +486,21 @@ class IntegrityTest {
         assertEquals(saved.last(), flow.revision())
         assertEquals(0, creates())
 
+        // The generated advanceWithCheckpoint, without the Kotlin guard: an exception still
+        // arrives as FlowState (uniffi's unexpected-error path), and nothing is sent.
+        val raw = assertFailsWith<CttException.FlowState> {
+            flow.advanceWithCheckpoint(
+                client,
+                object : FlowCheckpoint {
+                    override fun save(flow: Onboarding, previousRevision: Long) {
+                        if (flow.toJson().contains("\"create\":{")) throw IllegalStateException("no space left")
+                    }
+                },
+            )
+        }
+        assertTrue(raw.detail.contains("IllegalStateException: no space left"), raw.detail)
+        assertEquals(0, creates())
+
         // The blocking twin with a checkpoint that saves: one create.
         val progress = flow.advanceBlocking(
             client,
