@@ -183,6 +183,12 @@ impl NativeSimulator {
         Ok((callback.url, callback.body.to_string()))
     }
 
+    /// The redirect URL (with the flow's tag) a pending action item URL will post its callback
+    /// to, without approving it; None when the URL is not pending.
+    fn redirect_url_of(&self, url: &str) -> PyResult<Option<String>> {
+        self.with(|s| s.redirect_url_of(url))
+    }
+
     /// Every API request answered so far (JSON array).
     fn requests(&self) -> PyResult<String> {
         self.with(|s| to_json(&s.requests()))?

@@ -231,6 +231,9 @@ class NativeSimulator:
         """Acts as ``tenant``'s admin on an action item URL and returns the callback as
         (redirect URL, JSON body); posts it there too when ``post`` and the URL is on
         loopback."""
+    def redirect_url_of(self, url: str) -> Optional[str]:
+        """The redirect URL (with the flow's tag) a pending action item URL will post its
+        callback to, without approving it; None when the URL is not pending."""
     def requests(self) -> str:
         """Every API request answered so far (JSON array)."""
     def token_requests(self, level: str) -> int:

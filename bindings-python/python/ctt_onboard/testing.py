@@ -122,6 +122,13 @@ class Simulator:
             _logs.flush()
         return Callback(url=redirect, body=body)
 
+    def redirect_url_of(self, url: str) -> Optional[str]:
+        """The redirect URL (with the flow's genuine tag) an action item URL sends the admin's
+        browser to, without approving anything: what leaks through browser history, a Referer
+        or a log, for tests that post a body of their own choosing there, as an attacker would.
+        None when the URL is not pending."""
+        return self._sim.redirect_url_of(url)
+
     def now(self) -> float:
         """The simulator's time, in seconds since the Unix epoch."""
         return self._sim.now()
