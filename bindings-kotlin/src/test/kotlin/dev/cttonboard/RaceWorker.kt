@@ -7,6 +7,8 @@ package dev.cttonboard
 import kotlinx.coroutines.runBlocking
 import java.sql.Connection
 import java.sql.DriverManager
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.concurrent.thread
 import kotlin.random.Random
 import kotlin.system.exitProcess
 
@@ -97,12 +99,32 @@ class CasCheckpoint(private val store: FlowStore, private val blind: Boolean = f
 }
 
 /**
+ * Applies one callback to its flow (`claimedFlowId`) and saves it with compare-and-swap; when the
+ * row moved on, reloads the flow and applies it again. Returns `accepted`, `duplicate` or the error.
+ */
+private fun apply(store: FlowStore, client: Client, url: String, body: String, stale: AtomicInteger): String {
+    val id = checkNotNull(claimedFlowId(url)) { "a callback URL without a flow id" }
+    while (true) {
+        val (flow, revision) = store.load(id)
+        val outcome = try {
+            flow.handleCallback(client, url, body).name.lowercase()
+        } catch (e: CttException) {
+            "error $e"
+        }
+        if (outcome != "accepted") return outcome
+        Thread.sleep(Random.nextLong(0, 8))
+        if (store.compareAndSwap(flow, revision)) return outcome
+        stale.incrementAndGet()
+    }
+}
+
+/**
  * `RaceWorker <role> <db> <baseUrl> <clientId> <clientSecret> <user> <password> <entUser> <entPassword> <keyHex> [args]`:
  * - `advancer`: advances every stored flow with a CAS checkpoint until told to stop (`--blind`:
  *   a checkpoint without the revision check, and a save after every advance, as a portal without
  *   revisions would; for showing that the test catches what that loses);
  * - `applier`: applies every queued callback to its flow (`claimedFlowId`) and saves with CAS,
- *   reloading and applying again when the row moved on;
+ *   reloading and applying again when the row moved on, in two lanes (odd and even rows);
  * - `racer <ids,...> <startAtMillis> <spacingMs>`: for each flow at its start time, one advance
  *   with a CAS checkpoint, then waits until the stored flow has its enterprise id.
  * Prints `key=value` lines for the test.
@@ -143,29 +165,25 @@ fun main(args: Array<String>) {
                 println("stale=$stale")
             }
             "applier" -> {
-                var applied = 0
-                var stale = 0
-                while (!store.stopped() && System.nanoTime() < deadline) {
-                    for ((seq, url, body) in store.pendingCallbacks()) {
-                        val id = checkNotNull(claimedFlowId(url)) { "a callback URL without a flow id" }
-                        var outcome: String
-                        while (true) {
-                            val (flow, revision) = store.load(id)
-                            outcome = try {
-                                flow.handleCallback(client, url, body).name.lowercase()
-                            } catch (e: CttException) {
-                                "error $e"
+                // Two lanes, each with its own connection: the queue holds every callback twice
+                // (a browser that posted the form twice), one copy per lane, applied at once.
+                val applied = AtomicInteger()
+                val stale = AtomicInteger()
+                val lanes = (0 until 2).map { lane ->
+                    thread {
+                        FlowStore(path).use { own ->
+                            while (!own.stopped() && System.nanoTime() < deadline) {
+                                for ((seq, url, body) in own.pendingCallbacks()) {
+                                    if (seq % 2 != lane.toLong()) continue
+                                    own.setOutcome(seq, apply(own, client, url, body, stale))
+                                    applied.incrementAndGet()
+                                }
+                                Thread.sleep(2)
                             }
-                            if (outcome != "accepted") break
-                            Thread.sleep(Random.nextLong(0, 8))
-                            if (store.compareAndSwap(flow, revision)) break
-                            stale++
                         }
-                        store.setOutcome(seq, outcome)
-                        applied++
                     }
-                    Thread.sleep(2)
                 }
+                lanes.forEach { it.join() }
                 println("applied=$applied")
                 println("stale=$stale")
             }
