@@ -10,9 +10,11 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import ctt_onboard as ctt
 import pytest
 from ctt_onboard.testing import Simulator
 
@@ -185,3 +187,77 @@ def test_billing_batch_creates_then_resumes_every_flow_from_sqlite(
         assert c.execute("SELECT COUNT(*) FROM callbacks WHERE applied_at IS NULL").fetchone() == (
             0,
         )
+
+
+def test_billing_batch_two_writers_on_one_database_never_lose_a_callback(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers on the job's SQLite file: a run advancing a flow (writer A) and the ``apply``
+    worker storing a callback for it (writer B), B saving between A's load and A's save in every
+    round. A's save is a compare-and-swap on the revision, so it finds the row moved on, reloads
+    and advances again; before, its copy overwrote the callback, the flow asked again and the
+    admin granted the consent twice."""
+    for name, value in batch_env(sim).items():
+        monkeypatch.setenv(name, value)
+    import billing_batch as bb
+
+    csv_path = tmp_path / "one.csv"
+    csv_path.write_text(
+        "enterprise_name,services,gateway_regions,billing_reference\n"
+        "Two Writers Inc,PBX;SMS,US-East,TW-1\n"
+    )
+    db_path = str(tmp_path / "two-writers.sqlite3")
+    a_db, b_db = bb.open_db(db_path), bb.open_db(db_path)
+    real_load = bb.load
+    asked: list[str] = []
+    with bb.make_client() as client:
+        bb.create_new_flows(a_db, str(csv_path))
+        bb.advance_all(a_db, client)
+        for _ in range(10):
+            flow_id, state, url = a_db.execute(
+                "SELECT flow_id, state, next_url FROM flows"
+            ).fetchone()
+            if state == "complete":
+                break
+            assert state == "awaiting_admin" and url
+            flow = ctt.Onboarding.from_json(
+                a_db.execute("SELECT flow_json FROM flows").fetchone()[0]
+            )
+            progress = flow.progress()
+            assert isinstance(progress, ctt.AwaitingAdmin)
+            asked.append(progress.action.value)
+            callback = sim.approve(url, "contoso", post=False)
+            b_db.execute(
+                "INSERT INTO callbacks (url, body, received_at) VALUES (?, ?, ?)",
+                (callback.url, callback.body, bb.now()),
+            )
+            b_db.commit()
+            fired: list[bool] = []
+
+            def load_then_b_saves(
+                db: sqlite3.Connection, fid: str, fired: list[bool] = fired
+            ) -> tuple[ctt.Onboarding, str] | None:
+                found = real_load(db, fid)
+                if db is a_db and not fired:
+                    fired.append(True)
+                    bb.apply_callbacks(b_db, client)  # writer B, between A's load and save
+                return found
+
+            monkeypatch.setattr(bb, "load", load_then_b_saves)
+            bb.advance_one(a_db, client, flow_id)
+            monkeypatch.setattr(bb, "load", real_load)
+            assert fired
+            # The callback survived A's stale copy: the flow moved past that ask.
+            stored = ctt.Onboarding.from_json(
+                a_db.execute("SELECT flow_json FROM flows").fetchone()[0]
+            )
+            after = stored.progress()
+            assert not (isinstance(after, ctt.AwaitingAdmin) and after.action is progress.action)
+        else:
+            raise AssertionError(f"the flow did not complete: {asked}")
+    results = [r for (r,) in a_db.execute("SELECT result FROM callbacks ORDER BY id")]
+    assert results == [f"accepted ({a})" for a in asked]
+    [enterprise] = sim.enterprises()
+    granted = Counter(c["action"] for c in sim.consents() if c["enterprise_id"] == enterprise["id"])
+    assert granted == Counter(a for a in asked if a != "REGISTRATION")
+    assert set(granted.values()) == {1}

@@ -55,22 +55,40 @@ def main(tenant: str = "contoso") -> int:
             flow = ctt.Onboarding(plan)
             print(f"\n== Onboarding flow {flow.id}")
 
+            # A portal keeps each flow in its own database as (JSON, revision), and saves with
+            # compare-and-swap on the revision (UPDATE flows SET json = ?, revision = ? WHERE
+            # id = ? AND revision = ?): this dict stands in for that table. advance() calls the
+            # checkpoint after every step and before the create; a stale save raises, advance
+            # stops, and the portal reloads the flow and advances again.
+            table: dict[str, tuple[str, int]] = {flow.id: (flow.to_json(), flow.revision)}
+
+            def save(snapshot: ctt.Onboarding, previous_revision: int) -> None:
+                if table[snapshot.id][1] != previous_revision:
+                    raise ctt.FlowStateError("another worker saved this flow: reload it")
+                table[snapshot.id] = (snapshot.to_json(), snapshot.revision)
+
             while True:
-                progress = flow.advance(client)
-                # A portal saves the flow's JSON here, in its own database, after every call.
-                flow = ctt.Onboarding.from_json(flow.to_json())
+                progress = flow.advance(client, save)
+                # Every request handler loads the flow from the table.
+                flow = ctt.Onboarding.from_json(table[flow.id][0])
 
                 if isinstance(progress, ctt.AwaitingAdmin):
                     print(f"\n-> show the Global Admin the {progress.action} URL:")
                     print(f"   {shorten(progress.url)}")
                     # The simulated admin of `tenant` signs in and accepts; the portal's callback
-                    # route receives the URL and body and hands them to the flow.
+                    # route receives the URL and body, loads the flow the URL names and hands
+                    # them to it, verified with the client's key ring, then saves it (CAS).
                     callback = sim.approve(progress.url, tenant)
+                    claimed = ctt.claimed_flow_id(callback.url)
+                    assert claimed is not None
+                    flow = ctt.Onboarding.from_json(table[claimed][0])
+                    loaded = flow.revision
                     try:
-                        outcome = flow.handle_callback(CALLBACK_KEY, callback.url, callback.body)
+                        outcome = flow.handle_callback(client, callback.url, callback.body)
                     except ctt.CallbackInvalidError as e:
                         print(f"   callback refused [{e.code}]: {e}")
                         break
+                    save(flow, loaded)
                     print(f"   callback {outcome.value}")
 
                 elif isinstance(progress, ctt.WaitingUntil):
@@ -90,7 +108,7 @@ def main(tenant: str = "contoso") -> int:
             print("\n== Status")
             for s in flow.status():
                 print(f"  [{s.state:<7}] {s.title:<38} {s.detail or ''}")
-            print(f"\nflow JSON: {len(flow.to_json())} bytes")
+            print(f"\nflow JSON: {len(flow.to_json())} bytes, revision {flow.revision}")
             return 0 if flow.is_complete else 1
 
 
