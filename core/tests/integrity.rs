@@ -510,30 +510,64 @@ async fn a_lost_create_answer_is_settled_by_the_flows_own_reference() {
     assert_eq!(lone.enterprise_id(), Some(made[0].id));
 }
 
-#[tokio::test]
-async fn a_result_without_expires_on_leads_to_a_fresh_sign_in() {
+/// Registers fabrikam with the body edited by `edit`, lets the provisioning call fail once
+/// with `refusal`, and returns the ask of the next `advance`.
+async fn after_a_refused_provisioning(
+    edit: impl FnOnce(&mut serde_json::Value),
+    refusal: (u16, &str),
+    pass: Duration,
+) -> ActionType {
     let h = H::new();
-    let mut flow = Onboarding::new(plan("No Expiry", vec![Service::Trunk])).expect("flow");
+    let mut flow = Onboarding::new(plan("Msal Refused", vec![Service::Trunk])).expect("flow");
     let (_, url) = h.awaiting(&mut flow).await;
     let (cb, mut body) = h.genuine(&url, "fabrikam");
-    auth(&mut body)
-        .as_object_mut()
-        .expect("object")
-        .remove("expiresOn");
+    edit(auth(&mut body));
     flow.handle_callback(h.keys(), &cb, &body.to_string())
         .expect("accepted");
     h.sim.set_canned(ctt_sim::CannedResponse {
         path_prefix: "/provisioning/provisionTenantAdminAPI".into(),
-        status: 500,
+        status: refusal.0,
         content_type: "application/json".into(),
-        body: "{}".into(),
+        body: refusal.1.into(),
     });
-    assert!(flow.advance(&h.client).await.is_err());
+    let first = flow.advance(&h.client).await;
     h.sim.clear_canned();
-    h.clock.advance(Duration::from_secs(2 * 3600));
-    h.sim.advance_clock(Duration::from_secs(2 * 3600));
-    // The vendor now refuses the sign-in as expired: a fresh LOGIN ask, not invalid_input forever.
-    let (action, _) = h.awaiting(&mut flow).await;
+    h.clock.advance(pass);
+    h.sim.advance_clock(pass);
+    match first {
+        Ok(Progress::AwaitingAdmin { action, .. }) => action,
+        Ok(other) => panic!("{other:?}"),
+        Err(_) => h.awaiting(&mut flow).await.0,
+    }
+}
+
+#[tokio::test]
+async fn a_result_without_expires_on_that_the_api_refuses_leads_to_a_fresh_sign_in() {
+    // No expiresOn: only the API can judge it, and its refusal (whatever it says) means a fresh
+    // sign-in, not `invalid_input` on every advance.
+    let action = after_a_refused_provisioning(
+        |a| {
+            a.as_object_mut().expect("object").remove("expiresOn");
+        },
+        (
+            400,
+            r#"{"message":"authenticationResult was not accepted"}"#,
+        ),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(action, ActionType::LoginEnterpriseAdmin);
+}
+
+#[tokio::test]
+async fn the_api_sees_expired_before_the_local_clock_does() {
+    // expiresOn claims a far future; the API knows better and says so.
+    let action = after_a_refused_provisioning(
+        |a| a["expiresOn"] = serde_json::json!(4_102_444_800_000_000i64),
+        (500, "{}"),
+        Duration::from_secs(2 * 3600),
+    )
+    .await;
     assert_eq!(action, ActionType::LoginEnterpriseAdmin);
 }
 
