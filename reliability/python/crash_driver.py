@@ -1,9 +1,12 @@
 """Crash-soak driver: onboards a batch of enterprises, saving every flow after every call.
 
-It is a provider's worker as it should be written: each flow's JSON lives in SQLite, a callback
-is written to an inbox before it is handled, and every change is one transaction. The
-supervisor (``crash_soak.py``) kills this process with SIGKILL at random moments and starts it
-again; it must pick every flow up where the database says it was.
+It is a provider's worker as it should be written: each flow's JSON and revision live in SQLite,
+every save is a compare-and-swap on the revision, ``advance`` saves through its checkpoint after
+every step and before the create (so a kill right after the create finds the "create sent"
+marker, and the flow looks its own enterprise up instead of sending another), a callback is
+written to an inbox before it is handled, and every change is one transaction. The supervisor
+(``crash_soak.py``) kills this process with SIGKILL at random moments and starts it again; it
+must pick every flow up where the database says it was.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from typing import Any
 
 from ctt_onboard import (
     AwaitingAdmin,
+    CallbackInvalidError,
     Client,
     Complete,
     CttError,
     EnterpriseCredentials,
+    FlowStateError,
     ManualClock,
     NewEnterprise,
     Onboarding,
@@ -69,7 +74,8 @@ def open_db(path: str) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=FULL")
     db.execute(
         "CREATE TABLE IF NOT EXISTS flows (name TEXT PRIMARY KEY, tenant TEXT, batch INTEGER,"
-        " json TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0)"
+        " json TEXT NOT NULL, revision INTEGER NOT NULL DEFAULT 0,"
+        " complete INTEGER NOT NULL DEFAULT 0)"
     )
     db.execute("CREATE TABLE IF NOT EXISTS inbox (name TEXT, url TEXT, body TEXT)")
     return db
@@ -102,8 +108,9 @@ def main() -> int:
         if db.execute("SELECT 1 FROM flows WHERE name = ?", (name,)).fetchone() is None:
             flow = Onboarding(plan_for(name, i))
             db.execute(
-                "INSERT OR IGNORE INTO flows (name, tenant, batch, json) VALUES (?, ?, ?, ?)",
-                (name, tenant, args.batch, flow.to_json()),
+                "INSERT OR IGNORE INTO flows (name, tenant, batch, json, revision)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (name, tenant, args.batch, flow.to_json(), flow.revision),
             )
 
     # The client's clock follows the simulator's across the 30-minute wait. The simulator's clock
@@ -132,11 +139,60 @@ def main() -> int:
         retry=RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.2),
     )
 
-    def save(name: str, flow: Onboarding, complete: bool = False) -> None:
-        db.execute(
-            "UPDATE flows SET json = ?, complete = ? WHERE name = ?",
-            (flow.to_json(), int(complete), name),
+    def save(
+        name: str, flow: Onboarding, previous: int, complete: bool = False
+    ) -> None:
+        """Compare-and-swap on the revision: this is the only writer, so a stale row is a bug."""
+        cursor = db.execute(
+            "UPDATE flows SET json = ?, revision = ?, complete = ? WHERE name = ? AND revision = ?",
+            (flow.to_json(), flow.revision, int(complete), name, previous),
         )
+        if cursor.rowcount == 0:
+            raise FlowStateError(
+                f"{name}: the stored flow is no longer at revision {previous}"
+            )
+
+    def step(name: str, tenant: str, flow: Onboarding) -> bool:
+        """One advance of ``flow`` and what it asks for; False when the flow waits, is complete
+        or failed (the next pass resumes it)."""
+        saved = [flow.revision]
+
+        def checkpoint(snapshot: Onboarding, previous: int) -> None:
+            save(name, snapshot, previous)
+            saved[0] = snapshot.revision
+
+        try:
+            progress = flow.advance(client, checkpoint)
+        except CttError:
+            save(name, flow, saved[0])
+            return False
+        save(name, flow, saved[0], complete=isinstance(progress, Complete))
+        if isinstance(progress, AwaitingAdmin):
+            callback = sim_post(
+                sim["base_url"],
+                "/_sim/approve",
+                {"url": progress.url, "tenant": tenant},
+            )
+            body = json.dumps(callback["body"])
+            db.execute(
+                "INSERT INTO inbox (name, url, body) VALUES (?, ?, ?)",
+                (name, callback["url"], body),
+            )
+            loaded = flow.revision
+            flow.handle_callback(client, callback["url"], body)
+            db.execute("BEGIN")
+            save(name, flow, loaded)
+            db.execute("DELETE FROM inbox WHERE name = ?", (name,))
+            db.execute("COMMIT")
+            return True
+        if isinstance(progress, WaitingUntil):
+            wait = progress.not_before.timestamp() - clock.now() + 1
+            if wait > 0:
+                sim_post(
+                    sim["base_url"], "/_sim/clock", {"advance_secs": int(wait) + 1}
+                )
+                sync_clock(clock, sim["base_url"])
+        return False
 
     while True:
         pending = db.execute(
@@ -151,40 +207,24 @@ def main() -> int:
             for rowid, url, body in db.execute(
                 "SELECT rowid, url, body FROM inbox WHERE name = ?", (name,)
             ).fetchall():
-                flow.handle_callback(CALLBACK_KEY, url, body)
+                loaded = flow.revision
+                try:
+                    flow.handle_callback(client, url, body)
+                except CallbackInvalidError:
+                    # Its ask expired meanwhile (the simulator's clock jumps across waits): the
+                    # flow asks again, and the admin clicks again.
+                    db.execute("DELETE FROM inbox WHERE rowid = ?", (rowid,))
+                    continue
                 db.execute("BEGIN")
-                save(name, flow)
+                save(name, flow, loaded)
                 db.execute("DELETE FROM inbox WHERE rowid = ?", (rowid,))
                 db.execute("COMMIT")
-            try:
-                progress = flow.advance(client)
-            except CttError:
-                save(name, flow)
-                continue
-            save(name, flow, complete=isinstance(progress, Complete))
-            if isinstance(progress, AwaitingAdmin):
-                callback = sim_post(
-                    sim["base_url"],
-                    "/_sim/approve",
-                    {"url": progress.url, "tenant": tenant},
-                )
-                body = json.dumps(callback["body"])
-                db.execute(
-                    "INSERT INTO inbox (name, url, body) VALUES (?, ?, ?)",
-                    (name, callback["url"], body),
-                )
-                flow.handle_callback(CALLBACK_KEY, callback["url"], body)
-                db.execute("BEGIN")
-                save(name, flow)
-                db.execute("DELETE FROM inbox WHERE name = ?", (name,))
-                db.execute("COMMIT")
-            elif isinstance(progress, WaitingUntil):
-                wait = progress.not_before.timestamp() - clock.now() + 1
-                if wait > 0:
-                    sim_post(
-                        sim["base_url"], "/_sim/clock", {"advance_secs": int(wait) + 1}
-                    )
-                    sync_clock(clock, sim["base_url"])
+            # Advance this flow until it needs time or is done: a callback is confirmed by the
+            # next advance at once, before another flow's wait moves the simulator's clock past
+            # the sign-in's lifetime.
+            for _ in range(50):
+                if not step(name, tenant, flow):
+                    break
 
 
 if __name__ == "__main__":
