@@ -12,11 +12,13 @@
 //! core [`Checkpoint`]: each save attaches to the interpreter, hands the callable a *snapshot*
 //! (a `NativeOnboarding` of its own over a clone of the core flow: the running one stays locked
 //! until `advance` returns), and maps what it raises to the core error that stops `advance`. The
-//! blocking `advance` calls it on the calling thread (so a `sqlite3` connection of that thread
-//! works in it); `advance_async` calls it on a blocking thread of the runtime, and the Python
-//! layer's adapter runs the user's checkpoint on the event loop from there.
+//! blocking `advance` runs the flow as a task of the runtime and serves each save on the calling
+//! thread, outside the runtime (so a `sqlite3` connection of that thread works in the checkpoint,
+//! and so does a blocking `Client`); `advance_async` calls it on a blocking thread of the
+//! runtime, and the Python layer's adapter runs the user's checkpoint on the event loop from
+//! there.
 
-use crate::client::{ManualClock, NativeClient, unix_seconds};
+use crate::client::{ManualClock, NativeClient, block_on, unix_seconds};
 use crate::error::to_py;
 use crate::models::{Json, from_value, py_to_value, to_value};
 use crate::runtime::{future_into_py, py_runtime};
@@ -166,35 +168,64 @@ type Raised = Arc<std::sync::Mutex<Option<(PyErr, ErrorCode, String)>>>;
 /// The future a [`Checkpoint`] returns (the core's `BoxFuture<'static, Result<()>>`).
 type SaveFuture = Pin<Box<dyn Future<Output = Result<()>> + Send + 'static>>;
 
+/// What the blocking `advance`'s task asks of the calling thread: a save, or its end.
+enum Request {
+    Save {
+        snapshot: Box<Onboarding>,
+        previous_revision: u64,
+        reply: tokio::sync::oneshot::Sender<Result<()>>,
+    },
+    Done(Result<Json>),
+}
+
 /// A Python callable `(flow, previous_revision)` as the core's [`Checkpoint`].
-struct PyCheckpoint {
-    callable: Arc<Py<PyAny>>,
-    /// Call it on a blocking thread of the runtime (`advance_async`) rather than inline, on the
-    /// thread polling `advance` (the blocking `advance`'s calling thread).
-    on_worker: bool,
-    raised: Raised,
+enum PyCheckpoint {
+    /// The blocking `advance`: its future runs as a task of the runtime, and each save is sent
+    /// back to the calling thread, which calls the checkpoint outside the runtime (so the
+    /// checkpoint may use that thread's `sqlite3` connection, or call a blocking `Client`).
+    Caller(std::sync::mpsc::Sender<Request>),
+    /// `advance_async`: called on a blocking thread of the runtime (the Python layer's adapter
+    /// runs the user's checkpoint on the event loop from there).
+    Worker {
+        callable: Arc<Py<PyAny>>,
+        raised: Raised,
+    },
 }
 
 impl Checkpoint for PyCheckpoint {
     fn save(&mut self, flow: &Onboarding, previous_revision: u64) -> SaveFuture {
         let snapshot = flow.clone();
-        if self.on_worker {
-            let callable = self.callable.clone();
-            let raised = self.raised.clone();
-            Box::pin(async move {
-                tokio::task::spawn_blocking(move || {
-                    call_checkpoint(&callable, snapshot, previous_revision, &raised)
+        match self {
+            PyCheckpoint::Caller(requests) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let sent = requests.send(Request::Save {
+                    snapshot: Box::new(snapshot),
+                    previous_revision,
+                    reply,
+                });
+                Box::pin(async move {
+                    if sent.is_err() {
+                        return Err(Error::flow_state("the advance's caller is gone"));
+                    }
+                    answer
+                        .await
+                        .unwrap_or_else(|_| Err(Error::flow_state("the checkpoint was not called")))
                 })
-                .await
-                .unwrap_or_else(|e| {
-                    Err(Error::flow_state(format!(
-                        "the checkpoint did not finish: {e}"
-                    )))
+            }
+            PyCheckpoint::Worker { callable, raised } => {
+                let (callable, raised) = (callable.clone(), raised.clone());
+                Box::pin(async move {
+                    tokio::task::spawn_blocking(move || {
+                        call_checkpoint(&callable, snapshot, previous_revision, &raised)
+                    })
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(Error::flow_state(format!(
+                            "the checkpoint did not finish: {e}"
+                        )))
+                    })
                 })
-            })
-        } else {
-            let result = call_checkpoint(&self.callable, snapshot, previous_revision, &self.raised);
-            Box::pin(async move { result })
+            }
         }
     }
 }
@@ -360,22 +391,65 @@ impl NativeOnboarding {
         Ok(py.detach(|| f(&mut self.flow.blocking_lock())))
     }
 
-    fn checkpoint(
-        checkpoint: Option<Py<PyAny>>,
-        on_worker: bool,
-    ) -> (Option<(PyCheckpoint, ThreadId)>, Raised) {
+    /// Refuses to start an advance from this flow's own checkpoint (it would wait for itself).
+    fn not_in_own_checkpoint(&self, py: Python<'_>) -> PyResult<()> {
+        if self.flow.try_lock().is_err() && self.busy.is_current() {
+            return Err(to_py(
+                py,
+                Error::flow_state(
+                    "this flow is being advanced: its checkpoint cannot advance it again",
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The blocking advance with a checkpoint: runs it as a task and serves its saves on this
+    /// thread, detached from the interpreter while it waits.
+    fn advance_serving(
+        &self,
+        py: Python<'_>,
+        client: Client,
+        callable: Py<PyAny>,
+    ) -> PyResult<Json> {
+        let rt = py_runtime()?;
         let raised = Raised::default();
-        let checkpoint = checkpoint.map(|callable| {
-            (
-                PyCheckpoint {
-                    callable: Arc::new(callable),
-                    on_worker,
-                    raised: raised.clone(),
-                },
-                std::thread::current().id(),
-            )
+        let (requests, served) = std::sync::mpsc::channel();
+        let checkpoint = PyCheckpoint::Caller(requests.clone());
+        let fut = advance(
+            self.flow.clone(),
+            self.busy.clone(),
+            client,
+            Some((checkpoint, std::thread::current().id())),
+        );
+        rt.spawn(async move {
+            let result = catch_panic(fut).await;
+            let _ = requests.send(Request::Done(result));
         });
-        (checkpoint, raised)
+        // A `Receiver` is not `Sync`: it goes into the detached closure and comes back.
+        let mut served = served;
+        loop {
+            let (message, back) = py.detach(move || (served.recv(), served));
+            served = back;
+            match message {
+                Ok(Request::Save {
+                    snapshot,
+                    previous_revision,
+                    reply,
+                }) => {
+                    let result = call_checkpoint(&callable, *snapshot, previous_revision, &raised);
+                    let _ = reply.send(result);
+                }
+                Ok(Request::Done(result)) => {
+                    return result.map_err(|e| advance_error(py, e, &raised));
+                }
+                Err(_) => {
+                    return Err(PyRuntimeError::new_err(
+                        "the advance ended without an answer (the runtime shut down)",
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -486,12 +560,15 @@ impl NativeOnboarding {
         client: PyRef<'_, NativeClient>,
         checkpoint: Option<Py<PyAny>>,
     ) -> PyResult<Json> {
+        self.not_in_own_checkpoint(py)?;
         let client = client.core().clone();
-        let (checkpoint, raised) = Self::checkpoint(checkpoint, false);
-        let fut = advance(self.flow.clone(), self.busy.clone(), client, checkpoint);
-        let rt = py_runtime()?;
-        py.detach(|| rt.block_on(catch_panic(fut)))
-            .map_err(|e| advance_error(py, e, &raised))
+        if let Some(callable) = checkpoint {
+            return self.advance_serving(py, client, callable);
+        }
+        block_on(
+            py,
+            advance(self.flow.clone(), self.busy.clone(), client, None),
+        )
     }
 
     /// Awaitable twin of `advance`. Cancelling it keeps every step that finished. The
@@ -503,8 +580,16 @@ impl NativeOnboarding {
         client: PyRef<'_, NativeClient>,
         checkpoint: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        self.not_in_own_checkpoint(py)?;
         let client = client.core().clone();
-        let (checkpoint, raised) = Self::checkpoint(checkpoint, true);
+        let raised = Raised::default();
+        let checkpoint = checkpoint.map(|callable| {
+            let checkpoint = PyCheckpoint::Worker {
+                callable: Arc::new(callable),
+                raised: raised.clone(),
+            };
+            (checkpoint, std::thread::current().id())
+        });
         let fut = advance(self.flow.clone(), self.busy.clone(), client, checkpoint);
         future_into_py(py, async move {
             match catch_panic(fut).await {

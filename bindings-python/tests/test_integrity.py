@@ -498,6 +498,35 @@ def test_the_checkpoint_gets_snapshots_and_the_running_flow_is_locked(
     assert seen == []
 
 
+def test_the_checkpoint_runs_on_the_calling_thread_and_may_call_the_client(
+    sim: Simulator, client: ctt.Client, tmp_path: Path
+) -> None:
+    import threading
+
+    caller = threading.get_ident()
+    # A sqlite3 connection may only be used on the thread that made it.
+    db = race_worker.connect(str(tmp_path / "one.sqlite3"))
+    flow = ctt.Onboarding(plan())
+    race_worker.insert(db, flow)
+    reprs: list[str] = []
+    nested: list[str] = []
+
+    def checkpoint(snapshot: ctt.Onboarding, previous_revision: int) -> None:
+        assert threading.get_ident() == caller
+        assert client.reseller_id() == sim.reseller_id  # a blocking call from the checkpoint
+        reprs.append(repr(flow))
+        try:
+            flow.advance(client)
+        except ctt.FlowStateError as e:
+            nested.append(str(e))
+        race_worker.cas_save(db, snapshot, previous_revision)
+
+    awaiting(flow.advance(client, checkpoint))
+    assert race_worker.load(db, flow.id).to_json() == flow.to_json()
+    assert reprs and all("advancing" in r for r in reprs)
+    assert nested and "cannot advance it again" in nested[0]
+
+
 async def test_advance_async_runs_the_checkpoint_on_the_event_loop(
     sim: Simulator, async_client: ctt.AsyncClient
 ) -> None:

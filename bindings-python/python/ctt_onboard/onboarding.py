@@ -24,7 +24,7 @@ import sys
 from . import _logs, _native
 from ._client import CallbackKeys, _Base, _key_bytes
 from ._record import Record, field
-from .errors import InvalidInputError
+from .errors import FlowStateError, InvalidInputError
 from .models import ActionType, CallbackPayload, NewEnterprise
 
 TYPE_CHECKING = False
@@ -283,10 +283,11 @@ class Onboarding:
         next ``advance``; a create whose name belongs to an enterprise this flow did not create
         raises ``ConflictError`` naming the name.
 
-        ``checkpoint(flow, previous_revision)`` saves the flow: it is called on this thread
-        after every step that changed the flow and before the create (the one request that
-        must not be repeated), with a snapshot of the flow (this one is locked until ``advance``
-        returns: reading it from the checkpoint raises ``FlowStateError``) and the revision the
+        ``checkpoint(flow, previous_revision)`` saves the flow: it is called on this thread (so
+        it may use this thread's ``sqlite3`` connection, or call the blocking client) after
+        every step that changed the flow and before the create (the one request that must not
+        be repeated), with a snapshot of the flow (this one is locked until ``advance`` returns:
+        reading or advancing it from the checkpoint raises ``FlowStateError``) and the revision the
         previous save stored (the revision this flow had, for the first). Save
         ``flow.to_json()`` and ``flow.revision`` only if the stored row is still at
         ``previous_revision``, and raise otherwise (``FlowStateError`` is the usual answer).
@@ -360,7 +361,10 @@ class Onboarding:
             _logs.flush()
 
     def __repr__(self) -> str:
-        progress = self.progress()
+        try:
+            progress = self.progress()
+        except FlowStateError:  # its advance is running a checkpoint on this thread
+            return f"<Onboarding {self.id} advancing>"
         where = type(progress).__name__ if progress is not None else "not started"
         return f"<Onboarding {self.id} {where}>"
 
