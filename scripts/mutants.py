@@ -115,8 +115,8 @@ MUTANTS = [
     Mutant(
         "an API's word that the sign-in expired is not heeded",
         "core/src/onboarding.rs",
-        '}) || error.message().to_ascii_lowercase().contains("expired");',
-        "});",
+        '|| error.message().to_ascii_lowercase().contains("expired");',
+        ";",
         (("integrity", "the_api_sees_expired"),),
     ),
     Mutant(
