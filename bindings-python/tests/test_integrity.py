@@ -346,6 +346,24 @@ def test_an_expired_url_is_refused_and_a_longer_max_age_takes_it(
     )
 
 
+async def test_an_async_client_takes_a_ring_and_verifies_with_it(sim: Simulator) -> None:
+    old, new = os.urandom(24), os.urandom(24)
+    flow = ctt.Onboarding(plan())
+    async with sim.async_client(callback_keys=ctt.CallbackKeys(old, "v1")) as first:
+        ask = awaiting(await flow.advance_async(first))
+    callback = sim.approve(ask.url, "contoso", post=False)
+    ring = ctt.CallbackKeys(new, "v2", verify={"v1": old})
+    async with sim.async_client(callback_keys=ring) as client:
+        keys = client.callback_keys
+        assert keys is not None and keys.signing_key_id == "v2"
+        assert keys.verify_key_ids == ("v1",)
+        assert flow.handle_callback(client, callback.url, callback.body) is (
+            ctt.CallbackOutcome.ACCEPTED
+        )
+        nxt = awaiting(await flow.advance_async(client))
+    assert param(sim_redirect(sim, nxt.url), "ctt_kid") == "v2"
+
+
 def test_a_client_without_a_key_cannot_verify() -> None:
     flow = ctt.Onboarding(plan())
     with ctt.Client(base_url="http://127.0.0.1:9") as keyless:
