@@ -120,6 +120,13 @@ MUTANTS = [
         (("integrity", "the_api_sees_expired"),),
     ),
     Mutant(
+        "answered asks remembered without end",
+        "core/src/onboarding/accept.rs",
+        "if self.state.answered.len() > REMEMBERED {",
+        "if self.state.answered.len() > REMEMBERED * 1000 {",
+        (("integrity", "forgeries_over_and_over"),),
+    ),
+    Mutant(
         "flow JSON ranges not checked",
         "core/src/onboarding.rs",
         "state.check_ranges()?;",

@@ -627,3 +627,32 @@ fn urls_are_tagged_over_every_field_and_verify_once_per_ask() {
         ErrorCode::CallbackInvalid
     );
 }
+
+#[tokio::test]
+async fn forgeries_over_and_over_never_grow_the_flow_without_end() {
+    let h = H::new();
+    let mut flow = Onboarding::new(plan("Persistent Forger", vec![Service::Sms])).expect("flow");
+    let mut sizes = Vec::new();
+    for _ in 0..45 {
+        let (_, url) = h.awaiting(&mut flow).await;
+        let cb = h.sim.redirect_url_of(&url).expect("pending");
+        let body = serde_json::json!({
+            "msalAuthenticationResult": {"authenticationResult": {
+                "accessToken": new_nonce(),
+                "userInfo": {"displayableId": "x@evil.example", "tenantId": "evil"}}},
+            "officeUserType": "GLOBAL_ADMIN", "companyAdmin": true
+        });
+        flow.handle_callback(h.keys(), &cb, &body.to_string())
+            .expect("accepted offline");
+        sizes.push(flow.to_json().expect("json").len());
+    }
+    assert_eq!(flow.tenant_id(), None);
+    assert!(
+        sizes[44] <= sizes[34] + 64,
+        "the JSON keeps growing: {} -> {} bytes",
+        sizes[34],
+        sizes[44]
+    );
+    let (_, tenant) = h.complete(&mut flow, "contoso").await;
+    assert_eq!(tenant, CONTOSO);
+}

@@ -26,6 +26,9 @@ pub enum CallbackOutcome {
     Duplicate,
 }
 
+/// How many answered asks and accepted tokens a flow remembers (a flow has about a dozen asks).
+const REMEMBERED: usize = 32;
+
 impl CallbackOutcome {
     /// `"accepted"` or `"duplicate"`, as every binding spells it.
     pub fn as_str(self) -> &'static str {
@@ -149,6 +152,14 @@ impl Onboarding {
             digest: verified.payload_digest,
         });
         self.state.seen_tokens.push(token);
+        // Bounded, so repeated refusals cannot grow the JSON without end: an ask this old was
+        // answered long ago, and a token this old has long expired at the vendor.
+        if self.state.answered.len() > REMEMBERED {
+            self.state.answered.remove(0);
+        }
+        if self.state.seen_tokens.len() > REMEMBERED {
+            self.state.seen_tokens.remove(0);
+        }
         self.set(
             awaiting.step,
             StepState::Waiting,
