@@ -134,10 +134,13 @@ def apply_callback(
     body: str,
     wait_for: Optional[Event] = None,
     saved_event: Optional[Event] = None,
+    loaded_event: Optional[Event] = None,
+    hold: Optional[Event] = None,
 ) -> dict[str, Any]:
     """Worker B: loads the flow, applies the callback and saves with CAS; on a stale save it
     reloads and applies it again. With events: wait for ``wait_for`` before loading, signal
-    ``saved_event`` once saved."""
+    ``saved_event`` once saved; signal ``loaded_event`` once loaded and wait for ``hold`` before
+    applying (another applier of the same callback saves in between)."""
     if wait_for is not None:
         wait_for.wait(WAIT)
     stale = 0
@@ -146,6 +149,11 @@ def apply_callback(
         for _ in range(20):
             flow = load(db, flow_id)
             loaded = flow.revision
+            if loaded_event is not None:
+                loaded_event.set()
+                loaded_event = None
+                if hold is not None:
+                    hold.wait(WAIT)
             outcomes.append(flow.handle_callback(client, url, body).value)
             try:
                 cas_save(db, flow, loaded)
@@ -225,6 +233,18 @@ def serve(
                     else:
                         barrier.wait(WAIT)
                         result = apply_callback(db, client, flow_id, url, body)
+                elif kind == "callback_held":
+                    # The same callback delivered twice: this applier loads first and saves last.
+                    flow_id, url, body = args
+                    result = apply_callback(
+                        db,
+                        client,
+                        flow_id,
+                        url,
+                        body,
+                        loaded_event=events["a_loaded"],
+                        hold=events["b_saved"],
+                    )
                 elif kind == "advance_race":
                     flow_id, me, other = args
                     result = advance_race(db, client, flow_id, events[me], events[other])

@@ -788,6 +788,35 @@ def test_the_race_loses_a_callback_when_saves_do_not_compare_revisions(
     assert 0 in rounds.lost  # the forced round
 
 
+def test_one_callback_delivered_to_two_appliers_at_once_is_saved_once(
+    sim: Simulator, client: ctt.Client, workers: Workers
+) -> None:
+    """The vendor (or a retrying proxy) delivers a callback twice, to two workers at once: one
+    loads first and saves last. Its save is stale, it reloads, and the callback is a duplicate
+    there; the flow holds it once and the consent is granted once."""
+    db = race_worker.connect(str(workers.db))
+    flow = ctt.Onboarding(plan())
+    race_worker.insert(db, flow)
+    asked: list[str] = []
+    for _ in range(4):
+        ask = awaiting(advance_stored(db, client, flow.id))
+        asked.append(ask.action.value)
+        callback = sim.approve(ask.url, "contoso", post=False)
+        for e in workers.events.values():
+            e.clear()
+        workers.call(workers.a, "callback_held", flow.id, callback.url, callback.body)
+        workers.call(workers.b, "callback", flow.id, callback.url, callback.body, True)
+        first, second = workers.result(workers.a), workers.result(workers.b)
+        assert second["outcomes"] == ["accepted"]
+        assert first["outcomes"] == ["accepted", "duplicate"] and first["stale"] == 1
+        assert answered(race_worker.load(db, flow.id), ask.action)
+    stored = race_worker.load(db, flow.id)
+    granted = Counter(
+        c["action"] for c in sim.consents() if c["enterprise_id"] == stored.enterprise_id
+    )
+    assert granted == Counter(a for a in asked if a != "REGISTRATION")
+
+
 def test_two_concurrent_advances_of_one_stored_flow_send_one_create(
     sim: Simulator, workers: Workers
 ) -> None:
