@@ -138,7 +138,8 @@ dist: dist-setup
 ## run under qemu (aarch64 wheel in arm64 Python, arm64 .node in arm64 Node), the Node loader's
 ## error, the sdist's missing-Rust message, and a static musl build of the same crates run here.
 ## Into target-dist/check/, not dist/.
-dist-check: dist-setup
+dist-check: rust-setup node-setup
+	@bash scripts/dist/setup.sh sysroot
 	DIST_OUT=target-dist/check bash scripts/dist/build.sh wheel aarch64-unknown-linux-gnu node aarch64-unknown-linux-gnu npm sdist-nocargo
 	DIST_OUT=target-dist/check bash scripts/dist/run-built.sh python-arm64 node-arm64 loader musl
 

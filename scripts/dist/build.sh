@@ -23,7 +23,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$root/target-dist"
-out="${DIST_OUT:-$root/dist}"
+out="$(realpath -m "${DIST_OUT:-$root/dist}")"
 mkdir -p "$work/logs" "$out"
 export CARGO_TARGET_DIR="$work"
 export PATH="$root/.venv-dist/bin:$HOME/.cargo/bin:$PATH"
@@ -115,7 +115,7 @@ step_sdist_nocargo() {
   echo "+ PATH=$nocargo_path pip wheel $(basename "$out"/ctt_onboard-*.tar.gz)" >&2
   msg="$(env -u CARGO PATH="$nocargo_path" "$root/.venv-dist/bin/python" -m pip wheel --no-deps \
     --disable-pip-version-check -w "$work/sdist-nocargo" "$out"/ctt_onboard-*.tar.gz 2>&1 || true)"
-  grep -o 'ctt-onboard: building from source needs Rust[^.]*\.' <<<"$msg" >&2 ||
+  grep -o 'ctt-onboard: building from source needs Rust.*' <<<"$msg" >&2 ||
     { echo "$msg" | tail -20 >&2; echo "dist: the sdist without cargo did not say what it needs" >&2; return 1; }
 }
 

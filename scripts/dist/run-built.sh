@@ -17,7 +17,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$root/target-dist"
-out="${DIST_OUT:-$root/dist}"
+out="$(realpath -m "${DIST_OUT:-$root/dist}")"
 export PATH="$root/.venv-dist/bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="$work"
 sysroot="$work/sysroot-arm64"
@@ -74,7 +74,7 @@ check_musl() {
   for f in "$out"/ctt_onboard-*musllinux*.whl; do
     [ -f "$f" ] || continue
     rm -rf "$work/run/musl-wheel" && mkdir -p "$work/run/musl-wheel"
-    (cd "$work/run/musl-wheel" && unzip -q "$f" 'ctt_onboard/*.so' '*.libs/*' 2>/dev/null || unzip -q "$f" 'ctt_onboard/*.so')
+    unzip -qo "$f" -d "$work/run/musl-wheel"
     for so in $(find "$work/run/musl-wheel" -name '*.so*'); do
       needed="$(readelf -d "$so" | awk '/NEEDED/ { gsub(/[\[\]]/, "", $5); print $5 }' | tr '\n' ' ')"
       printf '+ readelf -d %s: NEEDED %s\n' "$(basename "$f")/${so#"$work/run/musl-wheel/"}" "$needed" >&2
@@ -92,13 +92,13 @@ check_musl() {
   # musl binary, run here: ctt-sim serves, and answers a token request.
   (cd "$src" && run nice -n 10 cargo zigbuild --quiet --release -p ctt-sim --bin ctt-sim --target x86_64-unknown-linux-musl)
   local bin="$work/x86_64-unknown-linux-musl/release/ctt-sim" line url
-  run file -b "$bin" >&2 || true
+  command -v file >/dev/null && run file -b "$bin" >&2
   readelf -d "$bin" 2>/dev/null | grep -q NEEDED && { echo "run-built: ctt-sim (musl) is not static" >&2; return 1; }
   coproc SIM { exec "$bin" --port 0; }
   read -r line <&"${SIM[0]}"
   echo "+ ctt-sim (x86_64-unknown-linux-musl, static) printed: $line" >&2
   url="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(next(v for v in d.values() if isinstance(v, str) and v.startswith("http")))' "$line")"
-  run curl -fsS -o /dev/null -w '%{http_code}\n' "$url/_sim/state"
+  run python3 -c 'import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=10); print("HTTP", r.status, len(r.read()), "bytes")' "$url/_sim/state"
   kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
   echo "run-built: musl: ELF checked, static musl ctt-sim ran" >&2
 }
@@ -114,6 +114,10 @@ check_loader() {
   msg="$(cd "$work/run/node-none" && node -e "require('ctt-onboard')" 2>&1 || true)"
   echo "+ node -e \"require('ctt-onboard')\" without a platform package: $(grep -m1 'no native module' <<<"$msg")" >&2
   grep -q 'os linux, arch x64, libc glibc' <<<"$msg"
+  # A platform with no package at all (process.arch faked as riscv64).
+  msg="$(cd "$work/run/node-none" && node -e "Object.defineProperty(process, 'arch', { value: 'riscv64' }); require('ctt-onboard')" 2>&1 || true)"
+  echo "+ the same as linux riscv64: $(grep -m1 'no native module' <<<"$msg")" >&2
+  grep -q 'os linux, arch riscv64, libc glibc): ctt-onboard ships native builds for' <<<"$msg"
 }
 
 python_arm64() { need_sysroot; QEMU_LD_PREFIX="$sysroot" check_python arm64 manylinux2014_aarch64 "$qemu" "$sysroot/usr/bin/python3.11"; }
@@ -122,6 +126,8 @@ node_arm64() { need_sysroot; QEMU_LD_PREFIX="$sysroot" check_node arm64 arm64 "$
 node_x64() { check_node x64 x64 node; }
 jar_arm64() { need_sysroot; QEMU_LD_PREFIX="$sysroot" check_jar arm64 "$sysroot/usr/lib/jvm/java-17-openjdk-arm64/bin/java"; }
 jar_x64() { check_jar x64 java; }
+loader() { check_loader; }
+musl() { check_musl; }
 
 mkdir -p "$work/run" "$work/logs"
 if [ $# -eq 0 ]; then
