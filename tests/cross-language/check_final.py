@@ -42,6 +42,12 @@ def check(ok: bool, what: str) -> bool:
     return ok
 
 
+def describe(progress: object) -> str:
+    if isinstance(progress, ctt.AwaitingAdmin):
+        return f"AwaitingAdmin {progress.action.value}"
+    return type(progress).__name__
+
+
 def main() -> int:
     sim = json.loads(env("CTT_XLANG_SIM"))
     name = env("CTT_XLANG_NAME")
@@ -58,7 +64,11 @@ def main() -> int:
     )
     check(flow.is_complete, "the stored flow is complete")
     check(
-        isinstance(flow.progress(), ctt.Complete) and flow.tenant_id == CONTOSO_TENANT,
+        isinstance(flow.progress(), ctt.Complete),
+        f"the stored flow's last advance was Complete (got {describe(flow.progress())})",
+    )
+    check(
+        flow.tenant_id == CONTOSO_TENANT,
         f"the stored flow's tenant is contoso's (got {flow.tenant_id})",
     )
     check(

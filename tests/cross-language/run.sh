@@ -27,7 +27,7 @@ cleanup() {
         kill "$SIM_PID" 2>/dev/null
         wait "$SIM_PID" 2>/dev/null
     fi
-    if [[ "${KEEP_WORK:-0}" == 1 ]]; then
+    if [[ "${KEEP_WORK:-0}" == 1 ]]; then  # the SQLite file, the checks and each step's output
         echo "cross-language: kept $WORK"
     else
         rm -rf "$WORK"
@@ -95,9 +95,15 @@ for i in "${!STEPS[@]}"; do
     summary="$(sed "s/\x1b\[[0-9;]*m//g" "$WORK/$step.out" | grep -E "^$step: " | tail -n1)"
     echo "${summary:-$step: (no summary line)} [$((SECONDS - start))s]"
     if [[ $rc != 0 ]]; then
-        printf 'FAIL\t%s\texited with status %s\n' "$step" "$rc" >>"$CTT_XLANG_CHECKS"
+        # A step that failed without saying which check did counts as one failed check.
+        if ! grep -q "^FAIL"$'\t'"$step"$'\t' "$CTT_XLANG_CHECKS"; then
+            printf 'FAIL\t%s\texited with status %s\n' "$step" "$rc" >>"$CTT_XLANG_CHECKS"
+        fi
         echo "  $step exited with status $rc; last lines of its output:" >&2
-        tail -n 15 "$WORK/$step.out" "$WORK/$step.err" | sed 's/^/  | /' >&2
+        for f in "$WORK/$step.out" "$WORK/$step.err"; do
+            sed 's/\x1b\[[0-9;]*m//g' "$f" | grep -v -E '^\s*$|^\s+at |^\[ERROR\] *($|To see|Re-run|For more|\[Help)' |
+                tail -n 8 | sed "s#^#  $(basename "$f") | #" >&2
+        done
         broken="$step"
     fi
 done

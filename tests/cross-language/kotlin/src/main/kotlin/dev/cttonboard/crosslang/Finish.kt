@@ -242,8 +242,10 @@ fun main() {
     try {
         finish()
     } catch (e: Throwable) {
-        check(false, "${e.javaClass.simpleName}: ${e.message}")
-        println("$LANG: failed: ${e.javaClass.simpleName}: ${e.message}")
+        val at = e.stackTrace.firstOrNull { it.className.startsWith("dev.cttonboard.crosslang") }
+            ?.let { " (at ${it.fileName}:${it.lineNumber})" } ?: ""
+        check(false, "${e.javaClass.simpleName}: ${e.message}$at")
+        println("$LANG: failed: ${e.javaClass.simpleName}: ${e.message}$at")
         e.printStackTrace()
         kotlin.system.exitProcess(1)
     }
