@@ -14,15 +14,15 @@ const KEY: &[u8] = b"fuzz-callback-key-0123456789";
 const REDIRECT: &str = "https://portal.example/ctt/cb?portal=7&x=a%20b";
 const BODY: &str = r#"{"msalAuthenticationResult":{"authenticationResult":{"accessToken":"opaque-token","expiresOn":4102444800000000,"userInfo":{"displayableId":"admin@contoso.example","tenantId":"7c9e6679-7425-40de-944b-e07fc1f90ae7"}}},"organization":"MSFT","officeUserType":"GLOBAL_ADMIN","companyAdmin":true,"containsTeamsTenantAdminAPI":true}"#;
 
-/// What a URL says, decoded: the portal's part (scheme, host, path, its raw query) and the flow's
-/// parameters.
+/// What a URL says, decoded: the portal's part (scheme, host, path, its raw query, less the empty
+/// segments that no query parser reads) and the flow's parameters.
 fn meaning(url: &str) -> Option<(String, Vec<(String, String)>)> {
     let u = url::Url::parse(url).ok()?;
     let portal: Vec<&str> = u
         .query()
         .unwrap_or("")
         .split('&')
-        .filter(|p| !PARAMS.contains(&p.split('=').next().unwrap_or("")))
+        .filter(|p| !p.is_empty() && !PARAMS.contains(&p.split('=').next().unwrap_or("")))
         .collect();
     let mut ours: Vec<(String, String)> = u
         .query_pairs()
