@@ -863,7 +863,7 @@ impl Onboarding {
                 .advance_once(client, &keys, checkpoint, &mut saved)
                 .await;
             if self.state.revision != saved {
-                let save = self.save(checkpoint, saved).await;
+                let save = checkpoint.save(self, saved).await;
                 if save.is_ok() {
                     saved = self.state.revision;
                 }
@@ -880,11 +880,6 @@ impl Onboarding {
                 Next::Stop(progress) => return Ok(progress),
             }
         }
-    }
-
-    /// Calls the checkpoint; its failure is `flow_state` unless it carried a code of its own.
-    async fn save(&self, checkpoint: &mut dyn Checkpoint, previous: u64) -> Result<()> {
-        checkpoint.save(self, previous).await
     }
 
     async fn advance_once(
