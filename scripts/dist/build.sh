@@ -176,17 +176,21 @@ EOF
 step_kotlin_so() {
   local t="$1" jna
   jna="$(jna_platform "$t")"
-  # strip=debuginfo, not the profile's strip=true: uniffi-bindgen reads its metadata from the symbols.
-  (cd "$src" && CARGO_PROFILE_RELEASE_STRIP=debuginfo \
-    timed "kotlin-so-$t" cargo zigbuild --release -p ctt-onboard-kotlin --target "$(zig_target "$t")")
+  (cd "$src" && timed "kotlin-so-$t" cargo zigbuild --release -p ctt-onboard-kotlin --target "$(zig_target "$t")")
   mkdir -p "$work/jna/$jna"
   cp "$work/$t/release/libctt_onboard_kotlin.so" "$work/jna/$jna/libctt_onboard_kotlin.so"
 }
 
 step_jar() {
-  local lib="$work/jna/linux-x86-64/libctt_onboard_kotlin.so"
-  [ -f "$lib" ] || { echo "dist: build kotlin-so x86_64-unknown-linux-gnu first (the Kotlin is generated from it)" >&2; return 1; }
+  # The Kotlin is generated from a dev build of the same source, as bindings-kotlin/scripts/
+  # build-native.sh does: the release library keeps no UniFFI metadata (stripped, and thin LTO
+  # drops the unreferenced metadata statics); the metadata and its checksums depend on the source,
+  # not the profile or the target, so it matches every release library in the jar.
+  local lib="$work/x86_64-unknown-linux-gnu/debug/libctt_onboard_kotlin.so"
+  ls "$work"/jna/*/libctt_onboard_kotlin.* >/dev/null 2>&1 ||
+    { echo "dist: no native library in target-dist/jna; run the kotlin-so steps first" >&2; return 1; }
   bash "$root/bindings-kotlin/scripts/setup.sh" >/dev/null
+  (cd "$src" && timed kotlin-metadata-lib cargo build -p ctt-onboard-kotlin --target x86_64-unknown-linux-gnu)
   (cd "$src" && timed uniffi-bindgen cargo build -p uniffi-bindgen --target x86_64-unknown-linux-gnu)
   local gen="$work/kotlin-generated"
   rm -rf "$gen"

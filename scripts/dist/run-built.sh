@@ -58,14 +58,16 @@ check_node() { # arch npm-cpu node...
   echo "run-built: node $arch: the walkthrough completed" >&2
 }
 
-check_jar() { # arch java
-  local arch="$1" java="$2" jar classes cp
+check_jar() { # arch java...
+  local arch="$1" jar classes cp
+  shift
   jar="$(one "$out/ctt-onboard-*.jar")"
   classes="$work/run/jar-check"
   mkdir -p "$classes"
-  cp="$(cd "$work/kotlin" && mvn -B -ntp -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=runtime)"
+  (cd "$work/kotlin" && mvn -B -ntp -q -Dstyle.color=never dependency:build-classpath "-Dmdep.outputFile=$work/run/jar-classpath.txt" -Dmdep.includeScope=runtime >/dev/null)
+  cp="$(cat "$work/run/jar-classpath.txt")"
   javac -d "$classes" -cp "$jar:$cp" "$root/scripts/dist/jvm-check/JarCheck.java"
-  run "$java" -cp "$classes:$jar:$cp" JarCheck | tee "$work/logs/run-jar-$arch.log"
+  run "$@" -cp "$classes:$jar:$cp" JarCheck | tee "$work/logs/run-jar-$arch.log"
   grep -q 'resellerId=' "$work/logs/run-jar-$arch.log"
 }
 
@@ -124,7 +126,7 @@ python_arm64() { need_sysroot; QEMU_LD_PREFIX="$sysroot" check_python arm64 many
 python_x64() { check_python x64 manylinux2014_x86_64 python3; }
 node_arm64() { need_sysroot; QEMU_LD_PREFIX="$sysroot" check_node arm64 arm64 "$qemu" "$sysroot/usr/bin/node"; }
 node_x64() { check_node x64 x64 node; }
-jar_arm64() { need_sysroot; QEMU_LD_PREFIX="$sysroot" check_jar arm64 "$sysroot/usr/lib/jvm/java-17-openjdk-arm64/bin/java"; }
+jar_arm64() { need_sysroot; QEMU_LD_PREFIX="$sysroot" check_jar arm64 "$qemu" "$sysroot/usr/lib/jvm/java-17-openjdk-arm64/bin/java"; }
 jar_x64() { check_jar x64 java; }
 loader() { check_loader; }
 musl() { check_musl; }
