@@ -17,7 +17,11 @@ const BODY: &str = r#"{"msalAuthenticationResult":{"authenticationResult":{"acce
 /// What a URL says, decoded: the portal's part (scheme, host, path, its raw query, less the empty
 /// segments that no query parser reads) and the flow's parameters.
 fn meaning(url: &str) -> Option<(String, Vec<(String, String)>)> {
-    let u = url::Url::parse(url).ok()?;
+    // A path and query (or a scheme-relative URL) is read against the portal's URL, as
+    // `handle_callback` reads what a router saw.
+    let u = url::Url::parse(url)
+        .or_else(|_| url::Url::parse(REDIRECT).and_then(|base| base.join(url)))
+        .ok()?;
     let portal: Vec<&str> = u
         .query()
         .unwrap_or("")
