@@ -11,7 +11,7 @@ demo: rust-setup
 	cargo run --quiet -p ctt-onboard-example
 
 ## test: every test of every language, lints included.
-test: lint test-rust test-python test-node test-reliability test-examples test-kotlin test-bench
+test: lint test-rust test-python test-node test-reliability test-examples test-kotlin test-cross test-mutants test-bench lint-workflows dist-check
 
 rust-setup:
 	@bash scripts/ensure-rust.sh
@@ -102,6 +102,21 @@ kotlin-setup:
 test-kotlin: rust-setup kotlin-setup
 	cd bindings-kotlin && mvn -B -ntp install
 	cd examples/kotlin && mvn -B -ntp -q compile exec:exec@walkthrough exec:exec@quickstart
+
+# ---- one flow across three languages (tests/cross-language/) ----
+.PHONY: test-cross test-mutants
+
+## test-cross: one flow started in Node, its callbacks handled in Python, completed in Kotlin,
+## through one SQLite file, one ctt-sim process and one callback key (tests/cross-language/).
+test-cross: rust-setup python-setup examples-node-setup kotlin-setup
+	cargo build --quiet -p ctt-sim --bin ctt-sim
+	cd bindings-kotlin && mvn -B -ntp -q install -DskipTests
+	bash tests/cross-language/run.sh
+
+## test-mutants: each flow-integrity protection undone in turn (in a worktree of HEAD, its own
+## target dir), and the tests guarding it must fail (scripts/mutants.py; RELIABILITY.md, 7).
+test-mutants: rust-setup
+	python3 scripts/mutants.py
 
 # ---- benchmarks (bench/; the figures are in BENCHMARKS.md) ----
 .PHONY: bench test-bench
