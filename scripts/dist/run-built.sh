@@ -92,7 +92,14 @@ check_musl() {
   [ "$bad" = 0 ] || return 1
   # The same crates (core's client, the simulator, reqwest+rustls+aws-lc-rs, tokio) as a static
   # musl binary, run here: ctt-sim serves, and answers a token request.
-  (cd "$src" && run nice -n 10 cargo zigbuild --quiet --release -p ctt-sim --bin ctt-sim --target x86_64-unknown-linux-musl)
+  # and the Rust walkthrough (examples/rust: the core's client and flow against the embedded
+  # simulator) as a static musl binary, run to completion.
+  (cd "$src" && run nice -n 10 cargo zigbuild --quiet --release -p ctt-sim --bin ctt-sim \
+    -p ctt-onboard-example --bin walkthrough --target x86_64-unknown-linux-musl)
+  local example="$work/x86_64-unknown-linux-musl/release/walkthrough"
+  readelf -d "$example" 2>/dev/null | grep -q NEEDED && { echo "run-built: the musl example is not static" >&2; return 1; }
+  run "$example" | tee "$work/logs/run-musl-example.log" | tail -3
+  grep -qi 'complete' "$work/logs/run-musl-example.log"
   local bin="$work/x86_64-unknown-linux-musl/release/ctt-sim" line url
   command -v file >/dev/null && run file -b "$bin" >&2
   readelf -d "$bin" 2>/dev/null | grep -q NEEDED && { echo "run-built: ctt-sim (musl) is not static" >&2; return 1; }
@@ -102,7 +109,7 @@ check_musl() {
   url="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(next(v for v in d.values() if isinstance(v, str) and v.startswith("http")))' "$line")"
   run python3 -c 'import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=10); print("HTTP", r.status, len(r.read()), "bytes")' "$url/_sim/state"
   kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
-  echo "run-built: musl: ELF checked, static musl ctt-sim ran" >&2
+  echo "run-built: musl: ELF checked; the static musl walkthrough completed and ctt-sim served" >&2
 }
 
 check_loader() {
