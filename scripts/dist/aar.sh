@@ -6,7 +6,7 @@
 #                            <the dist jar> <output .aar>
 #
 # The AAR holds the same classes as the jar (the Kotlin API and uniffi's generated code, JVM 17
-# bytecode, which D8 desugars for minSdk 24), without the jar's desktop libraries (linux-*/, darwin-*/,
+# bytecode, which D8 handles; minSdk 26, for the java.time types uniffi generates), without the jar's desktop libraries (linux-*/, darwin-*/,
 # win32-*/): on Android, JNA loads libctt_onboard_kotlin.so from the app's jniLibs. The app adds JNA's
 # Android artifact, net.java.dev.jna:jna:5.17.0@aar (the plain jar has no Android libjnidispatch);
 # the .pom written beside the AAR declares it.
@@ -34,7 +34,7 @@ rm -rf "$stage/classes"
 cat >"$stage/AndroidManifest.xml" <<'EOF'
 <?xml version="1.0" encoding="utf-8"?>
 <manifest xmlns:android="http://schemas.android.com/apk/res/android" package="dev.cttonboard">
-  <uses-sdk android:minSdkVersion="24" />
+  <uses-sdk android:minSdkVersion="26" />
   <uses-permission android:name="android.permission.INTERNET" />
 </manifest>
 EOF
