@@ -67,10 +67,11 @@ if [ "${1:-}" = sysroot ]; then
        case "$p" in debconf*|dpkg|perl*|ucf|init-system-helpers|adduser|java-common|ca-certificates-java|\
                     libc-bin|sensible-utils|mime-support|media-types|tzdata|python3-*|openjdk-17-jre-headless) continue;; esac
        ls "${p}_"*_arm64.deb "${p}_"*_all.deb >/dev/null 2>&1 || \
-         apt-get download -qq -o APT::Architecture=arm64 "$p:arm64" 2>/dev/null || \
-         apt-get download -qq "$p" 2>/dev/null || echo "setup: no arm64 package $p (skipped)" >&2
+         apt-get download -qq -o APT::Sandbox::User=root -o APT::Architecture=arm64 "$p:arm64" 2>/dev/null || \
+         apt-get download -qq -o APT::Sandbox::User=root "$p" 2>/dev/null || echo "setup: no arm64 package $p (skipped)" >&2
      done
-     ls openjdk-17-jre-headless_*_arm64.deb >/dev/null 2>&1 || apt-get download -qq -o APT::Architecture=arm64 openjdk-17-jre-headless:arm64)
+     ls openjdk-17-jre-headless_*_arm64.deb >/dev/null 2>&1 ||
+       apt-get download -qq -o APT::Sandbox::User=root -o APT::Architecture=arm64 openjdk-17-jre-headless:arm64)
     for d in "$debs"/*.deb; do dpkg -x "$d" "$sysroot"; done
     touch "$sysroot/.complete"
   fi
