@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints .github/workflows with actionlint (and shellcheck for the run: scripts), installing both
+# Lints .github/workflows with actionlint (and shellcheck for the run: scripts) and scripts/dist
+# with shellcheck, installing both
 # when missing: actionlint with `go install` from the Go module proxy, shellcheck from Debian.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -14,3 +15,6 @@ fi
 cd "$root"
 "$gobin/actionlint" -shellcheck "$(command -v shellcheck)" .github/workflows/*.yml
 echo "lint-workflows: actionlint $version found nothing in $(ls .github/workflows/*.yml | tr '\n' ' ')"
+# The release scripts the workflow and make dist run.
+shellcheck -S warning scripts/dist/*.sh
+echo "lint-workflows: shellcheck found nothing in scripts/dist/*.sh"

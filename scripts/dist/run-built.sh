@@ -77,11 +77,11 @@ check_musl() {
     [ -f "$f" ] || continue
     rm -rf "$work/run/musl-wheel" && mkdir -p "$work/run/musl-wheel"
     unzip -qo "$f" -d "$work/run/musl-wheel"
-    for so in $(find "$work/run/musl-wheel" -name '*.so*'); do
+    while IFS= read -r so; do
       needed="$(readelf -d "$so" | awk '/NEEDED/ { gsub(/[\[\]]/, "", $5); print $5 }' | tr '\n' ' ')"
       printf '+ readelf -d %s: NEEDED %s\n' "$(basename "$f")/${so#"$work/run/musl-wheel/"}" "$needed" >&2
       for n in $needed; do case "$n" in libc.so|libc.musl-*.so.1) ;; *) echo "run-built: $n is not musl's libc" >&2; bad=1 ;; esac; done
-    done
+    done < <(find "$work/run/musl-wheel" -name '*.so*')
   done
   for f in "$work"/node/linux-*-musl/*.node; do
     [ -f "$f" ] || continue
