@@ -683,6 +683,19 @@ impl Client {
     /// sending, a timeout, a 5xx), the enterprise is looked up by name and its id returned;
     /// if it is not there, the error is `outcome_unknown`. A duplicate name is `conflict`.
     pub async fn create_enterprise(&self, enterprise: &NewEnterprise) -> Result<i64> {
+        match self.send_create(enterprise).await? {
+            Ok(id) => Ok(id),
+            Err(lost) => self.settle_lost_create(enterprise, lost).await,
+        }
+    }
+
+    /// Sends the create once. The inner `Err` is a failure after which the server may have
+    /// acted (its outcome is unknown); a 429 is the server refusing before acting, so it is a
+    /// plain error (`rate_limited`, with its wait), as is anything the server surely refused.
+    async fn send_create(
+        &self,
+        enterprise: &NewEnterprise,
+    ) -> Result<std::result::Result<i64, Error>> {
         enterprise.validate()?;
         let body = serde_json::to_value(enterprise).map_err(|e| {
             Error::invalid_input(format!("enterprise could not be serialized: {e}"))
@@ -696,10 +709,9 @@ impl Client {
             )
             .await
         {
-            Ok(answer) => decode_enterprise_id(&answer.body),
-            // A 429 is the server refusing before acting: nothing to settle, the caller waits.
+            Ok(answer) => decode_enterprise_id(&answer.body).map(Ok),
             Err(f) if f.maybe_sent && f.transient && f.error.status() != Some(429) => {
-                self.settle_lost_create(enterprise, f.error).await
+                Ok(Err(f.error))
             }
             Err(f) => Err(f.error),
         }
@@ -1411,33 +1423,17 @@ impl Client {
     /// can recognise its own enterprise afterwards; the onboarding flow does, by the billing
     /// reference it adds.
     pub async fn create_enterprise_once(&self, enterprise: &NewEnterprise) -> Result<i64> {
-        enterprise.validate()?;
-        let body = serde_json::to_value(enterprise).map_err(|e| {
-            Error::invalid_input(format!("enterprise could not be serialized: {e}"))
-        })?;
-        match self
-            .call_inner(
-                Endpoint::CreateEnterprise,
-                None,
-                TokenLevel::Reseller,
-                Body::Json(body),
+        self.send_create(enterprise).await?.map_err(|lost| {
+            Error::new(
+                ErrorCode::OutcomeUnknown,
+                format!(
+                    "create_enterprise for {:?} may or may not have been performed ({})",
+                    enterprise.enterprise_name,
+                    lost.message()
+                ),
             )
-            .await
-        {
-            Ok(answer) => decode_enterprise_id(&answer.body),
-            Err(f) if f.maybe_sent && f.transient && f.error.code() != ErrorCode::RateLimited => {
-                Err(Error::new(
-                    ErrorCode::OutcomeUnknown,
-                    format!(
-                        "create_enterprise for {:?} may or may not have been performed ({})",
-                        enterprise.enterprise_name,
-                        f.error.message()
-                    ),
-                )
-                .with_source(f.error))
-            }
-            Err(f) => Err(f.error),
-        }
+            .with_source(lost)
+        })
     }
 }
 
