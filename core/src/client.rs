@@ -445,6 +445,17 @@ impl HttpConfig {
         for cert in &self.certs {
             http = http.add_root_certificate(cert.clone());
         }
+        // Android's platform verifier needs a JNI init with the app's Context before the first
+        // HTTPS call, which a library cannot make for its host app; Mozilla's roots, compiled in,
+        // need none. The portal's extra CA certificates above still count.
+        #[cfg(target_os = "android")]
+        {
+            http = http.tls_certs_only(
+                webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                    .iter()
+                    .filter_map(|c| reqwest::Certificate::from_der(c.as_ref()).ok()),
+            );
+        }
         if let Some(proxy) = &self.proxy {
             http = http.proxy(proxy.clone());
         }
