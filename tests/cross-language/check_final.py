@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import sqlite3
 import sys
 import urllib.request
 from collections import Counter
 
 import ctt_onboard as ctt
+from xlang import Checks, env
 
 LANG = "final"
 CONTOSO_TENANT = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -23,23 +23,7 @@ CONSENTS = {
     "GET_AGENT_CONSENT",
     "GET_SERVICE_PROVIDER_MANAGEMENT_CONSENT",
 }
-failures = 0
-
-
-def env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise SystemExit(f"{name} is not set: run tests/cross-language/run.sh")
-    return value
-
-
-def check(ok: bool, what: str) -> bool:
-    global failures
-    with open(env("CTT_XLANG_CHECKS"), "a") as f:
-        f.write(f"{'PASS' if ok else 'FAIL'}\t{LANG}\t{what}\n")
-    if not ok:
-        failures += 1
-    return ok
+check = Checks(LANG)
 
 
 def describe(progress: object) -> str:
@@ -141,10 +125,10 @@ def main() -> int:
     print(
         f"{LANG}: flow {flow_id} complete at revision {revision} (node/python/kotlin left {revisions}); "
         f"the simulator holds 1 enterprise {name!r}, {len(state['consents'])} consents, each granted once"
-        if not failures
-        else f"{LANG}: {failures} check(s) failed"
+        if not check.failures
+        else f"{LANG}: {check.failures} check(s) failed"
     )
-    return 1 if failures else 0
+    return 1 if check.failures else 0
 
 
 if __name__ == "__main__":

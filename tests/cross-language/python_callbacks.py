@@ -8,33 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import sys
 import urllib.request
 from typing import Any
 
 import ctt_onboard as ctt
+from xlang import Checks, env
 
 LANG = "python"
 TENANT = "contoso"
-failures = 0
-
-
-def env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise SystemExit(f"{name} is not set: run tests/cross-language/run.sh")
-    return value
-
-
-def check(ok: bool, what: str) -> bool:
-    global failures
-    with open(env("CTT_XLANG_CHECKS"), "a") as f:
-        f.write(f"{'PASS' if ok else 'FAIL'}\t{LANG}\t{what}\n")
-    if not ok:
-        failures += 1
-    return ok
+check = Checks(LANG)
 
 
 def sim_post(base_url: str, path: str, payload: dict[str, Any]) -> Any:
@@ -178,7 +162,7 @@ def main() -> int:
         f"{LANG}: handled {', '.join(handled) or 'nothing'} with the shared key ring, "
         f"revision {first_revision} -> {stored}, now awaiting {nxt}"
     )
-    return 1 if failures else 0
+    return 1 if check.failures else 0
 
 
 if __name__ == "__main__":
