@@ -8,8 +8,11 @@
 //! flow. It runs on its own thread and runtime, so it can be started from async tests, blocking
 //! code and every language binding alike, and binds 127.0.0.1 only.
 
+pub mod control;
 mod routes;
 pub mod state;
+
+pub use control::{SimHandle, SimOptions, SimTenant, sim_tenants};
 
 pub use state::{
     Callback, ConsentRecord, RequestRecord, SimCredentials, SimEnterprise, SimError, TENANTS,

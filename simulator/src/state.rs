@@ -158,8 +158,10 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// The largest page size the enterprise list answers with; a larger `size` is cut to it.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// The credentials the simulator accepts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The credentials the simulator accepts. Reading JSON, a field left out keeps its default and
+/// an unknown one is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SimCredentials {
     /// OAuth client id.
     pub client_id: String,
