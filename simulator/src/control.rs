@@ -95,6 +95,17 @@ fn invalid(what: &str, e: impl std::fmt::Display) -> SimError {
     }
 }
 
+fn check_rate(faults: &FaultConfig) -> Result<(), SimError> {
+    if (0.0..=1.0).contains(&faults.rate) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "faults.rate",
+            format!("{} is not between 0 and 1", faults.rate),
+        ))
+    }
+}
+
 /// A running simulator shared by a binding's host objects; clones are the same simulator.
 /// [`close`](SimHandle::close) stops it once no call on it is in flight; every call after that
 /// is refused with [`SimError::closed`].
@@ -114,12 +125,7 @@ impl SimHandle {
     /// Starts a simulator on 127.0.0.1 (in a thread of its own) and returns once it listens.
     pub fn start(options: SimOptions) -> Result<SimHandle, SimError> {
         if let Some(faults) = &options.faults {
-            if !(0.0..=1.0).contains(&faults.rate) {
-                return Err(invalid(
-                    "faults.rate",
-                    format!("{} is not between 0 and 1", faults.rate),
-                ));
-            }
+            check_rate(faults)?;
         }
         let config = SimConfig {
             port: options.port,
@@ -189,12 +195,7 @@ impl SimHandle {
 
     /// Replaces the fault configuration (and restarts its sequence from the seed).
     pub fn set_faults(&self, faults: FaultConfig) -> Result<(), SimError> {
-        if !(0.0..=1.0).contains(&faults.rate) {
-            return Err(invalid(
-                "faults.rate",
-                format!("{} is not between 0 and 1", faults.rate),
-            ));
-        }
+        check_rate(&faults)?;
         self.with(|s| s.set_faults(faults))
     }
 
