@@ -2,13 +2,19 @@
 
 The simulator's JSON line is in ``CTT_SIM`` (the driver, ``bench/run.py``, starts ``ctt-sim``).
 
-    python bench.py latency --warmup 200 --n 2000
-    python bench.py bulk --impl ctt|httpx --n 10000 --concurrency 64
+    python bench.py latency --warmup 200 --n 2000 --blocks 4
+    python bench.py bulk --impl ctt|aiohttp|httpx --n 10000 --concurrency 64
     python bench.py singleflight --n 1000
 
 The hand-written baselines are what a user would write without this SDK: a password grant, then
-one request per call with ``requests.Session``, ``httpx.Client`` or ``httpx.AsyncClient``,
-parsing the JSON answer.
+one request per call with ``requests.Session``, a plain ``urllib3.PoolManager``, ``httpx.Client``
+(latency), or, for bulk, ``aiohttp`` (one ``ClientSession`` with a ``TCPConnector`` sized to the
+concurrency) and asyncio + ``httpx.AsyncClient``; each parses the JSON answer of ``sbc_gateways``
+and reads the others' bodies as text.
+
+Latency interleaves the implementations in one process: every implementation is warmed up, then
+``--blocks`` rounds run ``n / blocks`` calls of each implementation in turn (A B C A B C ...), so
+drift in the machine's load lands on all of them alike.
 """
 
 from __future__ import annotations
@@ -61,7 +67,11 @@ def token_form(s: dict[str, Any]) -> tuple[str, tuple[str, str], dict[str, str]]
     return (
         s["base_url"] + "/oauth/token",
         (s["client_id"], s["client_secret"]),
-        {"grant_type": "password", "username": s["username"], "password": s["password"]},
+        {
+            "grant_type": "password",
+            "username": s["username"],
+            "password": s["password"],
+        },
     )
 
 
@@ -81,7 +91,9 @@ def time_calls(warmup: int, n: int, call: Callable[[], Any]) -> list[float]:
     return out
 
 
-async def time_calls_async(warmup: int, n: int, call: Callable[[], Awaitable[Any]]) -> list[float]:
+async def time_calls_async(
+    warmup: int, n: int, call: Callable[[], Awaitable[Any]]
+) -> list[float]:
     for _ in range(warmup):
         await call()
     out = []
@@ -93,88 +105,132 @@ async def time_calls_async(warmup: int, n: int, call: Callable[[], Awaitable[Any
     return out
 
 
-def latency(warmup: int, n: int) -> dict[str, Any]:
+def latency(warmup: int, n: int, blocks: int) -> dict[str, Any]:
     import ctt_onboard as ctt
     import httpx
     import requests
+    import urllib3
 
     s = sim()
     rid = s["reseller_id"]
     name = f"Py Latency {os.getpid()}"
-    results = []
-
-    def add(impl: str, op: str, samples: list[float]) -> None:
-        results.append({"lang": "python", "impl": impl, "op": op, "samples_us": samples})
-
-    with ctt.Client(**ctt_kwargs(s)) as client:
-        client.create_enterprise(ctt.NewEnterprise(enterprise_name=name, services=["SMS"]))
-        add("Client", "sbc_gateways", time_calls(warmup, n, lambda: client.sbc_gateways(rid)))
-        add(
-            "Client",
-            "action_item_url",
-            time_calls(
-                warmup, n, lambda: client.action_item_url("REGISTRATION", name, REDIRECT)
-            ),
-        )
-
-    async def run_async() -> None:
-        async with ctt.AsyncClient(**ctt_kwargs(s)) as client:
-            add(
-                "AsyncClient",
-                "sbc_gateways",
-                await time_calls_async(warmup, n, lambda: client.sbc_gateways(rid)),
-            )
-            add(
-                "AsyncClient",
-                "action_item_url",
-                await time_calls_async(
-                    warmup, n, lambda: client.action_item_url("REGISTRATION", name, REDIRECT)
-                ),
-            )
-
-    asyncio.run(run_async())
-
+    loop = asyncio.new_event_loop()
     url, auth, form = token_form(s)
     gw = gateways_url(s)
     aiu = s["base_url"] + "/enterprise/getActionItemUrl"
-    body = {"actionType": "REGISTRATION", "enterpriseName": name, "redirectUrl": REDIRECT}
+    body = {
+        "actionType": "REGISTRATION",
+        "enterpriseName": name,
+        "redirectUrl": REDIRECT,
+    }
 
-    with requests.Session() as session:
-        r = session.post(url, auth=auth, data=form)
+    client = ctt.Client(**ctt_kwargs(s))
+    client.create_enterprise(ctt.NewEnterprise(enterprise_name=name, services=["SMS"]))
+
+    async def open_async() -> Any:
+        return ctt.AsyncClient(**ctt_kwargs(s))
+
+    aclient = loop.run_until_complete(open_async())
+
+    def sync_of(call: Callable[[], Awaitable[Any]]) -> Callable[[int], list[float]]:
+        return lambda k: loop.run_until_complete(time_calls_async(0, k, call))
+
+    session = requests.Session()
+    r = session.post(url, auth=auth, data=form)
+    r.raise_for_status()
+    token = r.json()["access_token"]
+    session.headers["Authorization"] = "Bearer " + token
+
+    def req_gw() -> Any:
+        r = session.get(gw)
         r.raise_for_status()
-        session.headers["Authorization"] = "Bearer " + r.json()["access_token"]
+        return r.json()
 
-        def req_gw() -> Any:
-            r = session.get(gw)
-            r.raise_for_status()
-            return r.json()
-
-        def req_url() -> str:
-            r = session.post(aiu, json=body)
-            r.raise_for_status()
-            return r.text
-
-        add("requests.Session", "sbc_gateways", time_calls(warmup, n, req_gw))
-        add("requests.Session", "action_item_url", time_calls(warmup, n, req_url))
-
-    with httpx.Client() as hc:
-        r = hc.post(url, auth=auth, data=form)
+    def req_url() -> str:
+        r = session.post(aiu, json=body)
         r.raise_for_status()
-        hc.headers["Authorization"] = "Bearer " + r.json()["access_token"]
+        return r.text
 
-        def hx_gw() -> Any:
-            r = hc.get(gw)
-            r.raise_for_status()
-            return r.json()
+    pm = urllib3.PoolManager(headers={"Authorization": "Bearer " + token})
 
-        def hx_url() -> str:
-            r = hc.post(aiu, json=body)
-            r.raise_for_status()
-            return r.text
+    def u3_gw() -> Any:
+        r = pm.request("GET", gw)
+        if r.status != 200:
+            raise RuntimeError(f"sbc_gateways: {r.status}")
+        return json.loads(r.data)
 
-        add("httpx.Client", "sbc_gateways", time_calls(warmup, n, hx_gw))
-        add("httpx.Client", "action_item_url", time_calls(warmup, n, hx_url))
-    return {"case": "latency", "results": results}
+    def u3_url() -> str:
+        r = pm.request("POST", aiu, json=body)
+        if r.status != 200:
+            raise RuntimeError(f"action_item_url: {r.status}")
+        return r.data.decode()
+
+    hc = httpx.Client(headers={"Authorization": "Bearer " + token})
+
+    def hx_gw() -> Any:
+        r = hc.get(gw)
+        r.raise_for_status()
+        return r.json()
+
+    def hx_url() -> str:
+        r = hc.post(aiu, json=body)
+        r.raise_for_status()
+        return r.text
+
+    def plain(call: Callable[[], Any]) -> Callable[[int], list[float]]:
+        return lambda k: time_calls(0, k, call)
+
+    impls: list[tuple[str, str, Callable[[int], list[float]]]] = [
+        ("Client", "sbc_gateways", plain(lambda: client.sbc_gateways(rid))),
+        (
+            "Client",
+            "action_item_url",
+            plain(lambda: client.action_item_url("REGISTRATION", name, REDIRECT)),
+        ),
+        ("AsyncClient", "sbc_gateways", sync_of(lambda: aclient.sbc_gateways(rid))),
+        (
+            "AsyncClient",
+            "action_item_url",
+            sync_of(lambda: aclient.action_item_url("REGISTRATION", name, REDIRECT)),
+        ),
+        ("requests.Session", "sbc_gateways", plain(req_gw)),
+        ("requests.Session", "action_item_url", plain(req_url)),
+        ("urllib3.PoolManager", "sbc_gateways", plain(u3_gw)),
+        ("urllib3.PoolManager", "action_item_url", plain(u3_url)),
+        ("httpx.Client", "sbc_gateways", plain(hx_gw)),
+        ("httpx.Client", "action_item_url", plain(hx_url)),
+    ]
+    samples = interleave(impls, warmup, n, blocks)
+
+    loop.run_until_complete(aclient.aclose())
+    loop.close()
+    client.close()
+    session.close()
+    pm.clear()
+    hc.close()
+    results = [
+        {"lang": "python", "impl": impl, "op": op, "samples_us": samples[(impl, op)]}
+        for impl, op, _ in impls
+    ]
+    return {"case": "latency", "blocks": blocks, "results": results}
+
+
+def interleave(
+    impls: list[tuple[str, str, Callable[[int], list[float]]]],
+    warmup: int,
+    n: int,
+    blocks: int,
+) -> dict[tuple[str, str], list[float]]:
+    """Warms each implementation up, then runs ``blocks`` rounds of ``n / blocks`` timed calls
+    of each in turn; the samples of each, pooled over the rounds."""
+    for _, _, run in impls:
+        run(warmup)
+    out: dict[tuple[str, str], list[float]] = {(i, o): [] for i, o, _ in impls}
+    per = max(1, n // max(1, blocks))
+    for _ in range(max(1, blocks)):
+        for impl, op, run in impls:
+            out[(impl, op)].extend(run(per))
+    return out
 
 
 async def pool(n: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> None:
@@ -198,7 +254,9 @@ async def bulk_ctt(s: dict[str, Any], n: int, concurrency: int) -> float:
         async def one(i: int) -> None:
             name = f"{prefix} {i}"
             e = ctt.NewEnterprise(
-                enterprise_name=name, services=["SMS", "CHAT"], restrict_admin_access=True
+                enterprise_name=name,
+                services=["SMS", "CHAT"],
+                restrict_admin_access=True,
             )
             await client.create_enterprise(e)
             await client.action_item_url("REGISTRATION", name, REDIRECT)
@@ -212,7 +270,9 @@ async def bulk_httpx(s: dict[str, Any], n: int, concurrency: int) -> float:
     import httpx
 
     prefix = f"Httpx Bulk {os.getpid()}"
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency
+    )
     async with httpx.AsyncClient(limits=limits, timeout=30.0) as hc:
         url, auth, form = token_form(s)
         r = await hc.post(url, auth=auth, data=form)
@@ -234,9 +294,58 @@ async def bulk_httpx(s: dict[str, Any], n: int, concurrency: int) -> float:
             int(r.text)
             r = await hc.post(
                 base + "/enterprise/getActionItemUrl",
-                json={"actionType": "REGISTRATION", "enterpriseName": name, "redirectUrl": REDIRECT},
+                json={
+                    "actionType": "REGISTRATION",
+                    "enterpriseName": name,
+                    "redirectUrl": REDIRECT,
+                },
             )
             r.raise_for_status()
+
+        t = time.perf_counter()
+        await pool(n, concurrency, one)
+        return time.perf_counter() - t
+
+
+async def bulk_aiohttp(s: dict[str, Any], n: int, concurrency: int) -> float:
+    import aiohttp
+
+    prefix = f"Aiohttp Bulk {os.getpid()}"
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        url, (cid, secret), form = token_form(s)
+        basic = {"Authorization": aiohttp.encode_basic_auth(cid, secret)}
+        async with session.post(url, headers=basic, data=form) as r:
+            r.raise_for_status()
+            token = (await r.json())["access_token"]
+        headers = {"Authorization": "Bearer " + token}
+        base = s["base_url"]
+
+        async def one(i: int) -> None:
+            name = f"{prefix} {i}"
+            async with session.post(
+                base + "/reseller/newEnterprise",
+                json={
+                    "enterpriseName": name,
+                    "services": ["SMS", "CHAT"],
+                    "restrictAdminAccess": True,
+                },
+                headers=headers,
+            ) as r:
+                r.raise_for_status()
+                int(await r.text())
+            async with session.post(
+                base + "/enterprise/getActionItemUrl",
+                json={
+                    "actionType": "REGISTRATION",
+                    "enterpriseName": name,
+                    "redirectUrl": REDIRECT,
+                },
+                headers=headers,
+            ) as r:
+                r.raise_for_status()
+                await r.text()
 
         t = time.perf_counter()
         await pool(n, concurrency, one)
@@ -248,9 +357,12 @@ def bulk(impl: str, n: int, concurrency: int) -> dict[str, Any]:
     if impl == "ctt":
         secs = asyncio.run(bulk_ctt(s, n, concurrency))
         label = "AsyncClient"
+    elif impl == "aiohttp":
+        secs = asyncio.run(bulk_aiohttp(s, n, concurrency))
+        label = "aiohttp"
     elif impl == "httpx":
         secs = asyncio.run(bulk_httpx(s, n, concurrency))
-        label = "asyncio + httpx (hand-written)"
+        label = "asyncio + httpx"
     else:
         raise SystemExit(f"unknown bulk impl {impl!r}")
     return {
@@ -297,9 +409,10 @@ def main() -> None:
     p.add_argument("--n", type=int, default=None)
     p.add_argument("--impl", default="ctt")
     p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--blocks", type=int, default=4, help="latency: interleaved rounds")
     a = p.parse_args()
     if a.case == "latency":
-        out = latency(a.warmup, a.n or 2000)
+        out = latency(a.warmup, a.n or 2000, a.blocks)
     elif a.case == "bulk":
         out = bulk(a.impl, a.n or 10_000, a.concurrency)
     else:
