@@ -2,12 +2,17 @@
 // The Node cases of the benchmarks; each invocation prints one JSON object.
 // The simulator's JSON line is in CTT_SIM (the driver, bench/run.py, starts ctt-sim).
 //
-//   node bench.cjs latency --warmup 200 --n 2000
-//   node bench.cjs bulk --n 10000 --concurrency 64
+//   node bench.cjs latency --warmup 200 --n 2000 --blocks 4
+//   node bench.cjs bulk --impl ctt|undici|fetch --n 10000 --concurrency 64
 //   node bench.cjs singleflight --n 1000
 //
-// The hand-written baseline is Node's built-in fetch (undici): a password grant, then one request
-// per call, parsing the answer.
+// The hand-written baselines: Node's built-in fetch, and undici's Pool with request() (undici
+// pinned in package.json beside this file, installed by bench/setup.sh with npm ci; for bulk the
+// Pool has one connection per concurrent task). Each: a password grant, then one request per call,
+// parsing the JSON answer of sbc_gateways and reading the other bodies as text.
+//
+// Latency interleaves the implementations in one process: each is warmed up, then --blocks rounds
+// run n / blocks calls of each in turn (A B C A B C ...), so drift lands on all of them alike.
 
 const REDIRECT = 'https://portal.example/ctt/callback'
 
@@ -59,51 +64,78 @@ async function fetchToken(s) {
   return (await r.json()).access_token
 }
 
-async function latency(warmup, n) {
+async function interleave(impls, warmup, n, blocks) {
+  for (const [, , call] of impls) await timeCalls(warmup, 0, call)
+  const out = impls.map(() => [])
+  const per = Math.max(1, Math.floor(n / Math.max(1, blocks)))
+  for (let b = 0; b < Math.max(1, blocks); b++) {
+    for (let i = 0; i < impls.length; i++) out[i].push(...(await timeCalls(0, per, impls[i][2])))
+  }
+  return out
+}
+
+async function latency(warmup, n, blocks) {
   const { Client } = require('ctt-onboard')
+  const { Pool } = require('undici')
   const s = sim()
   const rid = s.reseller_id
   const name = `Node Latency ${process.pid}`
-  const results = []
-  const add = (impl, op, samples) => results.push({ lang: 'node', impl, op, samples_us: samples })
 
   const client = new Client(options(s))
   await client.createEnterprise({ enterpriseName: name, services: ['SMS'] })
-  add('Client', 'sbc_gateways', await timeCalls(warmup, n, () => client.sbcGateways(rid)))
-  add(
-    'Client',
-    'action_item_url',
-    await timeCalls(warmup, n, () => client.actionItemUrl('REGISTRATION', name, REDIRECT)),
-  )
 
   const token = await fetchToken(s)
-  const gw = `${s.base_url}/reseller/getAvailableSBCGatewayRegionsByResellerId/${rid}`
-  const aiu = `${s.base_url}/enterprise/getActionItemUrl`
+  const gwPath = `/reseller/getAvailableSBCGatewayRegionsByResellerId/${rid}`
+  const aiuPath = '/enterprise/getActionItemUrl'
   const body = JSON.stringify({ actionType: 'REGISTRATION', enterpriseName: name, redirectUrl: REDIRECT })
   const auth = { authorization: `Bearer ${token}` }
-  add(
-    'fetch',
-    'sbc_gateways',
-    await timeCalls(warmup, n, async () => {
-      const r = await fetch(gw, { headers: auth })
-      if (!r.ok) throw new Error(`sbc_gateways: ${r.status}`)
-      return r.json()
-    }),
-  )
-  add(
-    'fetch',
-    'action_item_url',
-    await timeCalls(warmup, n, async () => {
-      const r = await fetch(aiu, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body,
-      })
-      if (!r.ok) throw new Error(`action_item_url: ${r.status}`)
-      return r.text()
-    }),
-  )
-  return { case: 'latency', results }
+  const post = { ...auth, 'content-type': 'application/json' }
+  const undici = new Pool(s.base_url)
+
+  const impls = [
+    ['Client', 'sbc_gateways', () => client.sbcGateways(rid)],
+    ['Client', 'action_item_url', () => client.actionItemUrl('REGISTRATION', name, REDIRECT)],
+    [
+      'fetch',
+      'sbc_gateways',
+      async () => {
+        const r = await fetch(s.base_url + gwPath, { headers: auth })
+        if (!r.ok) throw new Error(`sbc_gateways: ${r.status}`)
+        return r.json()
+      },
+    ],
+    [
+      'fetch',
+      'action_item_url',
+      async () => {
+        const r = await fetch(s.base_url + aiuPath, { method: 'POST', headers: post, body })
+        if (!r.ok) throw new Error(`action_item_url: ${r.status}`)
+        return r.text()
+      },
+    ],
+    [
+      'undici Pool.request',
+      'sbc_gateways',
+      async () => {
+        const r = await undici.request({ path: gwPath, method: 'GET', headers: auth })
+        if (r.statusCode !== 200) throw new Error(`sbc_gateways: ${r.statusCode}`)
+        return r.body.json()
+      },
+    ],
+    [
+      'undici Pool.request',
+      'action_item_url',
+      async () => {
+        const r = await undici.request({ path: aiuPath, method: 'POST', headers: post, body })
+        if (r.statusCode !== 200) throw new Error(`action_item_url: ${r.statusCode}`)
+        return r.body.text()
+      },
+    ],
+  ]
+  const samples = await interleave(impls, warmup, n, blocks)
+  await undici.close()
+  const results = impls.map(([impl, op], i) => ({ lang: 'node', impl, op, samples_us: samples[i] }))
+  return { case: 'latency', blocks, results }
 }
 
 async function pool(n, concurrency, one) {
@@ -117,23 +149,63 @@ async function pool(n, concurrency, one) {
   await Promise.all(Array.from({ length: concurrency }, worker))
 }
 
-async function bulk(n, concurrency) {
-  const { Client } = require('ctt-onboard')
+async function bulk(impl, n, concurrency) {
   const s = sim()
-  const client = new Client(options(s))
-  await client.sbcGateways(s.reseller_id) // the token, outside the timing
-  const prefix = `Node Bulk ${process.pid}`
+  const prefix = `Node Bulk ${impl} ${process.pid}`
+  const create = (name) => JSON.stringify({ enterpriseName: name, services: ['SMS', 'CHAT'], restrictAdminAccess: true })
+  const askUrl = (name) => JSON.stringify({ actionType: 'REGISTRATION', enterpriseName: name, redirectUrl: REDIRECT })
+  let one
+  let close = async () => {}
+  let label
+  if (impl === 'ctt') {
+    const { Client } = require('ctt-onboard')
+    const client = new Client(options(s))
+    await client.sbcGateways(s.reseller_id) // the token, outside the timing
+    label = 'Client'
+    one = async (name) => {
+      await client.createEnterprise({ enterpriseName: name, services: ['SMS', 'CHAT'], restrictAdminAccess: true })
+      await client.actionItemUrl('REGISTRATION', name, REDIRECT)
+    }
+  } else if (impl === 'undici') {
+    const { Pool } = require('undici')
+    const token = await fetchToken(s)
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    const undici = new Pool(s.base_url, { connections: concurrency })
+    close = () => undici.close()
+    label = 'undici Pool.request'
+    const send = async (path, body) => {
+      const r = await undici.request({ path, method: 'POST', headers, body })
+      if (r.statusCode !== 200) throw new Error(`${path}: ${r.statusCode}`)
+      return r.body.text()
+    }
+    one = async (name) => {
+      Number(await send('/reseller/newEnterprise', create(name)))
+      await send('/enterprise/getActionItemUrl', askUrl(name))
+    }
+  } else if (impl === 'fetch') {
+    const token = await fetchToken(s)
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    label = 'fetch'
+    const send = async (path, body) => {
+      const r = await fetch(s.base_url + path, { method: 'POST', headers, body })
+      if (!r.ok) throw new Error(`${path}: ${r.status}`)
+      return r.text()
+    }
+    one = async (name) => {
+      Number(await send('/reseller/newEnterprise', create(name)))
+      await send('/enterprise/getActionItemUrl', askUrl(name))
+    }
+  } else {
+    throw new Error(`unknown bulk impl ${impl}: ctt | undici | fetch`)
+  }
   const t = process.hrtime.bigint()
-  await pool(n, concurrency, async (i) => {
-    const name = `${prefix} ${i}`
-    await client.createEnterprise({ enterpriseName: name, services: ['SMS', 'CHAT'], restrictAdminAccess: true })
-    await client.actionItemUrl('REGISTRATION', name, REDIRECT)
-  })
+  await pool(n, concurrency, (i) => one(`${prefix} ${i}`))
   const seconds = Number(process.hrtime.bigint() - t) / 1e9
+  await close()
   return {
     case: 'bulk',
     lang: 'node',
-    impl: 'Client',
+    impl: label,
     n,
     concurrency,
     seconds,
@@ -166,8 +238,11 @@ async function singleflight(n) {
 async function main() {
   const which = process.argv[2]
   let out
-  if (which === 'latency') out = await latency(Number(arg('--warmup', 200)), Number(arg('--n', 2000)))
-  else if (which === 'bulk') out = await bulk(Number(arg('--n', 10000)), Number(arg('--concurrency', 64)))
+  if (which === 'latency') {
+    out = await latency(Number(arg('--warmup', 200)), Number(arg('--n', 2000)), Number(arg('--blocks', 4)))
+  } else if (which === 'bulk') {
+    out = await bulk(arg('--impl', 'ctt'), Number(arg('--n', 10000)), Number(arg('--concurrency', 64)))
+  }
   else if (which === 'singleflight') out = await singleflight(Number(arg('--n', 1000)))
   else throw new Error(`unknown case ${which}: latency | bulk | singleflight`)
   process.stdout.write(JSON.stringify(out) + '\n')
