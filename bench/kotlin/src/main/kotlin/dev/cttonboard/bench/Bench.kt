@@ -1,15 +1,21 @@
 // The Kotlin/JVM cases of the benchmarks; each invocation prints one JSON object.
 // The simulator's JSON line is in CTT_SIM (the driver, bench/run.py, starts ctt-sim).
 //
-//   java -cp ... dev.cttonboard.bench.BenchKt latency --warmup 2000 --n 2000
-//   java -cp ... dev.cttonboard.bench.BenchKt bulk --n 10000 --concurrency 64
+//   java -cp ... dev.cttonboard.bench.BenchKt latency --warmup 2000 --n 2000 --blocks 4
+//   java -cp ... dev.cttonboard.bench.BenchKt bulk --impl ctt|jdk|okhttp --n 10000 --concurrency 64
 //   java -cp ... dev.cttonboard.bench.BenchKt singleflight --n 1000
 //   java -cp ... dev.cttonboard.bench.BenchKt coldstart
 //   java -cp ... dev.cttonboard.bench.BenchKt overhead --warmup 2000 --n 2000
 //
-// The hand-written baseline is the JDK's java.net.http.HttpClient (HTTP/1.1, one client): a
-// password grant, then one request per call, reading the body as a String (the JDK has no JSON
-// parser, so the baseline does less work than the binding, which decodes into data classes).
+// The hand-written baselines are the JDK's java.net.http.HttpClient (HTTP/1.1, one client;
+// `send` for latency, `sendAsync` for bulk) and OkHttp (one OkHttpClient; `execute` for latency,
+// `enqueue` for bulk, its dispatcher and connection pool sized to the concurrency): a password
+// grant, then one request per call, reading the body as a String (the JDK has no JSON parser, and
+// OkHttp none built in, so the baselines do less work than the binding, which decodes into data
+// classes).
+//
+// Latency interleaves the implementations in one process: each is warmed up, then --blocks rounds
+// run n / blocks calls of each in turn (A B C A B C ...), so drift lands on all of them alike.
 package dev.cttonboard.bench
 
 import dev.cttonboard.ActionType
@@ -29,8 +35,22 @@ import java.net.URLEncoder
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
+import okhttp3.Call
+import okhttp3.Callback
+import okhttp3.ConnectionPool
+import okhttp3.Dispatcher
+import okhttp3.MediaType.Companion.toMediaType
+import okhttp3.OkHttpClient
+import okhttp3.Request
+import okhttp3.RequestBody.Companion.toRequestBody
+import okhttp3.Response
+import java.io.IOException
 import java.util.Base64
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicReference
 
 private const val REDIRECT = "https://portal.example/ctt/callback"
 
@@ -61,6 +81,13 @@ private fun arg(args: Array<String>, name: String, default: Int): Int {
     val i = args.indexOf(name)
     return if (i >= 0) args[i + 1].toInt() else default
 }
+
+private fun argStr(args: Array<String>, name: String, default: String): String {
+    val i = args.indexOf(name)
+    return if (i >= 0) args[i + 1] else default
+}
+
+private val JSON_TYPE = "application/json".toMediaType()
 
 private fun json(v: Any?): String = when (v) {
     null -> "null"
@@ -101,26 +128,47 @@ private fun jdkToken(http: HttpClient, s: Sim): String {
         ?: error("no access_token")
 }
 
-private fun latency(warmup: Int, n: Int): String = runBlocking {
+private suspend fun timeSuspend(k: Int, call: suspend () -> Unit): DoubleArray {
+    val out = DoubleArray(k)
+    for (i in 0 until k) {
+        val t = System.nanoTime()
+        call()
+        out[i] = (System.nanoTime() - t) / 1000.0
+    }
+    return out
+}
+
+private fun okToken(http: OkHttpClient, s: Sim): String {
+    val basic = Base64.getEncoder().encodeToString("${s.clientId}:${s.clientSecret}".toByteArray())
+    val form = okhttp3.FormBody.Builder()
+        .add("grant_type", "password").add("username", s.username).add("password", s.password)
+        .build()
+    val request = Request.Builder().url("${s.baseUrl}/oauth/token")
+        .header("Authorization", "Basic $basic").post(form).build()
+    val body = http.newCall(request).execute().use { it.body.string() }
+    return Regex("\"access_token\"\\s*:\\s*\"([^\"]+)\"").find(body)?.groupValues?.get(1)
+        ?: error("no access_token")
+}
+
+private fun okSend(http: OkHttpClient, r: Request): String =
+    http.newCall(r).execute().use { answer ->
+        check(answer.code == 200) { "status ${answer.code}" }
+        answer.body.string()
+    }
+
+private fun latency(warmup: Int, n: Int, blocks: Int): String = runBlocking {
     val s = sim()
-    val results = mutableListOf<Map<String, Any>>()
-    fun add(impl: String, op: String, samples: DoubleArray) {
-        results += mapOf("lang" to "kotlin", "impl" to impl, "op" to op, "samples_us" to samples)
-    }
     val name = "Kotlin Latency ${ProcessHandle.current().pid()}"
-    s.client().use { client ->
-        client.createEnterprise(NewEnterprise(enterpriseName = name, services = listOf(Service.Sms)))
-        add("Client", "sbc_gateways", timeCalls(warmup, n) { client.sbcGateways(s.resellerId) })
-        add("Client", "action_item_url", timeCalls(warmup, n) {
-            client.actionItemUrl(ActionType.Registration, name, REDIRECT)
-        })
-    }
+    val client = s.client()
+    client.createEnterprise(NewEnterprise(enterpriseName = name, services = listOf(Service.Sms)))
+
     val http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
     val token = jdkToken(http, s)
-    val gw = HttpRequest.newBuilder(URI.create("${s.baseUrl}/reseller/getAvailableSBCGatewayRegionsByResellerId/${s.resellerId}"))
-        .header("Authorization", "Bearer $token").GET().build()
+    val gwUrl = "${s.baseUrl}/reseller/getAvailableSBCGatewayRegionsByResellerId/${s.resellerId}"
+    val aiuUrl = "${s.baseUrl}/enterprise/getActionItemUrl"
+    val gw = HttpRequest.newBuilder(URI.create(gwUrl)).header("Authorization", "Bearer $token").GET().build()
     val body = """{"actionType":"REGISTRATION","enterpriseName":"$name","redirectUrl":"$REDIRECT"}"""
-    val aiu = HttpRequest.newBuilder(URI.create("${s.baseUrl}/enterprise/getActionItemUrl"))
+    val aiu = HttpRequest.newBuilder(URI.create(aiuUrl))
         .header("Authorization", "Bearer $token").header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body)).build()
     fun send(r: HttpRequest): String {
@@ -128,9 +176,34 @@ private fun latency(warmup: Int, n: Int): String = runBlocking {
         check(answer.statusCode() == 200) { "status ${answer.statusCode()}" }
         return answer.body()
     }
-    add("java.net.http.HttpClient", "sbc_gateways", timeCalls(warmup, n) { send(gw) })
-    add("java.net.http.HttpClient", "action_item_url", timeCalls(warmup, n) { send(aiu) })
-    json(mapOf("case" to "latency", "results" to results))
+
+    val ok = OkHttpClient()
+    val okTok = okToken(ok, s)
+    val okGw = Request.Builder().url(gwUrl).header("Authorization", "Bearer $okTok").get().build()
+    val okAiu = Request.Builder().url(aiuUrl).header("Authorization", "Bearer $okTok")
+        .post(body.toRequestBody(JSON_TYPE)).build()
+
+    val impls: List<Triple<String, String, suspend () -> Unit>> = listOf(
+        Triple("Client", "sbc_gateways") { client.sbcGateways(s.resellerId) },
+        Triple("Client", "action_item_url") { client.actionItemUrl(ActionType.Registration, name, REDIRECT) },
+        Triple("java.net.http.HttpClient", "sbc_gateways") { send(gw) },
+        Triple("java.net.http.HttpClient", "action_item_url") { send(aiu) },
+        Triple("OkHttp", "sbc_gateways") { okSend(ok, okGw) },
+        Triple("OkHttp", "action_item_url") { okSend(ok, okAiu) },
+    )
+    for ((_, _, call) in impls) timeSuspend(warmup, call)
+    val samples = impls.map { mutableListOf<Double>() }
+    val per = maxOf(1, n / maxOf(1, blocks))
+    repeat(maxOf(1, blocks)) {
+        impls.forEachIndexed { i, (_, _, call) -> samples[i] += timeSuspend(per, call).toList() }
+    }
+    client.close()
+    ok.dispatcher.executorService.shutdown()
+    ok.connectionPool.evictAll()
+    val results = impls.mapIndexed { i, (impl, op, _) ->
+        mapOf("lang" to "kotlin", "impl" to impl, "op" to op, "samples_us" to samples[i])
+    }
+    json(mapOf("case" to "latency", "blocks" to blocks, "results" to results))
 }
 
 /**
@@ -155,7 +228,27 @@ private fun overhead(warmup: Int, n: Int): String = runBlocking {
     json(mapOf("case" to "overhead", "results" to results))
 }
 
-private fun bulk(n: Int, concurrency: Int): String = runBlocking {
+private fun bulkResult(impl: String, n: Int, concurrency: Int, seconds: Double): String = json(
+    mapOf(
+        "case" to "bulk", "lang" to "kotlin", "impl" to impl, "n" to n,
+        "concurrency" to concurrency, "seconds" to seconds, "peak_rss_kb" to peakRssKb(),
+    ),
+)
+
+private fun createBody(name: String) =
+    """{"enterpriseName":"$name","services":["SMS","CHAT"],"restrictAdminAccess":true}"""
+
+private fun urlBody(name: String) =
+    """{"actionType":"REGISTRATION","enterpriseName":"$name","redirectUrl":"$REDIRECT"}"""
+
+private fun bulk(impl: String, n: Int, concurrency: Int): String = when (impl) {
+    "ctt" -> bulkCtt(n, concurrency)
+    "jdk" -> bulkJdk(n, concurrency)
+    "okhttp" -> bulkOkHttp(n, concurrency)
+    else -> error("unknown bulk impl $impl: ctt | jdk | okhttp")
+}
+
+private fun bulkCtt(n: Int, concurrency: Int): String = runBlocking {
     val s = sim()
     val prefix = "Kotlin Bulk ${ProcessHandle.current().pid()}"
     s.client().use { client ->
@@ -181,14 +274,100 @@ private fun bulk(n: Int, concurrency: Int): String = runBlocking {
                 }
             }
         }
-        val seconds = (System.nanoTime() - t) / 1e9
-        json(
-            mapOf(
-                "case" to "bulk", "lang" to "kotlin", "impl" to "Client", "n" to n,
-                "concurrency" to concurrency, "seconds" to seconds, "peak_rss_kb" to peakRssKb(),
-            ),
-        )
+        bulkResult("Client", n, concurrency, (System.nanoTime() - t) / 1e9)
     }
+}
+
+/** `concurrency` chains of sendAsync, each taking the next index when its two requests are done. */
+private fun bulkJdk(n: Int, concurrency: Int): String {
+    val s = sim()
+    val prefix = "Jdk Bulk ${ProcessHandle.current().pid()}"
+    val http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+    val token = jdkToken(http, s)
+    fun post(path: String, body: String): HttpRequest =
+        HttpRequest.newBuilder(URI.create(s.baseUrl + path))
+            .header("Authorization", "Bearer $token").header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build()
+    val next = AtomicInteger(0)
+    fun chain(): CompletableFuture<Unit> {
+        val i = next.getAndIncrement()
+        if (i >= n) return CompletableFuture.completedFuture(Unit)
+        val name = "$prefix $i"
+        return http.sendAsync(post("/reseller/newEnterprise", createBody(name)), HttpResponse.BodyHandlers.ofString())
+            .thenCompose { r ->
+                check(r.statusCode() == 200) { "newEnterprise: ${r.statusCode()}" }
+                r.body().trim().toLong()
+                http.sendAsync(post("/enterprise/getActionItemUrl", urlBody(name)), HttpResponse.BodyHandlers.ofString())
+            }
+            .thenCompose { r ->
+                check(r.statusCode() == 200) { "getActionItemUrl: ${r.statusCode()}" }
+                chain()
+            }
+    }
+    val t = System.nanoTime()
+    CompletableFuture.allOf(*Array(concurrency) { chain() }).join()
+    return bulkResult("java.net.http.HttpClient sendAsync", n, concurrency, (System.nanoTime() - t) / 1e9)
+}
+
+/** `concurrency` chains of OkHttp `enqueue` callbacks, each taking the next index when done. */
+private fun bulkOkHttp(n: Int, concurrency: Int): String {
+    val s = sim()
+    val prefix = "OkHttp Bulk ${ProcessHandle.current().pid()}"
+    val dispatcher = Dispatcher().apply {
+        maxRequests = concurrency
+        maxRequestsPerHost = concurrency
+    }
+    val http = OkHttpClient.Builder()
+        .dispatcher(dispatcher)
+        .connectionPool(ConnectionPool(concurrency, 5, TimeUnit.MINUTES))
+        .build()
+    val token = okToken(http, s)
+    fun post(path: String, body: String): Request = Request.Builder().url(s.baseUrl + path)
+        .header("Authorization", "Bearer $token").post(body.toRequestBody(JSON_TYPE)).build()
+    val next = AtomicInteger(0)
+    val done = CountDownLatch(concurrency)
+    val failure = AtomicReference<Throwable?>(null)
+    fun enqueue(r: Request, then: (String) -> Unit) {
+        http.newCall(r).enqueue(object : Callback {
+            override fun onFailure(call: Call, e: IOException) {
+                failure.compareAndSet(null, e)
+                done.countDown()
+            }
+
+            override fun onResponse(call: Call, response: Response) {
+                try {
+                    val text = response.use {
+                        check(it.code == 200) { "${r.url.encodedPath}: ${it.code}" }
+                        it.body.string()
+                    }
+                    then(text)
+                } catch (e: Throwable) {
+                    failure.compareAndSet(null, e)
+                    done.countDown()
+                }
+            }
+        })
+    }
+    fun chain() {
+        val i = next.getAndIncrement()
+        if (i >= n || failure.get() != null) {
+            done.countDown()
+            return
+        }
+        val name = "$prefix $i"
+        enqueue(post("/reseller/newEnterprise", createBody(name))) { id ->
+            id.trim().toLong()
+            enqueue(post("/enterprise/getActionItemUrl", urlBody(name))) { chain() }
+        }
+    }
+    val t = System.nanoTime()
+    repeat(concurrency) { chain() }
+    done.await()
+    val seconds = (System.nanoTime() - t) / 1e9
+    failure.get()?.let { throw it }
+    dispatcher.executorService.shutdown()
+    http.connectionPool.evictAll()
+    return bulkResult("OkHttp enqueue", n, concurrency, seconds)
 }
 
 private fun tokenRequests(s: Sim): Long {
@@ -236,8 +415,8 @@ private fun coldstart(): String = runBlocking {
 
 fun main(args: Array<String>) {
     val out = when (args.firstOrNull()) {
-        "latency" -> latency(arg(args, "--warmup", 2000), arg(args, "--n", 2000))
-        "bulk" -> bulk(arg(args, "--n", 10_000), arg(args, "--concurrency", 64))
+        "latency" -> latency(arg(args, "--warmup", 2000), arg(args, "--n", 2000), arg(args, "--blocks", 4))
+        "bulk" -> bulk(argStr(args, "--impl", "ctt"), arg(args, "--n", 10_000), arg(args, "--concurrency", 64))
         "singleflight" -> singleflight(arg(args, "--n", 1000))
         "coldstart" -> coldstart()
         "overhead" -> overhead(arg(args, "--warmup", 2000), arg(args, "--n", 2000))
