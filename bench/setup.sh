@@ -6,11 +6,15 @@
 #   bench/setup.sh debug     # make test-bench (smoke run)
 #
 # - ctt-sim and ctt-bench (cargo);
-# - bench/.venv: requests and httpx (the hand-written baselines) and the ctt_onboard wheel built by
-#   maturin (stripped) into bench/out/<profile>/wheels;
+# - bench/.venv: the hand-written Python baselines pinned in bench/python/requirements.txt
+#   (requests, urllib3, httpx, aiohttp) and the ctt_onboard wheel built by maturin (stripped) into
+#   bench/out/<profile>/wheels;
+# - bench/node/node_modules: undici (the hand-written Node baseline), pinned by
+#   bench/node/package-lock.json, installed with npm ci;
 # - bench/out/<profile>/node_modules/ctt-onboard: the npm package's files with its .node built by
 #   the napi CLI into that folder;
-# - bench/kotlin/target: the Kotlin cases with the binding compiled against a .so of this profile.
+# - bench/kotlin/target: the Kotlin cases (with OkHttp, from Maven Central) and the binding compiled
+#   against a .so of this profile.
 # Needs the project's .venv (maturin; `make python-setup`), node-setup and kotlin-setup first.
 set -euo pipefail
 profile="${1:-release}"
@@ -38,6 +42,9 @@ rm -rf "$out/wheels"
 (cd bindings-python && ../.venv/bin/maturin build --quiet "${maturin_flag[@]}" --strip --out "$out/wheels")
 bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
   --force-reinstall "$out"/wheels/*.whl
+
+echo "bench-setup ($profile): Node baselines (npm ci in bench/node)"
+(cd bench/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 echo "bench-setup ($profile): Node package"
 pkg="$out/node_modules/ctt-onboard"
