@@ -221,7 +221,8 @@ impl RetryPolicy {
 ///
 /// Used for the reseller-level token and, when the enterprise has API credentials, the
 /// enterprise-level one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Credentials {
     /// The OAuth client id.
     pub client_id: String,

@@ -12,6 +12,9 @@
 //! - [`Onboarding`]: Parts I to III of the vendor's guide as a resumable state machine, and
 //!   [`callback`]: verifying what the vendor posts back.
 
+#[doc(hidden)]
+#[path = "bindings_support.rs"]
+pub mod __bindings;
 mod auth;
 pub mod callback;
 pub mod client;
@@ -22,6 +25,7 @@ pub mod logging;
 pub mod models;
 pub mod onboarding;
 pub mod secret;
+pub mod wire_time;
 
 pub use callback::{
     CallbackKey, CallbackKeys, VerifiedCallback, claimed_flow_id, verify as verify_callback,
@@ -32,8 +36,8 @@ pub use config::{Credentials, Endpoint, EnterpriseAuth, RetryPolicy};
 pub use error::{Error, ErrorCode, Result, catch_panic, catch_panic_sync};
 pub use models::*;
 pub use onboarding::{
-    CallbackOutcome, Checkpoint, NoCheckpoint, Onboarding, OnboardingPlan, Progress, Step,
-    StepState, StepStatus,
+    CallbackOutcome, Checkpoint, FlowHandle, NoCheckpoint, Onboarding, OnboardingPlan, Progress,
+    Step, StepState, StepStatus,
 };
 pub use secret::Secret;
 

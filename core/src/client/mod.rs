@@ -21,6 +21,7 @@ mod builder;
 mod failure;
 mod http;
 mod list;
+mod options;
 mod process;
 mod token;
 
@@ -28,6 +29,7 @@ use http::Body;
 use process::Inner;
 
 pub use builder::ClientBuilder;
+pub use options::{ClientOptions, RetryOptions};
 pub(crate) use builder::{is_loopback, parse_endpoint_url};
 
 /// The vendor's text for the missing Teams/Skype Administrator roles (matched case-insensitively).

@@ -107,6 +107,7 @@ impl Onboarding {
                 };
                 StepStatus {
                     step,
+                    title: step.title().to_owned(),
                     state,
                     detail,
                     updated_at: record.at.map(from_unix),

@@ -158,23 +158,31 @@ impl StepState {
     }
 }
 
-/// One line of [`Onboarding::status`].
+/// One line of [`Onboarding::status`]. Serialized (for the bindings) with camelCase names and
+/// `updatedAt` in milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StepStatus {
-    /// The step.
+    /// The step (its snake_case name, such as `create_enterprise`).
     pub step: Step,
+    /// The step's title for people, as a portal's checklist shows it.
+    pub title: String,
     /// Its state.
     pub state: StepState,
     /// The result that matters (an id, a URL), why it was skipped, or what failed.
     pub detail: Option<String>,
     /// When the state last changed.
+    #[serde(with = "crate::wire_time::option_unix_ms")]
     pub updated_at: Option<SystemTime>,
     /// The error code of the last failure, for `failed`.
     pub error_code: Option<ErrorCode>,
 }
 
-/// Where `advance` stopped.
-#[derive(Debug, Clone, PartialEq)]
+/// Where `advance` stopped. Serialized (for the bindings) as an object whose `kind` is
+/// `awaitingAdmin`, `waitingUntil` or `complete`, with camelCase fields and `notBefore` in
+/// milliseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Progress {
     /// Show `url` to the enterprise's Global Admin; the flow continues after the callback.
     AwaitingAdmin {
@@ -186,6 +194,7 @@ pub enum Progress {
     /// Nothing can happen before `not_before` (the vendor's 30 minutes after enabling roles).
     WaitingUntil {
         /// The earliest time to call `advance` again.
+        #[serde(with = "crate::wire_time::unix_ms")]
         not_before: SystemTime,
         /// Why.
         reason: String,
