@@ -10,6 +10,7 @@ use std::time::Duration;
 /// The stable, language-independent kind of an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ErrorCode {
     /// The caller's input is invalid (checked before anything is sent, or refused by the API with 400).
     InvalidInput,

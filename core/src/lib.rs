@@ -25,6 +25,8 @@ pub mod logging;
 pub mod models;
 pub mod onboarding;
 pub mod secret;
+#[cfg(feature = "schema")]
+mod schema;
 pub mod wire_time;
 
 pub use callback::{

@@ -16,6 +16,7 @@ use std::time::{Duration, UNIX_EPOCH};
 /// How to start a simulator through [`SimHandle::start`]. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimOptions {
     /// Port on 127.0.0.1; 0 (the default) picks a free one.
     pub port: u16,
@@ -30,6 +31,7 @@ pub struct SimOptions {
 /// A simulated Microsoft tenant, as the bindings list them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimTenant {
     /// The short name used to pick it: `contoso`, `fabrikam`, `northwind`, `tailspin`.
     pub key: String,

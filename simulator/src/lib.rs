@@ -32,6 +32,7 @@ use tower::ServiceExt;
 /// A fault the simulator can inject into an API request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FaultKind {
     /// Answer after an extra delay.
     Latency,
@@ -87,6 +88,7 @@ impl FaultKind {
 /// Which faults to inject, how often, reproducibly by seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FaultConfig {
     /// Fraction of API requests faulted, 0.0 to 1.0. Default 0 (off).
     pub rate: f64,
@@ -170,6 +172,7 @@ impl FaultConfig {
 /// A canned answer for every API request whose path starts with a prefix, for testing how a
 /// client copes with answers the real service should never give (huge, nested, mistyped).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CannedResponse {
     /// Requests whose path starts with this are answered with the canned response.
     pub path_prefix: String,

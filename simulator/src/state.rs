@@ -162,6 +162,7 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 /// an unknown one is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimCredentials {
     /// OAuth client id.
     pub client_id: String,
@@ -214,6 +215,7 @@ pub(crate) struct MsalInfo {
 
 /// An enterprise the simulator holds.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimEnterprise {
     /// Its database id.
     pub id: i64,
@@ -241,6 +243,7 @@ pub struct SimEnterprise {
 
 /// One consent an admin granted (approval of a consent URL).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConsentRecord {
     /// The enterprise.
     pub enterprise_id: i64,
@@ -254,6 +257,7 @@ pub struct ConsentRecord {
 
 /// One request the simulator answered (or faulted).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RequestRecord {
     /// HTTP method.
     pub method: String,
@@ -326,6 +330,7 @@ pub(crate) fn fail<T>(status: u16, message: impl Into<String>) -> Result<T, SimE
 
 /// The JSON posted to the redirect URL, and where.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Callback {
     /// The redirect URL exactly as given to `getActionItemUrl`.
     pub url: String,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 #[allow(missing_docs)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConfigDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contexts: Option<String>,
@@ -35,12 +36,14 @@ pub struct ConfigDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<bool>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("x-name" = "config_type")))]
     pub config_type: Option<String>,
 }
 
 /// One enterprise configuration entry (`entConfigInfos`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntConfigInfo {
     /// What is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +65,7 @@ pub struct EntConfigInfo {
 /// PBX or CALLAPP. [`NewEnterprise::validate`] checks this before anything is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewEnterprise {
     /// The enterprise's name, unique in the vendor's system.
     pub enterprise_name: String,

@@ -8,13 +8,13 @@ use std::fmt;
 
 macro_rules! open_enum {
     (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $wire:literal ),+ $(,)? }
+        $(#[doc = $doc:literal])*
+        $name:ident { $( $(#[doc = $vdoc:literal])* $variant:ident => $wire:literal ),+ $(,)? }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
+            $( $(#[doc = $vdoc])* $variant, )+
             /// A value this version of the library does not know, passed through unchanged.
             Other(String),
         }
@@ -22,6 +22,14 @@ macro_rules! open_enum {
         impl $name {
             /// Every value this library knows, in documentation order.
             pub const KNOWN: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            /// The type's doc and, per known value, its Rust name, wire value and doc: what the
+            /// JSON Schema of the type says (`schema.rs`).
+            #[cfg(feature = "schema")]
+            pub(crate) const SCHEMA: (&'static str, &'static [(&'static str, &'static str, &'static str)]) = (
+                concat!($($doc, "\n"),*),
+                &[ $( (stringify!($variant), $wire, concat!($($vdoc, "\n"),*)) ),+ ],
+            );
 
             /// The value as the vendor spells it on the wire.
             pub fn as_str(&self) -> &str {

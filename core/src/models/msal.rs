@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The signed-in Microsoft user inside an MSAL result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserInfo {
     /// The user's sign-in name, such as `globaladmin@example.com`.
     #[serde(default)]
@@ -26,6 +27,7 @@ pub struct UserInfo {
 /// Its tokens are [`Secret`]s: printed as a mask, sent only in request bodies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthenticationResult {
     /// The Microsoft access token.
     #[serde(default)]
@@ -93,6 +95,7 @@ impl AuthenticationResult {
 /// The `msalAuthenticationResult` wrapper of a callback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MsalAuthenticationResult {
     /// The MSAL result.
     pub authentication_result: AuthenticationResult,
@@ -107,6 +110,7 @@ pub struct MsalAuthenticationResult {
 /// The JSON ConnecttoTeams posts to a `redirectUrl` after the Global Admin acts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CallbackPayload {
     /// The admin's MSAL result.
     pub msal_authentication_result: MsalAuthenticationResult,
@@ -152,6 +156,7 @@ impl CallbackPayload {
 
 /// The answer of `getO365UserInfo`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct O365UserInfo {
     /// Whether the tenant has the "Skype and Teams Tenant Admin API".
     #[serde(default, rename = "containsTeamsTenantAdminAPI")]
@@ -164,6 +169,7 @@ pub struct O365UserInfo {
 /// The body of `updateEnterpriseManagementConsentByReseller`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ManagementConsentRequest {
     /// The Global Admin's MSAL result.
     pub authentication_result: AuthenticationResult,

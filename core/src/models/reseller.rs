@@ -5,12 +5,14 @@ use serde::{Deserialize, Serialize};
 /// The reseller API user, from `getAuthenticatedUser`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthenticatedUser {
     /// The user name.
     #[serde(default)]
     pub username: Option<String>,
     /// The user's level, such as `RESELLER`.
     #[serde(rename = "type", default)]
+    #[cfg_attr(feature = "schema", schemars(extend("x-name" = "user_type")))]
     pub user_type: Option<String>,
     /// The reseller this user belongs to; most calls need it.
     #[serde(default)]
@@ -23,6 +25,7 @@ pub struct AuthenticatedUser {
 /// An SBC gateway region a reseller may assign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SbcGateway {
     /// The id to put in `sbcGateways`.
     pub sbc_gateway_id: i64,
@@ -34,6 +37,7 @@ pub struct SbcGateway {
 /// A PBX type a reseller may assign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PbxType {
     /// The id to put in `pbxId`.
     pub id: i64,
@@ -57,6 +61,7 @@ pub struct PbxType {
 /// An enterprise as the reseller's enterprise list reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EnterpriseSummary {
     /// The enterprise's database id.
     pub enterprise_id: i64,

@@ -1,0 +1,153 @@
+//! ctt-codegen: the host-language types of every boundary shape, from the JSON Schema that
+//! ctt-onboard and ctt-sim derive (feature `schema`, doc comments as descriptions).
+//!
+//! Each shape is declared once, in Rust; this writes what Python and TypeScript need of it:
+//! `bindings-python/python/ctt_onboard/_generated.py` (the model classes, the open enums, the
+//! error codes) and `bindings-node/lib/generated.d.ts` (an interface or union per shape). The
+//! files are committed. `--write` rewrites them; `--check` rewrites nothing and exits 1 naming
+//! each stale file (`make check-generated`, part of `make test`).
+
+mod doc;
+mod ir;
+mod order;
+mod python;
+mod ts;
+
+use schemars::JsonSchema;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Collects the definitions of the root shapes and the declaration order of their fields.
+struct Roots {
+    generator: SchemaGenerator,
+    orders: BTreeMap<String, Vec<String>>,
+}
+
+impl Roots {
+    fn new() -> Self {
+        Self {
+            generator: SchemaSettings::draft2020_12().into_generator(),
+            orders: BTreeMap::new(),
+        }
+    }
+
+    /// A shape whose field order serde's `Deserialize` tells.
+    fn add<T: JsonSchema + DeserializeOwned>(&mut self) -> &mut Self {
+        self.orders
+            .insert(T::schema_name().into_owned(), order::of::<T>());
+        self.generator.subschema_for::<T>();
+        self
+    }
+
+    /// A shape that only serializes (its fields come out in the schema's order).
+    fn add_out<T: JsonSchema>(&mut self) -> &mut Self {
+        self.generator.subschema_for::<T>();
+        self
+    }
+}
+
+/// The models the Python package declares as classes (the rest crosses as dicts, or is
+/// declared by the Python layer in its own manners).
+const PYTHON_MODELS: &[&str] = &[
+    "Service",
+    "ActionType",
+    "AuthenticatedUser",
+    "SbcGateway",
+    "PbxType",
+    "EnterpriseSummary",
+    "ConfigDetails",
+    "EntConfigInfo",
+    "NewEnterprise",
+    "UserInfo",
+    "AuthenticationResult",
+    "MsalAuthenticationResult",
+    "CallbackPayload",
+    "O365UserInfo",
+    "ErrorCode",
+];
+
+fn generate() -> Vec<(PathBuf, String)> {
+    use ctt_onboard as core;
+    let mut roots = Roots::new();
+    roots
+        .add::<core::Service>()
+        .add::<core::ActionType>()
+        .add::<core::ErrorCode>()
+        .add::<core::AuthenticatedUser>()
+        .add::<core::SbcGateway>()
+        .add::<core::PbxType>()
+        .add::<core::EnterpriseSummary>()
+        .add::<core::ConfigDetails>()
+        .add::<core::EntConfigInfo>()
+        .add::<core::NewEnterprise>()
+        .add::<core::UserInfo>()
+        .add::<core::AuthenticationResult>()
+        .add::<core::MsalAuthenticationResult>()
+        .add::<core::CallbackPayload>()
+        .add::<core::O365UserInfo>()
+        .add::<core::ManagementConsentRequest>();
+    roots
+        .add::<ctt_sim::SimOptions>()
+        .add::<ctt_sim::SimCredentials>()
+        .add::<ctt_sim::FaultConfig>()
+        .add::<ctt_sim::FaultKind>()
+        .add::<ctt_sim::CannedResponse>()
+        .add::<ctt_sim::SimTenant>()
+        .add_out::<ctt_sim::Callback>()
+        .add_out::<ctt_sim::RequestRecord>()
+        .add_out::<ctt_sim::SimEnterprise>()
+        .add_out::<ctt_sim::ConsentRecord>();
+    let schemas = roots.generator.take_definitions(true);
+    let defs = ir::defs(&schemas, &roots.orders);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    vec![
+        (
+            root.join("bindings-python/python/ctt_onboard/_generated.py"),
+            python::write(&defs, PYTHON_MODELS),
+        ),
+        (
+            root.join("bindings-node/lib/generated.d.ts"),
+            ts::write(&defs),
+        ),
+    ]
+}
+
+fn main() -> ExitCode {
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let files = generate();
+    match mode.as_str() {
+        "--write" => {
+            for (path, text) in &files {
+                if let Err(e) = std::fs::write(path, text) {
+                    eprintln!("ctt-codegen: cannot write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        "--check" => {
+            let mut stale = false;
+            for (path, text) in &files {
+                if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+                    eprintln!(
+                        "ctt-codegen: {} is stale: run `cargo run -p ctt-codegen -- --write` and commit it",
+                        path.display()
+                    );
+                    stale = true;
+                }
+            }
+            if stale {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            eprintln!("usage: ctt-codegen --write | --check");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! `bindings-python/python/ctt_onboard/_generated.py`: the model classes (on the `Model` base of
+//! `_model.py`: snake_case attributes, wire names, defaults, secret flags, nested kinds,
+//! docstrings from the Rust docs), the open enums and the closed enums' value lists.
+
+use crate::doc::{rst, wrap};
+use crate::ir::{Def, Field, Kind, Ty};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The models whose behaviour (a method or a property) `_model.py` writes once, as a base class
+/// named `<Model>Methods`.
+const METHODS: &[&str] = &["NewEnterprise", "AuthenticationResult", "CallbackPayload"];
+
+const WIDTH: usize = 100;
+
+fn upper_snake(name: &str) -> String {
+    crate::ir::snake(name).to_ascii_uppercase()
+}
+
+fn docstring(out: &mut String, indent: &str, doc: &str) {
+    let doc = rst(doc)
+        .replace('\\', "\\\\")
+        .replace("\"\"\"", "\\\"\\\"\\\"");
+    let lines = wrap(&doc, WIDTH - indent.len() - 3);
+    match lines.as_slice() {
+        [] => {}
+        [one] if indent.len() + 6 + one.len() <= WIDTH => {
+            out.push_str(&format!("{indent}\"\"\"{one}\"\"\"\n"));
+        }
+        _ => {
+            out.push_str(&format!("{indent}\"\"\""));
+            for (i, l) in lines.iter().enumerate() {
+                if i > 0 && !l.is_empty() {
+                    out.push_str(indent);
+                }
+                out.push_str(l);
+                out.push('\n');
+            }
+            out.push_str(&format!("{indent}\"\"\"\n"));
+        }
+    }
+}
+
+fn comment(out: &mut String, indent: &str, doc: &str) {
+    for l in wrap(&rst(doc), WIDTH - indent.len() - 3) {
+        if l.is_empty() {
+            out.push_str(&format!("{indent}#:\n"));
+        } else {
+            out.push_str(&format!("{indent}#: {l}\n"));
+        }
+    }
+}
+
+fn literal(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Object(o) if o.is_empty() => "{}".into(),
+        other => format!("{other}"),
+    }
+}
+
+struct Ctx<'a> {
+    kinds: BTreeMap<&'a str, &'a Kind>,
+}
+
+impl Ctx<'_> {
+    /// True for the definitions that are Python classes (objects and open enums).
+    fn is_class(&self, name: &str) -> bool {
+        matches!(
+            self.kinds.get(name),
+            Some(Kind::Object(_) | Kind::OpenEnum(_))
+        )
+    }
+
+    fn annotation(&self, t: &Ty) -> String {
+        match t {
+            Ty::Str | Ty::Lit(_) => "str".into(),
+            Ty::Int => "int".into(),
+            Ty::Float => "float".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Any | Ty::Union(_) | Ty::Inline(_) => "Any".into(),
+            Ty::List(i) => format!("list[{}]", self.annotation(i)),
+            Ty::Map(i) => format!("dict[str, {}]", self.annotation(i)),
+            Ty::Ref(n) if self.is_class(n) => n.clone(),
+            Ty::Ref(n) => match self.kinds.get(n.as_str()) {
+                Some(Kind::Alias(t)) => self.annotation(t),
+                Some(Kind::ClosedEnum(_)) => "str".into(),
+                _ => "Any".into(),
+            },
+            Ty::Nullable(i) => match self.annotation(i).as_str() {
+                "Any" => "Any".into(),
+                a => format!("Optional[{a}]"),
+            },
+        }
+    }
+
+    /// How `from_dict` converts a wire value of this type: a class, `[class]`, or nothing.
+    fn kind(&self, t: &Ty) -> Option<String> {
+        match t {
+            Ty::Ref(n) if self.is_class(n) => Some(n.clone()),
+            Ty::List(i) => self.kind(i).map(|k| format!("[{k}]")),
+            Ty::Nullable(i) => self.kind(i),
+            _ => None,
+        }
+    }
+
+    fn refs(&self, t: &Ty, out: &mut Vec<String>) {
+        match t {
+            Ty::Ref(n) if self.is_class(n) => out.push(n.clone()),
+            Ty::List(i) | Ty::Map(i) | Ty::Nullable(i) => self.refs(i, out),
+            _ => {}
+        }
+    }
+}
+
+/// A field's default: serde's, else the zero value of a field the wire always has, else None.
+fn default(f: &Field) -> String {
+    if let Some(d) = &f.default {
+        return literal(d);
+    }
+    if !f.required {
+        return "None".into();
+    }
+    match &f.ty {
+        Ty::Str => "\"\"".into(),
+        Ty::Int => "0".into(),
+        Ty::Float => "0.0".into(),
+        Ty::Bool => "False".into(),
+        Ty::List(_) => "[]".into(),
+        Ty::Map(_) => "{}".into(),
+        _ => "None".into(),
+    }
+}
+
+/// `    name: T = _f(args)`, broken the way `ruff format` breaks a call that is too long.
+fn assignment(out: &mut String, head: &str, args: &[String]) {
+    let one = format!("    {head} = _f({})", args.join(", "));
+    if one.len() <= WIDTH {
+        out.push_str(&one);
+        out.push('\n');
+        return;
+    }
+    let inner = format!("        {}", args.join(", "));
+    if inner.len() <= WIDTH {
+        out.push_str(&format!("    {head} = _f(\n{inner}\n    )\n"));
+        return;
+    }
+    out.push_str(&format!("    {head} = _f(\n"));
+    for a in args {
+        out.push_str(&format!("        {a},\n"));
+    }
+    out.push_str("    )\n");
+}
+
+/// The module, for the definitions named in `models` (with what they refer to).
+pub fn write(defs: &[Def], models: &[&str]) -> String {
+    let ctx = Ctx {
+        kinds: defs.iter().map(|d| (d.name.as_str(), &d.kind)).collect(),
+    };
+    let by_name: BTreeMap<&str, &Def> = defs.iter().map(|d| (d.name.as_str(), d)).collect();
+    // Enums first, then each class after the classes its fields convert to.
+    let mut order: Vec<&Def> = Vec::new();
+    fn visit<'a>(
+        name: &str,
+        ctx: &Ctx<'_>,
+        by: &BTreeMap<&str, &'a Def>,
+        order: &mut Vec<&'a Def>,
+    ) {
+        let Some(d) = by.get(name) else { return };
+        if order.iter().any(|o| o.name == d.name) {
+            return;
+        }
+        if let Kind::Object(o) = &d.kind {
+            let mut deps = Vec::new();
+            for f in &o.fields {
+                ctx.refs(&f.ty, &mut deps);
+            }
+            for dep in deps {
+                visit(&dep, ctx, by, order);
+            }
+        }
+        order.push(d);
+    }
+    for m in models {
+        if let Some(d) = by_name.get(m)
+            && !matches!(d.kind, Kind::Object(_))
+        {
+            visit(m, &ctx, &by_name, &mut order);
+        }
+    }
+    for m in models {
+        visit(m, &ctx, &by_name, &mut order);
+    }
+
+    let mixins: Vec<String> = METHODS
+        .iter()
+        .filter(|m| order.iter().any(|d| d.name == **m))
+        .map(|m| format!("{m}Methods"))
+        .collect();
+    let mut out = String::from(
+        "\"\"\"The model classes, generated by ctt-codegen from the JSON Schema of ctt-onboard (the Rust\n\
+         doc comments are the docstrings): do not edit. ``cargo run -p ctt-codegen -- --write``\n\
+         rewrites this file; ``make check-generated`` fails when it is stale.\n\"\"\"\n\n\
+         from __future__ import annotations\n\n",
+    );
+    let mut imports = vec!["Model".to_owned(), "OpenEnum".to_owned()];
+    imports.extend(mixins.iter().cloned());
+    imports.sort();
+    out.push_str(&format!("from ._model import {}\n", imports.join(", ")));
+    out.push_str("from ._model import model_field as _f\n\n");
+    out.push_str("TYPE_CHECKING = False\nif TYPE_CHECKING:\n    from typing import Any, ClassVar, Optional\n");
+    let mut exported = Vec::new();
+    for d in &order {
+        match &d.kind {
+            Kind::OpenEnum(values) => {
+                out.push_str(&format!("\n\nclass {}(OpenEnum):\n", d.name));
+                docstring(&mut out, "    ", &d.doc);
+                out.push('\n');
+                for v in values {
+                    comment(&mut out, "    ", &v.doc);
+                    out.push_str(&format!("    {} = {:?}\n", upper_snake(&v.name), v.wire));
+                }
+                exported.push(d.name.clone());
+            }
+            Kind::Object(o) => {
+                let base = if METHODS.contains(&d.name.as_str()) {
+                    format!("{}Methods", d.name)
+                } else {
+                    "Model".into()
+                };
+                out.push_str(&format!("\n\nclass {}({base}):\n", d.name));
+                docstring(&mut out, "    ", &d.doc);
+                out.push('\n');
+                if o.extra {
+                    out.push_str("    _KEEPS_EXTRA: ClassVar[bool] = True\n");
+                }
+                for f in &o.fields {
+                    comment(&mut out, "    ", &f.doc);
+                    let mut ann = ctx.annotation(&f.ty);
+                    let dflt = default(f);
+                    if dflt == "None" && ann != "Any" && !ann.starts_with("Optional[") {
+                        ann = format!("Optional[{ann}]");
+                    }
+                    let mut args = vec![format!("{:?}", f.wire)];
+                    if dflt != "None" {
+                        args.push(dflt);
+                    }
+                    if f.secret {
+                        args.push("secret=True".into());
+                    }
+                    if let Some(k) = ctx.kind(&f.ty) {
+                        args.push(format!("kind={k}"));
+                    }
+                    assignment(&mut out, &format!("{}: {ann}", f.name), &args);
+                }
+                if o.extra {
+                    out.push_str("    #: Every other field, as received.\n");
+                    out.push_str("    extra: dict[str, Any] = _f(\"\", {})\n");
+                }
+                exported.push(d.name.clone());
+            }
+            _ => {}
+        }
+    }
+    for m in models {
+        if let Some(Def {
+            name,
+            doc,
+            kind: Kind::ClosedEnum(values),
+        }) = by_name.get(m).copied()
+        {
+            let constant = format!("{}S", upper_snake(name));
+            out.push('\n');
+            comment(
+                &mut out,
+                "",
+                &format!("{doc} Each value with its description, in the core's order."),
+            );
+            out.push_str(&format!("{constant}: tuple[tuple[str, str], ...] = (\n"));
+            for v in values {
+                let d = v.doc.replace('\n', " ");
+                let line = format!("    ({:?}, {:?}),", v.wire, d);
+                if line.len() <= WIDTH {
+                    out.push_str(&line);
+                    out.push('\n');
+                } else {
+                    out.push_str(&format!(
+                        "    (\n        {:?},\n        {:?},\n    ),\n",
+                        v.wire, d
+                    ));
+                }
+            }
+            out.push_str(")\n");
+            exported.push(constant);
+        }
+    }
+    exported.sort_by(|a, b| {
+        let key = |s: &str| {
+            (
+                !s.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                s.to_owned(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    out.push_str("\n__all__ = [\n");
+    for e in exported {
+        out.push_str(&format!("    {e:?},\n"));
+    }
+    out.push_str("]\n");
+    out
+}
