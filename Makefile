@@ -118,6 +118,16 @@ test-cross: rust-setup python-setup examples-node-setup kotlin-setup
 test-mutants: rust-setup
 	python3 scripts/mutants.py
 
+# ---- the shared scenarios in every language (tests/scenarios/) ----
+.PHONY: test-scenarios
+
+## test-scenarios: the cases of tests/scenarios/*.json (flows per tenant and service set, forged
+## and replayed callbacks, hostile inputs, secret canaries) run by the Python, Node and Kotlin
+## harnesses; prints run/passed/failed/skipped per language (tests/scenarios/run.sh).
+test-scenarios: rust-setup python-setup examples-node-setup kotlin-setup
+	cd bindings-kotlin && mvn -B -ntp -q install -DskipTests
+	bash tests/scenarios/run.sh
+
 # ---- benchmarks (bench/; the figures are in BENCHMARKS.md) ----
 .PHONY: bench test-bench
 
