@@ -23,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod logging;
 pub mod models;
+pub mod numbers;
 pub mod onboarding;
 pub mod secret;
 #[cfg(feature = "schema")]
