@@ -70,10 +70,10 @@ export interface AuthenticationResult {
 
 /** The JSON posted to the redirect URL, and where. */
 export interface Callback {
-  /** The callback body. */
-  body: unknown
   /** The redirect URL exactly as given to `getActionItemUrl`. */
   url: string
+  /** The callback body. */
+  body: unknown
 }
 
 /** The JSON ConnecttoTeams posts to a `redirectUrl` after the Global Admin acts. */
@@ -105,6 +105,47 @@ export interface CannedResponse {
   body: string
 }
 
+/**
+ * How to build a `Client`. Every field is optional; `reseller` (or
+ * `resellerToken`) is needed for almost every call, `enterprise` (or `enterpriseToken`) for the
+ * `/provisioning` calls.
+ */
+export interface ClientOptions {
+  /** The API's base URL. Default `https://api.connecttoteams.com`; plain http only on loopback. */
+  baseUrl?: string | null
+  /** The reseller API user's password-grant credentials. */
+  reseller?: Credentials | null
+  /** A reseller-level token obtained elsewhere; used as is, never renewed. (A secret.) */
+  resellerToken?: string | null
+  /** The enterprise's API credentials (password grant) for the `/provisioning` calls. */
+  enterprise?: Credentials | null
+  /** An enterprise-level token obtained elsewhere; used as is, never renewed. (A secret.) */
+  enterpriseToken?: string | null
+  /** How long one attempt of a call may take, in milliseconds. Default 30000. */
+  timeoutMs?: number | null
+  /** How long to wait for a connection, in milliseconds. Default 10000. */
+  connectTimeoutMs?: number | null
+  /** The retry policy; fields left out keep their defaults. */
+  retry?: RetryOptions | null
+  /** The `User-Agent`. Default `ctt-onboard/<version>`. */
+  userAgent?: string | null
+  /** An HTTP(S) proxy for every call, such as `http://proxy.internal:3128`. */
+  proxy?: string | null
+  /** Extra CA certificates (PEM text) to trust besides the system's: one, or a list. */
+  caCertPem?: Array<string>
+  /**
+   * Per-endpoint path overrides, by endpoint name: `{"o365_user_info": "GET
+   * /provisioning/getO365UserInfo"}`. Names: token, authenticated_user, sbc_gateways,
+   * pbx_types, create_enterprise, action_item_url, o365_user_info,
+   * provision_tenant_admin_api, update_management_consent, enterprises.
+   */
+  paths?: Record<string, string>
+  /** The reseller id, when known; otherwise it is read once from `getAuthenticatedUser`. */
+  resellerId?: number | null
+  /** The largest response body accepted, in bytes. Default 1 MiB. */
+  maxResponseBytes?: number | null
+}
+
 /** The `configDetails` of an enterprise configuration entry. */
 export interface ConfigDetails {
   contexts?: string | null
@@ -123,14 +164,31 @@ export interface ConfigDetails {
 
 /** One consent an admin granted (approval of a consent URL). */
 export interface ConsentRecord {
-  /** The action type approved. */
-  action: string
-  /** When, in the simulator's clock (seconds since the epoch). */
-  at_unix: number
   /** The enterprise. */
   enterprise_id: number
+  /** The action type approved. */
+  action: string
   /** The tenant that granted it. */
   tenant_id: string
+  /** When, in the simulator's clock (seconds since the epoch). */
+  at_unix: number
+}
+
+/**
+ * A password-grant credential set: the OAuth client plus the API user.
+ *
+ * Used for the reseller-level token and, when the enterprise has API credentials, the
+ * enterprise-level one.
+ */
+export interface Credentials {
+  /** The OAuth client id. */
+  clientId: string
+  /** The OAuth client secret. (A secret.) */
+  clientSecret: string
+  /** The API user's name. */
+  username: string
+  /** The API user's password. (A secret.) */
+  password: string
 }
 
 /** One enterprise configuration entry (`entConfigInfos`). */
@@ -306,6 +364,30 @@ export interface O365UserInfo {
   [key: string]: unknown
 }
 
+/** What to onboard and how. */
+export interface OnboardingPlan {
+  /**
+   * The enterprise to create. `sbc_gateways` and `pbx_id` may be left empty to have them
+   * chosen in Part I: gateways by `gateway_regions`, the PBX type
+   * marked default. With `existing_enterprise_id`, only the
+   * name and services are used.
+   */
+  enterprise: NewEnterprise
+  /** Region names (`sbcGatewayRegion`) to choose gateways by, when `enterprise.sbc_gateways` is empty. */
+  gateway_regions?: Array<string>
+  /** The id of an enterprise that already exists: the flow starts at Part II. */
+  existing_enterprise_id?: number | null
+  /**
+   * The portal's callback URL (https, or http on a loopback host). Each URL the flow asks for
+   * gets this plus the flow's query parameters.
+   */
+  redirect_url: string
+  /** Optional consents to ask for: contacts, CDR, call recording. */
+  optional_consents?: Array<ActionType>
+  /** Ask for "Allow Management by Service Provider" and record it (recommended). Default true. */
+  service_provider_management?: boolean
+}
+
 /** A PBX type a reseller may assign. */
 export interface PbxType {
   /** The id to put in `pbxId`. */
@@ -322,16 +404,70 @@ export interface PbxType {
   hostingType?: string | null
 }
 
+/**
+ * Where `advance` stopped. Serialized (for the bindings) as an object whose `kind` is
+ * `awaitingAdmin`, `waitingUntil` or `complete`, with camelCase fields and `notBefore` in
+ * milliseconds since the Unix epoch.
+ */
+export type Progress =
+  /** Show `url` to the enterprise's Global Admin; the flow continues after the callback. */
+  | {
+    kind: 'awaitingAdmin'
+    /** What the admin is asked to do. */
+    action: ActionType
+    /** The action item URL. */
+    url: string
+  }
+  /** Nothing can happen before `not_before` (the vendor's 30 minutes after enabling roles). */
+  | {
+    kind: 'waitingUntil'
+    /** The earliest time to call `advance` again. */
+    notBefore: number
+    /** Why. */
+    reason: string
+  }
+  /** Every step is done. */
+  | {
+    kind: 'complete'
+    /** The enterprise's id. */
+    enterpriseId: number
+    /** The Microsoft tenant it is registered to. */
+    tenantId: string
+  }
+
 /** One request the simulator answered (or faulted). */
 export interface RequestRecord {
-  /** The fault injected, if any. */
-  fault?: string | null
   /** HTTP method. */
   method: string
   /** Path without the query. */
   path: string
   /** The status sent, or 0 when the connection was dropped. */
   status: number
+  /** The fault injected, if any. */
+  fault: string | null
+}
+
+/**
+ * When and how often the client repeats a call that a repeat may fix (reads, URL requests and
+ * the provisioning calls; a create is never repeated blindly). Every field is optional.
+ */
+export interface RetryOptions {
+  /** Attempts in all, the first included (1 disables retries), 1 to 10. Default 4. */
+  maxAttempts?: number | null
+  /** The first backoff in milliseconds. Default 200. */
+  initialBackoffMs?: number | null
+  /** The longest backoff in milliseconds. Default 10000. */
+  maxBackoffMs?: number | null
+  /**
+   * The longest `Retry-After` (ms) the client waits for by itself; a longer one is returned as
+   * `rate_limited`. Default 60000.
+   */
+  maxRetryAfterMs?: number | null
+  /**
+   * The longest one call may take in all (attempts, backoffs, `Retry-After` waits), in ms.
+   * Default 60000.
+   */
+  deadlineMs?: number | null
 }
 
 /** An SBC gateway region a reseller may assign. */
@@ -383,28 +519,28 @@ export interface SimCredentials {
 
 /** An enterprise the simulator holds. */
 export interface SimEnterprise {
-  /** The create body's `billingReferences`. */
-  billing_references: Array<string>
   /** Its database id. */
   id: number
+  /** Its unique name. */
+  name: string
+  /** The owning reseller. */
+  reseller_id: number
+  /** Its services. */
+  services: Array<string>
+  /** Its SBC gateway ids. */
+  sbc_gateways: Array<number>
+  /** Its PBX type ids. */
+  pbx_id: Array<number>
+  /** The create body's `restrictAdminAccess`. */
+  restrict_admin_access: boolean
   /** True once `updateEnterpriseManagementConsentByReseller` succeeded. */
   managed_by_provider: boolean
   /** How many times that update succeeded. */
   management_updates: number
-  /** Its unique name. */
-  name: string
-  /** Its PBX type ids. */
-  pbx_id: Array<number>
-  /** The owning reseller. */
-  reseller_id: number
-  /** The create body's `restrictAdminAccess`. */
-  restrict_admin_access: boolean
-  /** Its SBC gateway ids. */
-  sbc_gateways: Array<number>
-  /** Its services. */
-  services: Array<string>
+  /** The create body's `billingReferences`. */
+  billing_references: Array<string>
   /** The tenant bound at registration. */
-  tenant_id?: string | null
+  tenant_id: string | null
 }
 
 /** How to start a simulator through `SimHandle::start`. Every field is optional. */
@@ -435,6 +571,79 @@ export interface SimTenant {
   rolesMissing: boolean
   /** What the consent page says about it. */
   description: string
+}
+
+/**
+ * One step of the vendor's sequence, in the seed's order.
+ *
+ * - `sbc_gateways`: Part I.1: retrieve the SBC gateways (PBX or Trunk only).
+ * - `pbx_types`: Part I.2: retrieve the PBX types (PBX or CALLAPP only).
+ * - `create_enterprise`: Part I.3: create the enterprise with restricted admin access.
+ * - `registration`: Part II.1-2: the Global Admin registers the enterprise.
+ * - `enterprise_credentials`: Part II.3: enterprise-level API credentials.
+ * - `tenant_admin_api_check`: Part II.4a: is the "Skype and Teams Tenant Admin API" provisioned?
+ * - `provision_tenant_admin_api`: Part II.4b: provision it when it is not.
+ * - `user_sync_consent`: Part III.1.i: user sync consent.
+ * - `presence_consent`: Part III.1.ii: presence consent.
+ * - `agent_consent`: Part III.1.iii: "App Deployment Agent" consent.
+ * - `call_app_consent`: Part III.1.iv: CallApp consent (CALLAPP only).
+ * - `contacts_consent`: Optional: contacts sync consent.
+ * - `cdr_consent`: Optional: call records (CDR) consent.
+ * - `call_recording_consent`: Call recording consent (with CallRecording, or when asked for).
+ * - `service_provider_management_consent`: Part III.2a: "Allow Management by Service Provider" consent.
+ * - `management_consent_update`: Part III.2b: `updateEnterpriseManagementConsentByReseller`.
+ */
+export type Step =
+  | 'sbc_gateways'
+  | 'pbx_types'
+  | 'create_enterprise'
+  | 'registration'
+  | 'enterprise_credentials'
+  | 'tenant_admin_api_check'
+  | 'provision_tenant_admin_api'
+  | 'user_sync_consent'
+  | 'presence_consent'
+  | 'agent_consent'
+  | 'call_app_consent'
+  | 'contacts_consent'
+  | 'cdr_consent'
+  | 'call_recording_consent'
+  | 'service_provider_management_consent'
+  | 'management_consent_update'
+
+/**
+ * Where a step stands.
+ *
+ * - `pending`: Not reached yet.
+ * - `done`: Finished; see the detail.
+ * - `skipped`: Does not apply to this plan or tenant; the detail says why.
+ * - `waiting`: Waiting for the Global Admin or for time to pass.
+ * - `failed`: The last attempt failed; `advance` again retries it.
+ */
+export type StepState =
+  | 'pending'
+  | 'done'
+  | 'skipped'
+  | 'waiting'
+  | 'failed'
+
+/**
+ * One line of `Onboarding::status`. Serialized (for the bindings) with camelCase names and
+ * `updatedAt` in milliseconds since the Unix epoch.
+ */
+export interface StepStatus {
+  /** The step (its snake_case name, such as `create_enterprise`). */
+  step: Step
+  /** The step's title for people, as a portal's checklist shows it. */
+  title: string
+  /** Its state. */
+  state: StepState
+  /** The result that matters (an id, a URL), why it was skipped, or what failed. */
+  detail: string | null
+  /** The error code of the last failure, for `failed`. */
+  errorCode: ErrorCode | null
+  /** When the state last changed. */
+  updatedAt: number | null
 }
 
 /** The signed-in Microsoft user inside an MSAL result. */

@@ -190,14 +190,16 @@ pub fn obj(schema: &Value, order: Option<&[String]>) -> Obj {
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let mut names: Vec<String> = order
-        .map(|o| {
-            o.iter()
-                .filter(|n| props.contains_key(*n))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    // serde's order; else the required fields first, as the schema lists them (a tagged
+    // enum's tag leads).
+    let mut names: Vec<String> = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .filter(|n| props.contains_key(*n))
+            .cloned()
+            .collect(),
+        _ => required.iter().map(|r| (*r).to_owned()).collect(),
+    };
     for key in props.keys() {
         if !names.contains(key) {
             names.push(key.clone());
@@ -232,7 +234,11 @@ pub fn obj(schema: &Value, order: Option<&[String]>) -> Obj {
 }
 
 /// Every definition, with each object's field order from `orders` (by definition name).
-pub fn defs(schemas: &Map<String, Value>, orders: &BTreeMap<String, Vec<String>>) -> Vec<Def> {
+pub fn defs(
+    schemas: &Map<String, Value>,
+    orders: &BTreeMap<String, Vec<String>>,
+    out_only: &[String],
+) -> Vec<Def> {
     schemas
         .iter()
         .map(|(name, schema)| {
@@ -285,7 +291,12 @@ pub fn defs(schemas: &Map<String, Value>, orders: &BTreeMap<String, Vec<String>>
                         .collect(),
                 )
             } else if schema.get("properties").is_some() {
-                Kind::Object(obj(schema, orders.get(name).map(Vec::as_slice)))
+                let mut o = obj(schema, orders.get(name).map(Vec::as_slice));
+                if out_only.contains(name) {
+                    // Only serialized: every field is written (an `Option` as null).
+                    o.fields.iter_mut().for_each(|f| f.required = true);
+                }
+                Kind::Object(o)
             } else {
                 Kind::Alias(ty(schema))
             };

@@ -24,6 +24,7 @@ use std::process::ExitCode;
 struct Roots {
     generator: SchemaGenerator,
     orders: BTreeMap<String, Vec<String>>,
+    out_only: Vec<String>,
 }
 
 impl Roots {
@@ -31,6 +32,7 @@ impl Roots {
         Self {
             generator: SchemaSettings::draft2020_12().into_generator(),
             orders: BTreeMap::new(),
+            out_only: Vec::new(),
         }
     }
 
@@ -44,6 +46,7 @@ impl Roots {
 
     /// A shape that only serializes (its fields come out in the schema's order).
     fn add_out<T: JsonSchema>(&mut self) -> &mut Self {
+        self.out_only.push(T::schema_name().into_owned());
         self.generator.subschema_for::<T>();
         self
     }
@@ -88,7 +91,15 @@ fn generate() -> Vec<(PathBuf, String)> {
         .add::<core::MsalAuthenticationResult>()
         .add::<core::CallbackPayload>()
         .add::<core::O365UserInfo>()
-        .add::<core::ManagementConsentRequest>();
+        .add::<core::ManagementConsentRequest>()
+        .add::<core::OnboardingPlan>()
+        .add::<core::Step>()
+        .add::<core::StepState>()
+        .add_out::<core::StepStatus>()
+        .add::<core::Progress>()
+        .add::<core::client::ClientOptions>()
+        .add::<core::client::RetryOptions>()
+        .add::<core::Credentials>();
     roots
         .add::<ctt_sim::SimOptions>()
         .add::<ctt_sim::SimCredentials>()
@@ -101,7 +112,7 @@ fn generate() -> Vec<(PathBuf, String)> {
         .add_out::<ctt_sim::SimEnterprise>()
         .add_out::<ctt_sim::ConsentRecord>();
     let schemas = roots.generator.take_definitions(true);
-    let defs = ir::defs(&schemas, &roots.orders);
+    let defs = ir::defs(&schemas, &roots.orders, &roots.out_only);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     vec![
         (

@@ -223,6 +223,7 @@ impl RetryPolicy {
 /// enterprise-level one.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Credentials {
     /// The OAuth client id.
     pub client_id: String,

@@ -20,6 +20,7 @@ use std::time::Duration;
 /// `/provisioning` calls.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientOptions {
     /// The API's base URL. Default `https://api.connecttoteams.com`; plain http only on loopback.
     pub base_url: Option<String>,
@@ -59,6 +60,7 @@ pub struct ClientOptions {
 /// the provisioning calls; a create is never repeated blindly). Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetryOptions {
     /// Attempts in all, the first included (1 disables retries), 1 to 10. Default 4.
     pub max_attempts: Option<u32>,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// What to onboard and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OnboardingPlan {
     /// The enterprise to create. `sbc_gateways` and `pbx_id` may be left empty to have them
     /// chosen in Part I: gateways by [`gateway_regions`](Self::gateway_regions), the PBX type

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 /// One step of the vendor's sequence, in the seed's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Step {
     /// Part I.1: retrieve the SBC gateways (PBX or Trunk only).
     SbcGateways,
@@ -132,6 +133,7 @@ impl Step {
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum StepState {
     /// Not reached yet.
     Pending,
@@ -162,6 +164,7 @@ impl StepState {
 /// `updatedAt` in milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StepStatus {
     /// The step (its snake_case name, such as `create_enterprise`).
     pub step: Step,
@@ -173,6 +176,7 @@ pub struct StepStatus {
     pub detail: Option<String>,
     /// When the state last changed.
     #[serde(with = "crate::wire_time::option_unix_ms")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<u64>"))]
     pub updated_at: Option<SystemTime>,
     /// The error code of the last failure, for `failed`.
     pub error_code: Option<ErrorCode>,
@@ -183,6 +187,7 @@ pub struct StepStatus {
 /// milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Progress {
     /// Show `url` to the enterprise's Global Admin; the flow continues after the callback.
     AwaitingAdmin {
@@ -195,6 +200,7 @@ pub enum Progress {
     WaitingUntil {
         /// The earliest time to call `advance` again.
         #[serde(with = "crate::wire_time::unix_ms")]
+        #[cfg_attr(feature = "schema", schemars(with = "u64"))]
         not_before: SystemTime,
         /// Why.
         reason: String,
