@@ -6,7 +6,8 @@
 //!
 //! Cases:
 //! - `latency`: per-call latency on one keep-alive connection, `sbc_gateways` and
-//!   `action_item_url`, for a hand-written reqwest call (the floor) and the core client.
+//!   `action_item_url`, for a hand-written reqwest call (the floor) and the core client, in
+//!   alternating blocks (`--blocks`).
 //! - `bulk`: enterprises created and their registration URL asked for, at a given concurrency,
 //!   through the core client or hand-written reqwest calls.
 //! - `simload`: the simulator alone: `GET sbc_gateways` at a given concurrency with a fixed token.
@@ -232,36 +233,44 @@ where
     Ok(samples)
 }
 
-async fn latency(sim: &Sim, warmup: usize, n: usize) -> Res<Value> {
+async fn latency(sim: &Sim, warmup: usize, n: usize, blocks: usize) -> Res<Value> {
     let raw = Raw::new(sim).await?;
     let core = sim.client()?;
     let name = format!("Latency Bench {}", std::process::id());
     raw.create_enterprise(&name).await?;
     let rid = sim.reseller_id;
-    let mut results = Vec::new();
-    // Interleaved by implementation, in the same process, on the same simulator.
-    let raw_gw = time_calls(warmup, n, |_| raw.sbc_gateways()).await?;
-    let core_gw = time_calls(warmup, n, |_| async {
-        Ok::<_, BoxError>(core.sbc_gateways(rid).await?)
-    })
-    .await?;
-    let raw_url = time_calls(warmup, n, |_| raw.action_item_url(&name)).await?;
-    let core_url = time_calls(warmup, n, |_| async {
+    let core_gw = || async { Ok::<_, BoxError>(core.sbc_gateways(rid).await?) };
+    let core_url = || async {
         Ok::<_, BoxError>(
             core.action_item_url(&ActionType::Registration, &name, REDIRECT)
                 .await?,
         )
-    })
-    .await?;
+    };
+    // In the same process, on the same simulator: each implementation warmed up, then `blocks`
+    // rounds of `n / blocks` calls of each in turn (A B A B), so drift lands on both alike.
+    time_calls(warmup, 0, |_| raw.sbc_gateways()).await?;
+    time_calls(warmup, 0, |_| core_gw()).await?;
+    time_calls(warmup, 0, |_| raw.action_item_url(&name)).await?;
+    time_calls(warmup, 0, |_| core_url()).await?;
+    let per = (n / blocks.max(1)).max(1);
+    let (mut raw_gw, mut core_gw_s, mut raw_url, mut core_url_s) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..blocks.max(1) {
+        raw_gw.extend(time_calls(0, per, |_| raw.sbc_gateways()).await?);
+        core_gw_s.extend(time_calls(0, per, |_| core_gw()).await?);
+        raw_url.extend(time_calls(0, per, |_| raw.action_item_url(&name)).await?);
+        core_url_s.extend(time_calls(0, per, |_| core_url()).await?);
+    }
+    let mut results = Vec::new();
     for (imp, op, samples) in [
         ("raw reqwest", "sbc_gateways", raw_gw),
-        ("core client", "sbc_gateways", core_gw),
+        ("core client", "sbc_gateways", core_gw_s),
         ("raw reqwest", "action_item_url", raw_url),
-        ("core client", "action_item_url", core_url),
+        ("core client", "action_item_url", core_url_s),
     ] {
         results.push(json!({"lang": "rust", "impl": imp, "op": op, "samples_us": samples}));
     }
-    Ok(json!({"case": "latency", "results": results}))
+    Ok(json!({"case": "latency", "blocks": blocks, "results": results}))
 }
 
 async fn bulk(sim: &Sim, imp: &str, n: usize, concurrency: usize) -> Res<Value> {
@@ -501,7 +510,15 @@ async fn run(args: Vec<String>) -> Res<Value> {
     let sim = Sim::from_env()?;
     let case = args.first().map(String::as_str).unwrap_or("");
     match case {
-        "latency" => latency(&sim, arg(&args, "--warmup", 200)?, arg(&args, "--n", 2000)?).await,
+        "latency" => {
+            latency(
+                &sim,
+                arg(&args, "--warmup", 200)?,
+                arg(&args, "--n", 2000)?,
+                arg(&args, "--blocks", 4)?,
+            )
+            .await
+        }
         "bulk" => {
             bulk(
                 &sim,
