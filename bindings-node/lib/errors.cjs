@@ -6,24 +6,8 @@
 const MARKER = '\u0001ctt-error:'
 const NULL_OBJECT_MESSAGE = 'Cannot convert undefined or null to object'
 
-/** Every code, in documentation order (the same strings in every language). */
-const ERROR_CODES = Object.freeze([
-  'invalid_input',
-  'authentication',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'rate_limited',
-  'server',
-  'api',
-  'tenant_roles_missing',
-  'timeout',
-  'network',
-  'decode',
-  'callback_invalid',
-  'flow_state',
-  'outcome_unknown',
-])
+/** Every code, in documentation order (the same strings in every language): core's list. */
+const ERROR_CODES = Object.freeze(require('./native.cjs').errorCodes())
 
 // napi's own argument errors (a string where a number belongs, a missing field): the caller's input.
 const NAPI_INPUT_STATUSES = new Set([

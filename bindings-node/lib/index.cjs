@@ -92,6 +92,11 @@ function ringOptions(options) {
   return out
 }
 
+/** A body or flow JSON given as text, or parsed (JSON writes an integral number without a fraction). */
+function bodyText(body) {
+  return typeof body === 'string' || body === undefined ? body : JSON.stringify(body)
+}
+
 /** The native ring for what handleCallback and verifyCallback take: a key (string or bytes), a
  * CallbackKeys, its options, or a Client (its ring and clock). */
 function ringOf(keys) {
@@ -111,25 +116,30 @@ function ringOf(keys) {
   })
 }
 
-// napi reads an options object's fields from any value, so `new Client('https://...')` would
-// silently build a client with every default: refuse what is not an object.
-const Client = exportClass(native.Client, [], (options) => {
+// The options object is core's ClientOptions (unknown names are refused); the callback key or
+// ring is a handle built here and passed beside it: new native.Client(options, ring, clock).
+const Client = exportClass(native.Client, [], (options, clock) => {
   if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
     const got = Array.isArray(options) ? 'an array' : `a ${typeof options}`
     throw new CttError(`Client options must be an object, got ${got}`, { code: 'invalid_input' })
   }
-  if (options && options.callbackKeys instanceof native.CallbackKeys) {
+  const { callbackKey, callbackKeys, ...rest } = options || {}
+  if (callbackKeys instanceof native.CallbackKeys) {
     throw new CttError('callbackKeys takes the ring\'s options ({ signing, verify, retired, maxAgeSeconds }), not a CallbackKeys', {
       code: 'invalid_input',
     })
   }
-  if (options && (options.callbackKey instanceof Uint8Array || options.callbackKeys)) {
-    // napi reads Buffers: a plain Uint8Array key becomes one over the same bytes.
-    const copy = { ...options }
-    if (copy.callbackKey instanceof Uint8Array) copy.callbackKey = asBuffer(copy.callbackKey)
-    if (copy.callbackKeys) copy.callbackKeys = ringOptions(copy.callbackKeys)
-    return [copy]
+  if (callbackKey != null && callbackKeys != null) {
+    throw new CttError('callbackKey and callbackKeys: give one of them (callbackKey is a ring of one key)', { code: 'invalid_input' })
   }
+  let ring
+  try {
+    if (callbackKey != null) ring = native.CallbackKeys.fromKey(asBuffer(callbackKey))
+    if (callbackKeys != null) ring = new native.CallbackKeys(ringOptions(callbackKeys), clock)
+  } catch (error) {
+    throw convertError(error)
+  }
+  return [rest, ring, clock]
 })
 const ManualClock = exportClass(native.ManualClock)
 const CallbackKeys = exportClass(native.CallbackKeys, ['fromKey'], (options) => {
@@ -137,7 +147,28 @@ const CallbackKeys = exportClass(native.CallbackKeys, ['fromKey'], (options) => 
   return replaced === options ? undefined : [replaced]
 })
 const Simulator = exportClass(native.Simulator, ['start'])
-const Onboarding = exportClass(native.Onboarding, ['fromJSON'])
+const Onboarding = exportClass(native.Onboarding)
+Object.defineProperty(Onboarding, 'fromJSON', {
+  value: guard((json) => native.Onboarding.fromJSON(bodyText(json))),
+  writable: true,
+  configurable: true,
+})
+
+// Times cross as milliseconds since the Unix epoch (core's one shape); JavaScript gets Dates.
+function withDates(progress) {
+  if (progress && progress.kind === 'waitingUntil') progress.notBefore = new Date(progress.notBefore)
+  return progress
+}
+const nativeProgress = native.Onboarding.prototype.progress
+const nativeStatus = native.Onboarding.prototype.status
+Object.assign(native.Onboarding.prototype, {
+  progress() {
+    return withDates(nativeProgress.call(this))
+  },
+  status() {
+    return nativeStatus.call(this).map((s) => ({ ...s, updatedAt: s.updatedAt === null ? null : new Date(s.updatedAt) }))
+  },
+})
 
 /** The CttError an advance rejects with when the portal's checkpoint threw `thrown`. */
 function checkpointFailure(thrown) {
@@ -177,10 +208,20 @@ Object.defineProperty(native.Onboarding.prototype, 'advance', {
       }
       return error
     }
-    const run = () =>
-      nativeAdvance.call(this, client, wrapped).then(undefined, (error) => {
-        throw withCause(error)
-      })
+    const run = () => {
+      advancing.set(this, (advancing.get(this) || 0) + 1)
+      const settled = () => advancing.set(this, advancing.get(this) - 1)
+      return nativeAdvance.call(this, client, wrapped).then(
+        (progress) => {
+          settled()
+          return withDates(progress)
+        },
+        (error) => {
+          settled()
+          throw withCause(error)
+        },
+      )
+    }
     if (!signal) return run()
     if (signal.aborted) return Promise.reject(signal.reason)
     const onAbort = () => this.cancelAdvance()
@@ -201,6 +242,25 @@ Object.defineProperty(native.Onboarding.prototype, 'advance', {
   configurable: true,
 })
 
+// cancelAdvance(): core cancels the advance that runs; one called a moment ago may not have
+// started on the tokio thread yet, so the cancel is repeated until it lands or the advance settles.
+const advancing = new WeakMap()
+const nativeCancel = native.Onboarding.prototype.cancelAdvance
+Object.defineProperty(native.Onboarding.prototype, 'cancelAdvance', {
+  value: function cancelAdvance() {
+    if (nativeCancel.call(this)) return true
+    if (!advancing.get(this)) return false
+    const retry = () => {
+      if (advancing.get(this) && !nativeCancel.call(this)) setImmediate(retry)
+    }
+    setImmediate(retry)
+    return true
+  },
+  writable: true,
+  enumerable: true,
+  configurable: true,
+})
+
 // handleCallback(keys, url, body): keys is a key, a CallbackKeys, its options or a Client.
 const nativeHandleCallback = native.Onboarding.prototype.handleCallback
 Object.defineProperty(native.Onboarding.prototype, 'handleCallback', {
@@ -211,7 +271,7 @@ Object.defineProperty(native.Onboarding.prototype, 'handleCallback', {
     } catch (error) {
       return Promise.reject(convertError(error))
     }
-    return nativeHandleCallback.call(this, ring, url, body)
+    return nativeHandleCallback.call(this, ring, url, bodyText(body))
   },
   writable: true,
   enumerable: true,
@@ -220,7 +280,7 @@ Object.defineProperty(native.Onboarding.prototype, 'handleCallback', {
 
 /** verifyCallback(keys, url, body): keys is a key, a CallbackKeys, its options or a Client. */
 function verifyCallback(keys, url, body) {
-  return native.verifyCallback(ringOf(keys), url, body)
+  return native.verifyCallback(ringOf(keys), url, bodyText(body))
 }
 
 module.exports = {

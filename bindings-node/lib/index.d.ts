@@ -1,7 +1,52 @@
-// Types of the package: the classes and objects generated from the Rust doc comments
-// (../native/index.d.ts), plus CttError, which the JavaScript layer defines.
+// Types of the package: the classes generated from the Rust doc comments (../native/index.d.ts),
+// the shapes that cross as plain objects generated from core's schema (./generated.d.ts), with
+// this package's JavaScript manners applied below (camelCase names, Dates), and CttError.
 export * from '../native/index'
-import type { Onboarding } from '../native/index'
+export * from './generated'
+import type { CallbackKeysOptions, Onboarding } from '../native/index'
+import type { ErrorCode } from './generated'
+import type * as G from './generated'
+
+/** `snake_case` as `camelCase`, at the type level. */
+type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S
+/** An object type with its own keys in camelCase (the binding renames them; values unchanged). */
+type CamelKeys<T> = { [K in keyof T as K extends string ? Camel<K> : K]: T[K] }
+/** Fields in milliseconds since the Unix epoch, as the `Date`s JavaScript gets. */
+type WithDates<T, K extends string> = T extends unknown
+  ? { [P in keyof T]: P extends K ? (null extends T[P] ? Date | null : Date) : T[P] }
+  : never
+
+/**
+ * How to build a `Client` (core's `ClientOptions`), plus the portal's callback key: `callbackKey`
+ * (at least 16 bytes; a string is its UTF-8 bytes) or the ring `callbackKeys`, not both.
+ */
+export type ClientOptions = Omit<G.ClientOptions, 'caCertPem'> & {
+  /** Extra CA certificates (PEM text) to trust besides the system's: one, or a list. */
+  caCertPem?: string | string[]
+  /** The portal's secret for tagging the callback URLs the flow asks for (a ring of one key). */
+  callbackKey?: string | Buffer | Uint8Array
+  /** The portal's callback key ring: signing key, older keys that still verify, retired ids, max age. */
+  callbackKeys?: CallbackKeysOptions
+}
+/** What to onboard and how (core's `OnboardingPlan`, with camelCase names). */
+export type OnboardingPlan = CamelKeys<G.OnboardingPlan>
+/** Where `advance` stopped; branch on `kind`. `notBefore` is a `Date`. */
+export type Progress = WithDates<G.Progress, 'notBefore'>
+/** One line of `status()`; `updatedAt` is a `Date`. */
+export type StepStatus = WithDates<G.StepStatus, 'updatedAt'>
+/** A fault kind: ctt-sim's name, or its CLI name (`429`, `500`, `502`, `503`, `drop-before`, `drop-after`, `truncate`). */
+export type FaultKindName = G.FaultKind | (string & {})
+/** Which faults the simulator injects (ctt-sim's `FaultConfig`, camelCase names). */
+export type FaultConfig = Omit<CamelKeys<G.FaultConfig>, 'kinds'> & { kinds?: FaultKindName[] }
+/** The credentials a simulator accepts (ctt-sim's `SimCredentials`, camelCase names). */
+export type SimCredentials = CamelKeys<G.SimCredentials>
+/** A canned answer (ctt-sim's `CannedResponse`, camelCase names); `contentType` defaults to JSON. */
+export type CannedResponse = Omit<CamelKeys<G.CannedResponse>, 'contentType'> & { contentType?: string }
+/** How to start a simulator. */
+export type SimOptions = Omit<G.SimOptions, 'faults' | 'credentials'> & {
+  faults?: FaultConfig | null
+  credentials?: SimCredentials | null
+}
 
 /**
  * The save hook of `flow.advance(client, { checkpoint })`: called after every step that changed
@@ -20,24 +65,6 @@ export interface AdvanceOptions {
   /** Saves the flow with compare-and-swap during the advance. */
   checkpoint?: Checkpoint
 }
-
-/** The stable, language-independent kind of a CttError. */
-export type ErrorCode =
-  | 'invalid_input'
-  | 'authentication'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'rate_limited'
-  | 'server'
-  | 'api'
-  | 'tenant_roles_missing'
-  | 'timeout'
-  | 'network'
-  | 'decode'
-  | 'callback_invalid'
-  | 'flow_state'
-  | 'outcome_unknown'
 
 /** Every code, in documentation order. */
 export declare const ERROR_CODES: readonly ErrorCode[]

@@ -13,11 +13,6 @@ use serde_json::{Value, json};
 /// The prefix of a message that carries an encoded error; the JavaScript layer looks for it.
 pub const MARKER: &str = "\u{1}ctt-error:";
 
-/// The code JavaScript sees for a core code (the same snake_case string, by design).
-pub fn js_code(code: ErrorCode) -> &'static str {
-    code.as_str()
-}
-
 /// Encodes a core error, its cause chain included, as JSON.
 fn encode(error: &Error) -> Value {
     let cause =
@@ -26,7 +21,7 @@ fn encode(error: &Error) -> Value {
             None => json!({ "message": source.to_string() }),
         });
     json!({
-        "code": js_code(error.code()),
+        "code": error.code().as_str(),
         "message": error.to_string(),
         "status": error.status(),
         "requestId": error.request_id(),
@@ -70,11 +65,17 @@ pub fn force_panic_for_tests(
 ) -> napi::Result<napi::bindgen_prelude::PromiseRaw<'_, ()>> {
     if in_promise == Some(true) {
         return crate::promise::spawn(env, async {
-            ctt_onboard::error::forced_panic_for_tests().napi()
+            ctt_onboard::__bindings::forced_panic_for_tests().napi()
         });
     }
-    guard_sync(|| ctt_onboard::error::forced_panic_for_tests().napi())?;
+    guard_sync(|| ctt_onboard::__bindings::forced_panic_for_tests().napi())?;
     crate::promise::spawn(env, async { Ok(()) })
+}
+
+/// Every error code, in documentation order (`ERROR_CODES` in JavaScript): core's list.
+#[napi_derive::napi(catch_unwind, ts_return_type = "ErrorCode[]")]
+pub fn error_codes() -> Vec<&'static str> {
+    ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
 }
 
 /// Shorthand for results whose error is a core error.

@@ -4,7 +4,7 @@
 //! them. The ring's secrets stay in Rust; the JavaScript object shows only the signing key's id.
 
 use crate::client::ManualClock;
-use crate::error::{guard_sync, invalid_input};
+use crate::error::invalid_input;
 use ctt_onboard as core;
 use napi::Either;
 use napi::bindgen_prelude::Buffer;
@@ -38,7 +38,7 @@ pub struct CallbackKeysOptions {
 }
 
 /// The bytes of a key given as a string (its UTF-8) or as bytes.
-pub fn key_bytes(key: &Either<String, Buffer>) -> &[u8] {
+fn key_bytes(key: &Either<String, Buffer>) -> &[u8] {
     match key {
         Either::A(s) => s.as_bytes(),
         Either::B(b) => b.as_ref(),
@@ -55,7 +55,7 @@ fn key_from_js(what: &str, key: &CallbackKeyOptions) -> napi::Result<core::Callb
 }
 
 /// Builds the core ring from the JavaScript options; `invalid_input` names the bad field.
-pub fn ring_from_js(options: &CallbackKeysOptions) -> napi::Result<core::CallbackKeys> {
+fn ring_from_js(options: &CallbackKeysOptions) -> napi::Result<core::CallbackKeys> {
     let mut ring = core::CallbackKeys::new(key_from_js("callbackKeys.signing", &options.signing)?);
     for (i, key) in options.verify.iter().flatten().enumerate() {
         ring = ring
@@ -95,13 +95,11 @@ impl CallbackKeys {
     /// is the `ManualClock` that judges a URL's age; default the system clock.
     #[napi(catch_unwind, constructor)]
     pub fn new(options: CallbackKeysOptions, clock: Option<&ManualClock>) -> napi::Result<Self> {
-        guard_sync(move || {
-            let mut ring = ring_from_js(&options)?;
-            if let Some(clock) = clock {
-                ring = ring.with_clock(Arc::new(clock.inner.clone()));
-            }
-            Ok(Self { inner: ring })
-        })
+        let mut ring = ring_from_js(&options)?;
+        if let Some(clock) = clock {
+            ring = ring.with_clock(Arc::new(clock.inner.clone()));
+        }
+        Ok(Self { inner: ring })
     }
 
     /// A ring of one key with a derived id, as `callbackKey` on the client options makes.
@@ -112,12 +110,9 @@ impl CallbackKeys {
         ts_args_type = "key: string | Buffer | Uint8Array"
     )]
     pub fn from_key(key: Either<String, Buffer>) -> napi::Result<Self> {
-        guard_sync(move || {
-            Ok(Self {
-                inner: core::CallbackKeys::single(key_bytes(&key))
-                    .map_err(|e| invalid_input(format!("callbackKey: {}", e.message())))?,
-            })
-        })
+        let inner = core::CallbackKeys::single(key_bytes(&key))
+            .map_err(|e| invalid_input(format!("callbackKey: {}", e.message())))?;
+        Ok(Self { inner })
     }
 
     /// The id of the key that signs new URLs.
@@ -130,11 +125,5 @@ impl CallbackKeys {
     #[napi(catch_unwind, getter)]
     pub fn max_age_seconds(&self) -> f64 {
         self.inner.max_age().as_secs_f64()
-    }
-}
-
-impl CallbackKeys {
-    pub(crate) fn from_core(inner: core::CallbackKeys) -> Self {
-        Self { inner }
     }
 }

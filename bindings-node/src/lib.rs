@@ -13,10 +13,10 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod client;
+mod convert;
 mod error;
 mod keys;
 mod logging;
-mod models;
 mod onboarding;
 mod promise;
 mod simulator;

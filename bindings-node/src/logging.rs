@@ -6,8 +6,8 @@
 //! the event loop without blocking it, and a set logger never keeps the process alive. Core never
 //! puts a secret in an event; this sink adds nothing to what core records.
 
-use crate::error::{IntoNapi, guard_sync};
-use ctt_onboard::logging::{self as core_log, LogLevel};
+use crate::error::IntoNapi;
+use ctt_onboard::__bindings::{self as core_log, LogLevel};
 use napi::Status;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -72,7 +72,7 @@ fn refresh(sinks: &Sinks) -> napi::Result<()> {
                         level: record.level.as_str().to_owned(),
                         target: record.target,
                         message: record.message,
-                        time_ms: crate::models::time_to_ms(std::time::SystemTime::now()),
+                        time_ms: crate::convert::time_to_ms(std::time::SystemTime::now()),
                     },
                     ThreadsafeFunctionCallMode::NonBlocking,
                 );
@@ -100,14 +100,13 @@ pub fn init() {
 /// `debug`, `trace`; default `info`), or stops sending them when `logger` is `null`.
 /// Independently, `CTT_ONBOARD_LOG=debug` in the environment prints them to stderr.
 #[napi(
+    catch_unwind,
     ts_args_type = "logger: ((record: LogRecord) => void) | null, level?: 'error' | 'warn' | 'info' | 'debug' | 'trace'"
 )]
 pub fn set_logger(logger: Option<Logger>, level: Option<String>) -> napi::Result<()> {
     init();
-    guard_sync(move || {
-        let level = level.as_deref().map(parse_level).unwrap_or(LogLevel::Info);
-        let mut sinks = SINKS.lock().unwrap_or_else(|p| p.into_inner());
-        sinks.logger = logger.map(|l| (Arc::new(l), level));
-        refresh(&sinks)
-    })
+    let level = level.as_deref().map(parse_level).unwrap_or(LogLevel::Info);
+    let mut sinks = SINKS.lock().unwrap_or_else(|p| p.into_inner());
+    sinks.logger = logger.map(|l| (Arc::new(l), level));
+    refresh(&sinks)
 }

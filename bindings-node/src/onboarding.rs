@@ -1,169 +1,33 @@
-//! `Onboarding`: core's resumable flow ([`ctt_onboard::Onboarding`]) for JavaScript, plus
+//! `Onboarding`: core's shared flow ([`ctt_onboard::FlowHandle`]) for JavaScript, plus
 //! `verifyCallback` and `claimedFlowId`.
 //!
-//! The flow is held in an `Arc<tokio::sync::Mutex<..>>` and locked inside the future, so an
-//! `advance` works on the one shared state: every step that finished is written there before the
-//! next starts, and a cancelled advance (an `AbortSignal`, see `cancelAdvance`) keeps them all.
-//! The synchronous readers (`status`, `toJSON`, `progress`, ...) never wait: while an advance
-//! is running they throw `flow_state` instead of blocking the event loop.
+//! What a read, a callback or a second advance does while an `advance` runs is core's policy,
+//! written once in [`FlowHandle`]: reads never wait and see the flow as of the advance's last
+//! finished step; a callback or a second advance meanwhile is `flow_state`; `cancelAdvance` (an
+//! aborted `AbortSignal`) stops the advance in flight, keeping every step that finished.
 //!
 //! `advance(client, checkpoint)` implements core's [`ctt_onboard::Checkpoint`] over a napi
 //! threadsafe function ([`JsCheckpoint`]): each save is queued to the JavaScript thread with a
-//! snapshot of the flow (a separate `Onboarding`, readable while the advance holds the real one),
-//! and the tokio task awaits the Promise the JavaScript checkpoint returns.
+//! snapshot of the flow (a separate `Onboarding`), and the tokio task awaits the Promise the
+//! JavaScript checkpoint returns.
 
 use crate::client::Client;
-use crate::error::{IntoNapi, guard_sync, to_napi};
+use crate::convert::{camel, from_js, id_to_js, rename_keys, snake, to_js};
+use crate::error::{IntoNapi, to_napi};
 use crate::keys::CallbackKeys;
-use crate::models::{
-    NewEnterprise, action_from_js, id_from_js, id_to_js, integral_numbers, to_plain,
-};
 use crate::promise;
 use chrono::{DateTime, Utc};
-use ctt_onboard as core;
+use ctt_onboard::{self as core, FlowHandle, OnboardingPlan};
 use futures::future::BoxFuture;
 use napi::bindgen_prelude::{FnArgs, Function, Promise, PromiseRaw};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::{Env, Status};
 use napi_derive::napi;
+use serde_json::Value;
 use std::sync::Arc;
-use tokio::sync::{Mutex, watch};
-
-/// What to onboard and how.
-#[napi(object)]
-pub struct OnboardingPlan {
-    /// The enterprise to create. `sbcGateways` and `pbxId` may be left out to have them chosen in
-    /// Part I: gateways by `gatewayRegions`, the PBX type marked default. With
-    /// `existingEnterpriseId`, only the name and services are used.
-    pub enterprise: NewEnterprise,
-    /// Region names (`sbcGatewayRegion`) to choose gateways by, when `enterprise.sbcGateways` is empty.
-    pub gateway_regions: Option<Vec<String>>,
-    /// The id of an enterprise that already exists: the flow starts at Part II.
-    pub existing_enterprise_id: Option<f64>,
-    /// The portal's callback URL (https, or http on a loopback host). Each URL the flow asks for
-    /// gets this plus the flow's tagged query parameters.
-    pub redirect_url: String,
-    /// Optional consents to ask for.
-    #[napi(
-        ts_type = "Array<'GET_CONTACTS_CONSENT' | 'GET_CDR_CONSENT' | 'GET_CALL_RECORDING_CONSENT'>"
-    )]
-    pub optional_consents: Option<Vec<String>>,
-    /// Ask for "Allow Management by Service Provider" and record it (recommended). Default true.
-    pub service_provider_management: Option<bool>,
-}
-
-impl OnboardingPlan {
-    fn into_core(self) -> napi::Result<core::OnboardingPlan> {
-        let mut plan = core::OnboardingPlan::new(self.enterprise.into_core()?, self.redirect_url);
-        plan.gateway_regions = self.gateway_regions.unwrap_or_default();
-        plan.existing_enterprise_id = self
-            .existing_enterprise_id
-            .map(|id| id_from_js("existingEnterpriseId", id))
-            .transpose()?;
-        plan.optional_consents = self
-            .optional_consents
-            .unwrap_or_default()
-            .iter()
-            .map(|a| action_from_js(a))
-            .collect();
-        if let Some(yes) = self.service_provider_management {
-            plan.service_provider_management = yes;
-        }
-        Ok(plan)
-    }
-
-    fn from_core(plan: &core::OnboardingPlan) -> napi::Result<Self> {
-        Ok(Self {
-            enterprise: NewEnterprise::from_core(&plan.enterprise)?,
-            gateway_regions: Some(plan.gateway_regions.clone()),
-            existing_enterprise_id: plan
-                .existing_enterprise_id
-                .map(|id| id_to_js("existingEnterpriseId", id))
-                .transpose()?,
-            redirect_url: plan.redirect_url.clone(),
-            optional_consents: Some(
-                plan.optional_consents
-                    .iter()
-                    .map(|a| a.as_str().to_owned())
-                    .collect(),
-            ),
-            service_provider_management: Some(plan.service_provider_management),
-        })
-    }
-}
-
-/// Where `advance` stopped; branch on `kind`.
-#[napi(
-    discriminant = "kind",
-    discriminant_case = "camelCase",
-    object_from_js = false
-)]
-pub enum Progress {
-    /// Show `url` to the enterprise's Global Admin; the flow continues after the callback.
-    AwaitingAdmin {
-        /// What the admin is asked to do, such as `REGISTRATION`.
-        action: String,
-        /// The action item URL.
-        url: String,
-    },
-    /// Nothing can happen before `notBefore` (the vendor's 30 minutes after enabling roles).
-    WaitingUntil {
-        /// The earliest time to call `advance` again.
-        not_before: DateTime<Utc>,
-        /// Why.
-        reason: String,
-    },
-    /// Every step is done.
-    Complete {
-        /// The enterprise's id.
-        enterprise_id: f64,
-        /// The Microsoft tenant it is registered to.
-        tenant_id: String,
-    },
-}
 
 fn date(t: std::time::SystemTime) -> DateTime<Utc> {
     DateTime::<Utc>::from(t)
-}
-
-impl Progress {
-    fn from_core(p: core::Progress) -> napi::Result<Self> {
-        Ok(match p {
-            core::Progress::AwaitingAdmin { action, url } => Progress::AwaitingAdmin {
-                action: action.as_str().to_owned(),
-                url,
-            },
-            core::Progress::WaitingUntil { not_before, reason } => Progress::WaitingUntil {
-                not_before: date(not_before),
-                reason,
-            },
-            core::Progress::Complete {
-                enterprise_id,
-                tenant_id,
-            } => Progress::Complete {
-                enterprise_id: id_to_js("enterpriseId", enterprise_id)?,
-                tenant_id,
-            },
-        })
-    }
-}
-
-/// One line of `status()`: a step of Parts I to III and how far it got.
-#[napi(object, object_from_js = false)]
-pub struct StepStatus {
-    /// The step's stable name, such as `create_enterprise`.
-    pub step: String,
-    /// A title for people, as a portal's checklist shows it.
-    pub title: String,
-    /// Its state.
-    #[napi(ts_type = "'pending' | 'done' | 'skipped' | 'waiting' | 'failed'")]
-    pub state: String,
-    /// The result that matters (an id, a URL), why it was skipped, or what failed.
-    pub detail: Option<String>,
-    /// When the state last changed.
-    pub updated_at: Option<DateTime<Utc>>,
-    /// The error code of the last failure, for `failed`.
-    pub error_code: Option<String>,
 }
 
 /// A callback that passed verification: which flow and action it answers, and its payload.
@@ -186,17 +50,6 @@ pub struct VerifiedCallback {
     pub payload: serde_json::Value,
 }
 
-/// A body or flow JSON given as text, or as the parsed object.
-fn body_text(body: serde_json::Value) -> String {
-    match body {
-        serde_json::Value::String(s) => s,
-        mut other => {
-            integral_numbers(&mut other);
-            other.to_string()
-        }
-    }
-}
-
 /// Checks a callback's tag with `keys` without any flow at hand: returns the flow id, the action,
 /// the ask's nonce and issue time, and the payload, or throws `callback_invalid`. `url` is the
 /// absolute URL the callback was posted to; `body` the posted JSON, as text or parsed. Whether
@@ -209,19 +62,16 @@ fn body_text(body: serde_json::Value) -> String {
 pub fn verify_callback(
     keys: &CallbackKeys,
     url: String,
-    body: serde_json::Value,
+    body: String,
 ) -> napi::Result<VerifiedCallback> {
-    guard_sync(move || {
-        let body = body_text(body);
-        let verified = core::verify_callback(&keys.inner, &url, &body).napi()?;
-        Ok(VerifiedCallback {
-            flow_id: verified.flow_id,
-            action: verified.action.as_str().to_owned(),
-            nonce: verified.nonce,
-            issued_at: date(verified.issued_at),
-            payload_digest: verified.payload_digest,
-            payload: to_plain("callback payload", &verified.payload)?,
-        })
+    let verified = core::verify_callback(&keys.inner, &url, &body).napi()?;
+    Ok(VerifiedCallback {
+        flow_id: verified.flow_id,
+        action: verified.action.as_str().to_owned(),
+        nonce: verified.nonce,
+        issued_at: date(verified.issued_at),
+        payload_digest: verified.payload_digest,
+        payload: to_js("callback payload", &verified.payload)?,
     })
 }
 
@@ -288,128 +138,94 @@ impl core::Checkpoint for JsCheckpoint {
 /// One enterprise's onboarding: a resumable state machine. Persist it with `toJSON()` (or
 /// `JSON.stringify(flow)`) after every `advance` and `handleCallback`, and load it with
 /// `Onboarding.fromJSON`. Its JSON holds the Global Admin's latest MSAL result: store it as you
-/// would store a token.
+/// would store a token. Reads during an `advance` see the flow as of its last finished step.
 #[napi]
 pub struct Onboarding {
-    inner: Arc<Mutex<core::Onboarding>>,
-    id: String,
-    cancel: watch::Sender<u64>,
-}
-
-fn busy() -> napi::Error {
-    to_napi(core::Error::flow_state(
-        "an advance of this flow is in progress: await it before reading or changing the flow",
-    ))
-}
-
-impl Onboarding {
-    fn wrap(flow: core::Onboarding) -> Self {
-        Self {
-            id: flow.id().to_owned(),
-            inner: Arc::new(Mutex::new(flow)),
-            cancel: watch::Sender::new(0),
-        }
-    }
-
-    fn read<T>(&self, f: impl FnOnce(&core::Onboarding) -> napi::Result<T>) -> napi::Result<T> {
-        let lock = self.inner.try_lock().map_err(|_| busy())?;
-        f(&lock)
-    }
+    flow: FlowHandle,
 }
 
 #[napi]
 impl Onboarding {
     /// A new flow for `plan`; `invalid_input` names what is wrong with the plan.
-    #[napi(catch_unwind, constructor)]
-    pub fn new(plan: OnboardingPlan) -> napi::Result<Self> {
-        guard_sync(move || Ok(Self::wrap(core::Onboarding::new(plan.into_core()?).napi()?)))
+    #[napi(catch_unwind, constructor, ts_args_type = "plan: OnboardingPlan")]
+    pub fn new(plan: Value) -> napi::Result<Self> {
+        let plan: OnboardingPlan = from_js("OnboardingPlan", rename_keys(plan, snake))?;
+        Ok(Self {
+            flow: FlowHandle::new(plan).napi()?,
+        })
     }
 
-    /// Loads a flow saved with `toJSON()` (the object, or its JSON text). A newer schema than
-    /// this version knows is `invalid_input`.
-    #[napi(factory, js_name = "fromJSON", ts_args_type = "json: string | object")]
-    pub fn from_json(json: serde_json::Value) -> napi::Result<Self> {
-        guard_sync(move || {
-            let text = body_text(json);
-            Ok(Self::wrap(core::Onboarding::from_json(&text).napi()?))
+    /// Loads a flow saved with `toJSON()` (the JavaScript layer also takes the object). A newer
+    /// schema than this version knows is `invalid_input`.
+    #[napi(
+        catch_unwind,
+        factory,
+        js_name = "fromJSON",
+        ts_args_type = "json: string | object"
+    )]
+    pub fn from_json(json: String) -> napi::Result<Self> {
+        Ok(Self {
+            flow: FlowHandle::from_json(&json).napi()?,
         })
     }
 
     /// The flow's id (a UUID); callbacks name it.
     #[napi(catch_unwind, getter)]
     pub fn id(&self) -> String {
-        self.id.clone()
+        self.flow.read(|f| f.id().to_owned())
     }
 
     /// The plan it follows.
-    #[napi(catch_unwind, getter)]
-    pub fn plan(&self) -> napi::Result<OnboardingPlan> {
-        guard_sync(move || self.read(|f| OnboardingPlan::from_core(f.plan())))
+    #[napi(catch_unwind, getter, ts_return_type = "OnboardingPlan")]
+    pub fn plan(&self) -> napi::Result<Value> {
+        let plan = self.flow.read(|f| to_js("plan", f.plan()))?;
+        Ok(rename_keys(plan, camel))
     }
 
     /// The flow's revision: 0 when new, rising with every change (a step, an accepted callback);
     /// at most 2^53-1, so the number is exact. Save with compare-and-swap on it (`UPDATE flows
     /// SET json = ?, revision = ? WHERE id = ? AND revision = ?`).
     #[napi(catch_unwind, getter)]
-    pub fn revision(&self) -> napi::Result<f64> {
-        guard_sync(move || self.read(|f| Ok(f.revision() as f64)))
+    pub fn revision(&self) -> f64 {
+        self.flow.read(|f| f.revision() as f64)
     }
 
     /// True while a callback was accepted and `advance` has yet to confirm it with
     /// ConnecttoTeams.
     #[napi(catch_unwind, getter)]
-    pub fn has_unconfirmed_callback(&self) -> napi::Result<bool> {
-        guard_sync(move || self.read(|f| Ok(f.has_unconfirmed_callback())))
+    pub fn has_unconfirmed_callback(&self) -> bool {
+        self.flow.read(|f| f.has_unconfirmed_callback())
     }
 
     /// The enterprise's id, once created (or given).
     #[napi(catch_unwind, getter)]
     pub fn enterprise_id(&self) -> napi::Result<Option<f64>> {
-        guard_sync(move || {
-            self.read(|f| {
-                f.enterprise_id()
-                    .map(|id| id_to_js("enterpriseId", id))
-                    .transpose()
-            })
-        })
+        let id = self.flow.read(|f| f.enterprise_id());
+        id.map(|id| id_to_js("enterpriseId", id)).transpose()
     }
 
     /// The Microsoft tenant id, once registered.
     #[napi(catch_unwind, getter)]
-    pub fn tenant_id(&self) -> napi::Result<Option<String>> {
-        guard_sync(move || self.read(|f| Ok(f.tenant_id().map(str::to_owned))))
+    pub fn tenant_id(&self) -> Option<String> {
+        self.flow.read(|f| f.tenant_id().map(str::to_owned))
     }
 
     /// True when every step is done or skipped.
     #[napi(catch_unwind, getter)]
-    pub fn is_complete(&self) -> napi::Result<bool> {
-        guard_sync(move || self.read(|f| Ok(f.is_complete())))
+    pub fn is_complete(&self) -> bool {
+        self.flow.read(|f| f.is_complete())
     }
 
     /// What the last `advance` returned, from the state (no call is made); `null` before the first.
-    #[napi(catch_unwind)]
-    pub fn progress(&self) -> napi::Result<Option<Progress>> {
-        guard_sync(move || self.read(|f| f.progress().map(Progress::from_core).transpose()))
+    #[napi(catch_unwind, ts_return_type = "Progress | null")]
+    pub fn progress(&self) -> napi::Result<Value> {
+        to_js("progress", &self.flow.read(|f| f.progress()))
     }
 
     /// Every step of Parts I to III, in the seed's order, with its state.
-    #[napi(catch_unwind)]
-    pub fn status(&self) -> napi::Result<Vec<StepStatus>> {
-        guard_sync(move || {
-            self.read(|f| {
-                Ok(f.status()
-                    .into_iter()
-                    .map(|s| StepStatus {
-                        step: s.step.name().to_owned(),
-                        title: s.step.title().to_owned(),
-                        state: s.state.as_str().to_owned(),
-                        detail: s.detail,
-                        updated_at: s.updated_at.map(date),
-                        error_code: s.error_code.map(|c| c.as_str().to_owned()),
-                    })
-                    .collect())
-            })
-        })
+    #[napi(catch_unwind, ts_return_type = "StepStatus[]")]
+    pub fn status(&self) -> napi::Result<Value> {
+        to_js("status", &self.flow.read(|f| f.status()))
     }
 
     /// The flow as a schema-versioned JSON object (what `JSON.stringify(flow)` writes).
@@ -418,8 +234,8 @@ impl Onboarding {
         js_name = "toJSON",
         ts_return_type = "Record<string, unknown>"
     )]
-    pub fn to_json(&self) -> napi::Result<serde_json::Value> {
-        guard_sync(move || self.read(|f| json_object(&f.to_json().napi()?)))
+    pub fn to_json(&self) -> napi::Result<Value> {
+        json_object(&self.to_json_string()?)
     }
 
     /// The flow as a JSON object with no MSAL token in it: a flow loaded from it asks the Global
@@ -431,21 +247,21 @@ impl Onboarding {
         js_name = "toJSONWithoutTokens",
         ts_return_type = "Record<string, unknown>"
     )]
-    pub fn to_json_without_tokens(&self) -> napi::Result<serde_json::Value> {
-        guard_sync(move || self.read(|f| json_object(&f.to_json_without_tokens().napi()?)))
+    pub fn to_json_without_tokens(&self) -> napi::Result<Value> {
+        json_object(&self.to_json_string_without_tokens()?)
     }
 
     /// `toJSONWithoutTokens()` as JSON text, exactly as the core writes it (lossless for any id).
     #[napi(catch_unwind, js_name = "toJSONStringWithoutTokens")]
     pub fn to_json_string_without_tokens(&self) -> napi::Result<String> {
-        guard_sync(move || self.read(|f| f.to_json_without_tokens().napi()))
+        self.flow.read(|f| f.to_json_without_tokens()).napi()
     }
 
     /// The flow as schema-versioned JSON text, exactly as the core writes it (lossless for any
     /// id). `Onboarding.fromJSON` reads it back.
     #[napi(catch_unwind, js_name = "toJSONString")]
     pub fn to_json_string(&self) -> napi::Result<String> {
-        guard_sync(move || self.read(|f| f.to_json().napi()))
+        self.flow.read(|f| f.to_json()).napi()
     }
 
     /// Performs every API step it can and resolves where the flow needs a person or time. Each
@@ -461,10 +277,11 @@ impl Onboarding {
     /// naming the thrown message and `cause` the thrown value; before the create nothing is sent.
     ///
     /// With `options.signal`, aborting drops the step in flight, keeps every step that finished,
-    /// and rejects with the signal's reason (an `AbortError`).
+    /// and rejects with the signal's reason (an `AbortError`). A second `advance` of the flow
+    /// while one runs is `flow_state`.
     #[napi(
         catch_unwind,
-        ts_args_type = "client: Client, options?: { signal?: AbortSignal; checkpoint?: (flow: Onboarding, previousRevision: number) => void | Promise<void> }",
+        ts_args_type = "client: Client, options?: AdvanceOptions",
         ts_return_type = "Promise<Progress>"
     )]
     pub fn advance<'env>(
@@ -472,50 +289,43 @@ impl Onboarding {
         env: &'env Env,
         client: &Client,
         checkpoint: Option<CheckpointArg<'_>>,
-    ) -> napi::Result<PromiseRaw<'env, Progress>> {
-        let mut checkpoint = match checkpoint {
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let checkpoint = match checkpoint {
             None => None,
-            Some(f) => Some(JsCheckpoint {
-                tsfn: Arc::new(
-                    f.build_threadsafe_function::<(core::Onboarding, u64)>()
-                        .callee_handled::<false>()
-                        .build_callback(|ctx| {
-                            let (flow, previous) = ctx.value;
-                            Ok(FnArgs::from((Onboarding::wrap(flow), previous as f64)))
-                        })?,
-                ),
-            }),
+            Some(f) => Some(Arc::new(
+                f.build_threadsafe_function::<(core::Onboarding, u64)>()
+                    .callee_handled::<false>()
+                    .build_callback(|ctx| {
+                        let (flow, previous) = ctx.value;
+                        let flow = Onboarding {
+                            flow: FlowHandle::from_flow(flow),
+                        };
+                        Ok(FnArgs::from((flow, previous as f64)))
+                    })?,
+            )),
         };
-        let flow = self.inner.clone();
+        let flow = self.flow.clone();
         let client = client.inner.clone();
-        let mut cancelled = self.cancel.subscribe();
-        cancelled.borrow_and_update();
         promise::spawn(env, async move {
-            let run = async {
-                let mut flow = flow.lock().await;
-                match checkpoint.as_mut() {
-                    Some(c) => flow.advance_with_checkpoint(&client, c).await,
-                    None => flow.advance(&client).await,
+            let result = match &checkpoint {
+                Some(tsfn) => {
+                    flow.advance(&client, &mut JsCheckpoint { tsfn: tsfn.clone() })
+                        .await
                 }
-            };
-            let result = tokio::select! {
-                result = run => Progress::from_core(result.napi()?),
-                _ = cancelled.changed() => Err(to_napi(core::Error::flow_state(
-                    "the advance was cancelled; every step that finished is kept",
-                ))),
+                None => flow.advance(&client, &mut core::NoCheckpoint).await,
             };
             // The threadsafe function is released here, on the tokio thread, once the advance
             // is over: it keeps the event loop alive only while a save may still be called.
             drop(checkpoint);
-            result
+            to_js("progress", &result.napi()?)
         })
     }
 
     /// Cancels the advance in flight, if any (what an aborted `signal` does); that advance rejects
-    /// with `flow_state`, keeping every step that finished.
+    /// with `flow_state`, keeping every step that finished. False when none runs.
     #[napi(catch_unwind)]
-    pub fn cancel_advance(&self) {
-        self.cancel.send_modify(|n| *n = n.wrapping_add(1));
+    pub fn cancel_advance(&self) -> bool {
+        self.flow.cancel_advance()
     }
 
     /// Feeds the callback the portal received (its URL, absolute or the path and query its router
@@ -528,7 +338,7 @@ impl Onboarding {
     /// parsed body (whitespace and key order aside), which changes nothing. Every rejection is
     /// `callback_invalid` and leaves the flow unchanged (an earlier ask, a different body for an
     /// answered ask, a wrong or retired key, another flow, a signer who is not a Global Admin,
-    /// another tenant).
+    /// another tenant). While an advance runs it is `flow_state`: post it again afterwards.
     #[napi(
         catch_unwind,
         ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload",
@@ -539,47 +349,28 @@ impl Onboarding {
         env: &'env Env,
         keys: &CallbackKeys,
         url: String,
-        body: serde_json::Value,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+        body: String,
+    ) -> napi::Result<PromiseRaw<'env, &'static str>> {
         let keys = keys.inner.clone();
-        let flow = self.inner.clone();
+        let flow = self.flow.clone();
         promise::spawn(env, async move {
-            let body = body_text(body);
-            let mut flow = flow.lock().await;
-            Ok(flow
-                .handle_callback(&keys, &url, &body)
-                .napi()?
-                .as_str()
-                .to_owned())
+            Ok(flow.handle_callback(&keys, &url, &body).napi()?.as_str())
         })
     }
 }
 
 /// The flow's JSON text as an object, refusing an id a JavaScript number cannot hold exactly.
-fn json_object(text: &str) -> napi::Result<serde_json::Value> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+fn json_object(text: &str) -> napi::Result<Value> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
         to_napi(core::Error::decode(format!(
             "the flow JSON could not be read back: {e}"
         )))
     })?;
-    if holds_unsafe_integer(&value) {
-        return Err(to_napi(core::Error::decode(
-            "the flow holds an id beyond Number.MAX_SAFE_INTEGER, which a JavaScript object cannot hold exactly: persist it with toJSONString()",
-        )));
-    }
+    ctt_onboard::numbers::check_ints_for_js("flow", &value).map_err(|e| {
+        to_napi(core::Error::decode(format!(
+            "{}: a JavaScript object cannot hold the flow exactly; persist it with toJSONString()",
+            e.message()
+        )))
+    })?;
     Ok(value)
-}
-
-/// True when `value` holds an integer JavaScript numbers cannot represent exactly.
-fn holds_unsafe_integer(value: &serde_json::Value) -> bool {
-    const MAX_SAFE: u64 = (1 << 53) - 1;
-    match value {
-        serde_json::Value::Number(n) => {
-            n.as_u64().is_some_and(|v| v > MAX_SAFE)
-                || n.as_i64().is_some_and(|v| v.unsigned_abs() > MAX_SAFE)
-        }
-        serde_json::Value::Array(items) => items.iter().any(holds_unsafe_integer),
-        serde_json::Value::Object(map) => map.values().any(holds_unsafe_integer),
-        _ => false,
-    }
 }

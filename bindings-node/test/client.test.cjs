@@ -14,8 +14,9 @@ test('authenticatedUser and resellerId', async () => {
   assert.equal(user.username, ctx.sim.credentials.username)
   assert.equal(user.type, 'RESELLER')
   assert.equal(user.resellerId, ctx.sim.resellerId)
-  assert.equal(typeof user.extra, 'object')
-  assert.equal(user.extra.firstName, 'API')
+  // Fields the library does not model are kept on the object itself, as the API sent them.
+  assert.equal(user.firstName, 'API')
+  assert.equal(user.extra, undefined)
   assert.equal(await client.resellerId(), ctx.sim.resellerId)
   assert.equal(await ctx.client({ resellerId: 77 }).resellerId(), 77)
 })
@@ -63,6 +64,7 @@ test('createEnterprise, enterprises and findEnterprise', async () => {
   assert.deepEqual(await client.findEnterprise(ctx.sim.resellerId, name), {
     enterpriseId: id,
     enterpriseName: name,
+    billingReferences: ['PO-1'],
   })
   assert.equal(await client.findEnterprise(ctx.sim.resellerId, uniqueName('Nobody')), null)
   await rejectsWith(client.createEnterprise({ enterpriseName: name, services: ['SMS'] }), 'conflict')

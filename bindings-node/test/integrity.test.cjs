@@ -253,12 +253,12 @@ test('keys are bytes: random non-UTF-8 bytes work end to end, a string is its UT
   assert.equal(Buffer.from(text, 'utf16le').length, 16)
   await rejectsWith(f2.handleCallback(Buffer.from(text, 'utf16le'), cb.url, cb.bodyText), 'callback_invalid')
 
-  // Fewer than 16 bytes: invalid_input naming callback_key (or the ring's field).
+  // Fewer than 16 bytes: invalid_input naming callbackKey (or the ring's field).
   const short = throwsWith(() => new Client({ ...ctx.sim.clientOptions(), callbackKey: crypto.randomBytes(15) }), 'invalid_input')
-  assert.match(short.message, /callback_key/)
+  assert.match(short.message, /callbackKey/)
   assert.match(short.message, /15 bytes/)
   const shortText = throwsWith(() => new Client({ callbackKey: 'ключключ'.slice(0, 7) + 'k' }), 'invalid_input')
-  assert.match(shortText.message, /callback_key.*15 bytes/)
+  assert.match(shortText.message, /callbackKey.*15 bytes/)
   const shortRing = throwsWith(() => new Client({ callbackKeys: { signing: { key: new Uint8Array(15) } } }), 'invalid_input')
   assert.match(shortRing.message, /callbackKeys\.signing/)
   throwsWith(() => CallbackKeys.fromKey(Buffer.alloc(15)), 'invalid_input')

@@ -1,0 +1,84 @@
+//! Values cross as plain JavaScript objects by serde: core's own `Serialize`/`Deserialize`, with
+//! the wire's camelCase names (napi's `serde-json` feature turns a `serde_json::Value` into a JS
+//! object and back). Their TypeScript types are generated from core's schema (`lib/generated.d.ts`).
+//!
+//! Numbers follow core's rule for JavaScript ([`ctt_onboard::numbers`]): an integer beyond
+//! `Number.MAX_SAFE_INTEGER` is refused both ways, naming its field, never rounded to another id.
+
+use crate::error::{IntoNapi, invalid_input, to_napi};
+use ctt_onboard::{Error, numbers};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Reads a core type from a JavaScript value; `invalid_input` names `what` and the field.
+pub fn from_js<T: DeserializeOwned>(what: &str, mut value: Value) -> napi::Result<T> {
+    numbers::ints_from_js(what, &mut value).napi()?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." {
+            what.to_owned()
+        } else {
+            format!("{what}.{path}")
+        };
+        invalid_input(format!("{at}: {}", e.inner()))
+    })
+}
+
+/// Gives a core value to JavaScript as a plain object; `decode` names an unsafe integer.
+pub fn to_js<T: Serialize>(what: &str, value: &T) -> napi::Result<Value> {
+    let value = serde_json::to_value(value)
+        .map_err(|e| to_napi(Error::decode(format!("{what} could not be converted: {e}"))))?;
+    numbers::check_ints_for_js(what, &value).napi()?;
+    Ok(value)
+}
+
+/// An id passed as a JavaScript number.
+pub fn id_from_js(what: &str, value: f64) -> napi::Result<i64> {
+    numbers::int_from_js(what, value).napi()
+}
+
+/// An id given to JavaScript as a number.
+pub fn id_to_js(what: &str, value: i64) -> napi::Result<f64> {
+    numbers::int_to_js(what, value).napi()
+}
+
+/// A time as milliseconds since the Unix epoch (what `Date.now()` and `new Date(ms)` use).
+pub fn time_to_ms(t: std::time::SystemTime) -> f64 {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as f64,
+        Err(e) => -(e.duration().as_millis() as f64),
+    }
+}
+
+/// An object with its own keys renamed (not its values'): the few core shapes whose serde names
+/// are snake_case (the plan, as the flow JSON has it; the simulator's settings) have camelCase
+/// names in JavaScript, like every other shape.
+pub fn rename_keys(plan: Value, rename: fn(&str) -> String) -> Value {
+    match plan {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (rename(&k), v)).collect())
+        }
+        other => other,
+    }
+}
+
+pub fn snake(key: &str) -> String {
+    key.chars()
+        .flat_map(|c| match c.is_ascii_uppercase() {
+            true => vec!['_', c.to_ascii_lowercase()],
+            false => vec![c],
+        })
+        .collect()
+}
+
+pub fn camel(key: &str) -> String {
+    let mut parts = key.split('_');
+    let first = parts.next().unwrap_or_default().to_owned();
+    parts.fold(first, |mut out, p| {
+        let mut chars = p.chars();
+        out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+        out.push_str(chars.as_str());
+        out
+    })
+}
