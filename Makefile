@@ -172,3 +172,12 @@ dist-check: rust-setup node-setup
 ## lint-workflows: actionlint (with shellcheck) over .github/workflows.
 lint-workflows:
 	@bash scripts/dist/lint-workflows.sh
+
+# ---- generated host types (codegen/) ----
+.PHONY: check-generated
+
+## check-generated: the committed generated files (the Python models in
+## bindings-python/python/ctt_onboard/_generated.py, bindings-node/lib/generated.d.ts) match the
+## JSON Schema of core and ctt-sim; `cargo run -p ctt-codegen -- --write` rewrites them.
+check-generated: rust-setup
+	cargo run --quiet -p ctt-codegen -- --check

@@ -10,7 +10,7 @@
 
 use crate::completion::Completions;
 use crate::error::to_py;
-use crate::models::{Kind, Shape, Wire, from_value, py_to_value};
+use crate::models::{Shape, Wire, from_value, py_to_value};
 use crate::onboarding::NativeCallbackKeys;
 use crate::runtime::{future_into_py, py_runtime};
 use ctt_onboard::{
@@ -484,7 +484,7 @@ impl NativeClient {
 
 async fn authenticated_user(c: Client) -> Result<Wire> {
     Wire::new(
-        Kind::AuthenticatedUser,
+        "AuthenticatedUser",
         Shape::One,
         &c.authenticated_user().await?,
     )
@@ -496,14 +496,14 @@ async fn reseller_id(c: Client) -> Result<i64> {
 
 async fn sbc_gateways(c: Client, reseller_id: i64) -> Result<Wire> {
     Wire::new(
-        Kind::SbcGateway,
+        "SbcGateway",
         Shape::List,
         &c.sbc_gateways(reseller_id).await?,
     )
 }
 
 async fn pbx_types(c: Client, reseller_id: i64) -> Result<Wire> {
-    Wire::new(Kind::PbxType, Shape::List, &c.pbx_types(reseller_id).await?)
+    Wire::new("PbxType", Shape::List, &c.pbx_types(reseller_id).await?)
 }
 
 async fn create_enterprise(c: Client, enterprise: serde_json::Value) -> Result<i64> {
@@ -523,11 +523,7 @@ async fn action_item_url(
 
 async fn o365_user_info(c: Client, auth: serde_json::Value) -> Result<Wire> {
     let auth: AuthenticationResult = from_value("auth", auth)?;
-    Wire::new(
-        Kind::O365UserInfo,
-        Shape::One,
-        &c.o365_user_info(&auth).await?,
-    )
+    Wire::new("O365UserInfo", Shape::One, &c.o365_user_info(&auth).await?)
 }
 
 async fn provision_tenant_admin_api(c: Client, auth: serde_json::Value) -> Result<()> {
@@ -548,7 +544,7 @@ async fn update_management_consent(
 
 async fn enterprises(c: Client, reseller_id: i64) -> Result<Wire> {
     Wire::new(
-        Kind::EnterpriseSummary,
+        "EnterpriseSummary",
         Shape::List,
         &c.enterprises(reseller_id).await?,
     )
@@ -556,5 +552,5 @@ async fn enterprises(c: Client, reseller_id: i64) -> Result<Wire> {
 
 async fn find_enterprise(c: Client, reseller_id: i64, name: String) -> Result<Wire> {
     let found = c.find_enterprise(reseller_id, &name).await?;
-    Wire::new(Kind::EnterpriseSummary, Shape::Optional, &found)
+    Wire::new("EnterpriseSummary", Shape::Optional, &found)
 }

@@ -36,6 +36,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error::forced_panic_async, m)?)?;
     m.add_function(wrap_pyfunction!(error::forced_panic_start, m)?)?;
     m.add_function(wrap_pyfunction!(models::validate_enterprise, m)?)?;
+    m.add_function(wrap_pyfunction!(models::callback_tenant_id, m)?)?;
     m.add_function(wrap_pyfunction!(logging::drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(logging::logs_pending, m)?)?;
     m.add_function(wrap_pyfunction!(models::register_model, m)?)?;

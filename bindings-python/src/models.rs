@@ -109,36 +109,6 @@ pub fn to_value<T: Serialize>(value: &T) -> Result<Value> {
         .map_err(|e| ctt_onboard::Error::decode(format!("could not serialize a result: {e}")))
 }
 
-/// The result classes the Python layer registers, by the name the native methods use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    AuthenticatedUser,
-    SbcGateway,
-    PbxType,
-    O365UserInfo,
-    EnterpriseSummary,
-}
-
-impl Kind {
-    const ALL: [Kind; 5] = [
-        Kind::AuthenticatedUser,
-        Kind::SbcGateway,
-        Kind::PbxType,
-        Kind::O365UserInfo,
-        Kind::EnterpriseSummary,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Kind::AuthenticatedUser => "AuthenticatedUser",
-            Kind::SbcGateway => "SbcGateway",
-            Kind::PbxType => "PbxType",
-            Kind::O365UserInfo => "O365UserInfo",
-            Kind::EnterpriseSummary => "EnterpriseSummary",
-        }
-    }
-}
-
 /// How to build one registered class: `object.__new__`, then its `__dict__` from the fields.
 struct Spec {
     cls: Py<PyType>,
@@ -151,23 +121,20 @@ struct Spec {
 
 /// Only touched with the GIL held (registration and conversion both need it), so a fork, which
 /// also holds the GIL, never copies it locked.
-static SPECS: Mutex<Vec<(Kind, Arc<Spec>)>> = Mutex::new(Vec::new());
+static SPECS: Mutex<Vec<(String, Arc<Spec>)>> = Mutex::new(Vec::new());
 
-fn spec(kind: Kind) -> PyResult<Arc<Spec>> {
+fn spec(name: &str) -> PyResult<Arc<Spec>> {
     let specs = SPECS.lock().unwrap_or_else(|p| p.into_inner());
     specs
         .iter()
-        .find(|(k, _)| *k == kind)
+        .find(|(k, _)| k == name)
         .map(|(_, s)| s.clone())
         .ok_or_else(|| {
-            PyRuntimeError::new_err(format!(
-                "ctt_onboard.models has not registered {}",
-                kind.name()
-            ))
+            PyRuntimeError::new_err(format!("ctt_onboard.models has not registered {name}"))
         })
 }
 
-/// Registers the class native results of kind `name` become: `fields` is (wire name, attribute
+/// Registers the class native results named `name` (the class's own name) become: `fields` is (wire name, attribute
 /// name, default) per field; with `keeps_extra` the other wire keys go to `extra`. The defaults
 /// are shared between instances, so they must be immutable.
 #[pyfunction]
@@ -178,10 +145,6 @@ pub fn register_model(
     fields: Vec<(String, Bound<'_, PyString>, Bound<'_, PyAny>)>,
     keeps_extra: bool,
 ) -> PyResult<()> {
-    let kind = Kind::ALL
-        .into_iter()
-        .find(|k| k.name() == name)
-        .ok_or_else(|| PyTypeError::new_err(format!("no native result is called {name:?}")))?;
     let new = py
         .import("builtins")?
         .getattr("object")?
@@ -197,8 +160,8 @@ pub fn register_model(
         keeps_extra,
     };
     let mut specs = SPECS.lock().unwrap_or_else(|p| p.into_inner());
-    specs.retain(|(k, _)| *k != kind);
-    specs.push((kind, Arc::new(spec)));
+    specs.retain(|(k, _)| k != name);
+    specs.push((name.to_owned(), Arc::new(spec)));
     Ok(())
 }
 
@@ -276,13 +239,14 @@ pub enum Shape {
 /// A core result on its way to Python: serialized without the GIL inside the core future, turned
 /// into registered model instances once the GIL is held.
 pub struct Wire {
-    pub kind: Kind,
+    /// The registered class's name.
+    pub kind: &'static str,
     pub shape: Shape,
     pub value: Value,
 }
 
 impl Wire {
-    pub fn new<T: Serialize>(kind: Kind, shape: Shape, value: &T) -> Result<Self> {
+    pub fn new<T: Serialize>(kind: &'static str, shape: Shape, value: &T) -> Result<Self> {
         Ok(Self {
             kind,
             shape,
@@ -321,11 +285,7 @@ pub fn build_models<'py>(
     name: &str,
     items: Vec<String>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let kind = Kind::ALL
-        .into_iter()
-        .find(|k| k.name() == name)
-        .ok_or_else(|| PyTypeError::new_err(format!("no native result is called {name:?}")))?;
-    let spec = spec(kind)?;
+    let spec = spec(name)?;
     let built = items
         .iter()
         .map(|text| {
@@ -367,6 +327,16 @@ pub fn error_codes() -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The tenant id a callback payload (its wire-named dict) names: the core's rule (the access
+/// token's tenant, else the wrapper's).
+#[pyfunction]
+pub fn callback_tenant_id(py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let value = py_to_value(payload)?;
+    let payload = from_value::<ctt_onboard::CallbackPayload>("payload", value)
+        .map_err(|e| crate::error::to_py(py, e))?;
+    Ok(payload.tenant_id().map(str::to_owned))
 }
 
 /// Checks a new enterprise (its wire-named dict) the way `create_enterprise` does before

@@ -38,8 +38,12 @@ def test_every_method_blocking(sim: Simulator, client: ctt.Client) -> None:
     name = unique_name()
     enterprise_id = client.create_enterprise(pbx_enterprise(name))
     assert [(e["id"], e["name"]) for e in sim.enterprises()] == [(enterprise_id, name)]
-    assert ctt.EnterpriseSummary(enterprise_id, name) in client.enterprises(reseller_id)
-    assert client.find_enterprise(reseller_id, name) == ctt.EnterpriseSummary(enterprise_id, name)
+    assert ctt.EnterpriseSummary(enterprise_id, name, billing_references=[]) in client.enterprises(
+        reseller_id
+    )
+    assert client.find_enterprise(reseller_id, name) == ctt.EnterpriseSummary(
+        enterprise_id, name, billing_references=[]
+    )
     assert client.find_enterprise(reseller_id, "nobody") is None
 
     url = client.action_item_url(ctt.ActionType.REGISTRATION, name, REDIRECT)
@@ -73,7 +77,7 @@ async def test_every_method_async(sim: Simulator, async_client: ctt.AsyncClient)
     enterprise_id = await async_client.create_enterprise(pbx_enterprise(name))
     assert sim.enterprises()[0]["id"] == enterprise_id
     listed = await async_client.enterprises(reseller_id)
-    assert ctt.EnterpriseSummary(enterprise_id, name) in listed
+    assert ctt.EnterpriseSummary(enterprise_id, name, billing_references=[]) in listed
     found = await async_client.find_enterprise(reseller_id, name)
     assert found is not None and found.enterprise_id == enterprise_id
     assert await async_client.find_enterprise(reseller_id, "nobody") is None

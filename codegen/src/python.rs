@@ -211,7 +211,16 @@ pub fn write(defs: &[Def], models: &[&str]) -> String {
     let mut imports = vec!["Model".to_owned(), "OpenEnum".to_owned()];
     imports.extend(mixins.iter().cloned());
     imports.sort();
-    out.push_str(&format!("from ._model import {}\n", imports.join(", ")));
+    let line = format!("from ._model import {}\n", imports.join(", "));
+    if line.len() <= WIDTH + 1 {
+        out.push_str(&line);
+    } else {
+        out.push_str("from ._model import (\n");
+        for i in &imports {
+            out.push_str(&format!("    {i},\n"));
+        }
+        out.push_str(")\n");
+    }
     out.push_str("from ._model import model_field as _f\n\n");
     out.push_str("TYPE_CHECKING = False\nif TYPE_CHECKING:\n    from typing import Any, ClassVar, Optional\n");
     let mut exported = Vec::new();
@@ -275,7 +284,7 @@ pub fn write(defs: &[Def], models: &[&str]) -> String {
         }) = by_name.get(m).copied()
         {
             let constant = format!("{}S", upper_snake(name));
-            out.push('\n');
+            out.push_str("\n\n");
             comment(
                 &mut out,
                 "",
@@ -289,10 +298,15 @@ pub fn write(defs: &[Def], models: &[&str]) -> String {
                     out.push_str(&line);
                     out.push('\n');
                 } else {
-                    out.push_str(&format!(
-                        "    (\n        {:?},\n        {:?},\n    ),\n",
-                        v.wire, d
-                    ));
+                    // Too long for one line: implicitly concatenated pieces, one a line.
+                    out.push_str(&format!("    (\n        {:?},\n", v.wire));
+                    let pieces = wrap(&d, WIDTH - 12);
+                    for (i, piece) in pieces.iter().enumerate() {
+                        let sep = if i + 1 < pieces.len() { " " } else { "" };
+                        out.push_str(&format!("        {:?}\n", format!("{piece}{sep}")));
+                    }
+                    out.truncate(out.len() - 1);
+                    out.push_str(",\n    ),\n");
                 }
             }
             out.push_str(")\n");

@@ -5,7 +5,13 @@ rewrites this file; ``make check-generated`` fails when it is stale.
 
 from __future__ import annotations
 
-from ._model import AuthenticationResultMethods, CallbackPayloadMethods, Model, NewEnterpriseMethods, OpenEnum
+from ._model import (
+    AuthenticationResultMethods,
+    CallbackPayloadMethods,
+    Model,
+    NewEnterpriseMethods,
+    OpenEnum,
+)
 from ._model import model_field as _f
 
 TYPE_CHECKING = False
@@ -265,12 +271,14 @@ class O365UserInfo(Model):
     #: Every other field, as received.
     extra: dict[str, Any] = _f("", {})
 
+
 #: The stable, language-independent kind of an ``Error``. Each value with its description, in the
 #: core's order.
 ERROR_CODES: tuple[tuple[str, str], ...] = (
     (
         "invalid_input",
-        "The caller's input is invalid (checked before anything is sent, or refused by the API with 400).",
+        "The caller's input is invalid (checked before anything is sent, or refused by the API "
+        "with 400).",
     ),
     (
         "authentication",
@@ -290,7 +298,8 @@ ERROR_CODES: tuple[tuple[str, str], ...] = (
     ("api", "Any other non-success answer from the API."),
     (
         "tenant_roles_missing",
-        "The tenant lacks the Teams/Skype Administrator roles; provision the Tenant Admin API and retry 30 minutes later.",
+        "The tenant lacks the Teams/Skype Administrator roles; provision the Tenant Admin API and "
+        "retry 30 minutes later.",
     ),
     ("timeout", "The call did not finish within its timeout."),
     ("network", "The connection failed or broke."),

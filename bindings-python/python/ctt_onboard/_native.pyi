@@ -27,6 +27,7 @@ __all__ = [
     "NativeSimulator",
     "__version__",
     "build_models",
+    "callback_tenant_id",
     "claimed_flow_id",
     "drain_logs",
     "error_codes",
@@ -279,6 +280,10 @@ def forced_panic_start(completions: Completions, future: Any) -> int:
 def validate_enterprise(enterprise: dict[str, Any]) -> None:
     """Checks a new enterprise (its wire-named dict) the way ``create_enterprise`` does before
     sending anything."""
+
+def callback_tenant_id(payload: dict[str, Any]) -> Optional[str]:
+    """The tenant id a callback payload (its wire-named dict) names: the core's rule (the access
+    token's tenant, else the wrapper's)."""
 
 def drain_logs() -> list[tuple[int, str, str]]:
     """Takes every queued record: (level number, target, message)."""
