@@ -40,8 +40,11 @@ bindgen="$target_dir/$triple/debug/uniffi-bindgen"
 rm -rf "$kotlin_out"
 mkdir -p "$kotlin_out" "$native_out"
 # Library mode: the generator reads the metadata from the built library and finds this crate's
-# uniffi.toml (package dev.cttonboard) through cargo metadata.
+# uniffi.toml through cargo metadata: core's types in dev.cttonboard, the simulator's records in
+# dev.cttonboard.sim, this crate's objects and functions in dev.cttonboard.ffi.
 "$bindgen" generate --language kotlin --no-format --out-dir "$kotlin_out" "$metadata_lib"
+# One file per crate, each in its own package (core's in dev.cttonboard): alias the others' names.
+bash "$here/scripts/aliases.sh" "$kotlin_out"
 # The jar carries the library without its debug info (the dynamic symbols uniffi needs stay).
 if command -v strip >/dev/null 2>&1; then
   strip --strip-debug -o "$native_out/libctt_onboard_kotlin.so" "$lib"

@@ -1,13 +1,13 @@
 //! `Client` and `ClientBuilder`: core's client, its builder's settings as chained methods, and one
 //! suspend function per vendor endpoint. Arguments are converted, errors mapped; nothing else.
 
-use crate::error::CttError;
-use crate::models::{
-    ActionType, AuthenticatedUser, AuthenticationResult, EnterpriseSummary, NewEnterprise,
+use crate::error::invalid_input;
+use crate::models::AuthenticationResult;
+use crate::onboarding::CallbackKeys;
+use ctt_onboard::{
+    self as core, ActionType, AuthenticatedUser, CttError, EnterpriseSummary, NewEnterprise,
     O365UserInfo, PbxType, SbcGateway,
 };
-use crate::onboarding::CallbackKeys;
-use ctt_onboard as core;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ pub struct RetryPolicy {
 fn millis(what: &str, ms: i64) -> Result<Duration, CttError> {
     u64::try_from(ms)
         .map(Duration::from_millis)
-        .map_err(|_| CttError::invalid_input(format!("{what} is {ms}; it must not be negative")))
+        .map_err(|_| invalid_input(format!("{what} is {ms}; it must not be negative")))
 }
 
 impl TryFrom<RetryPolicy> for core::RetryPolicy {
@@ -45,7 +45,7 @@ impl TryFrom<RetryPolicy> for core::RetryPolicy {
     fn try_from(p: RetryPolicy) -> Result<Self, CttError> {
         Ok(core::RetryPolicy {
             max_attempts: u32::try_from(p.max_attempts).map_err(|_| {
-                CttError::invalid_input(format!(
+                invalid_input(format!(
                     "retry max_attempts is {}; it must be at least 1",
                     p.max_attempts
                 ))
@@ -271,7 +271,7 @@ impl ClientBuilder {
     pub fn max_response_bytes(self: Arc<Self>, bytes: i64) -> Arc<Self> {
         match usize::try_from(bytes) {
             Ok(n) => self.with(|b| b.max_response_bytes(n)),
-            Err(_) => self.fail(CttError::invalid_input(format!(
+            Err(_) => self.fail(invalid_input(format!(
                 "max_response_bytes is {bytes}; it must be positive"
             ))),
         }
@@ -321,7 +321,7 @@ crate::export! {
     impl Client {
         /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
         pub async fn authenticated_user(&self) -> Result<AuthenticatedUser, CttError> {
-            Ok(self.inner.authenticated_user().await?.into())
+            Ok(self.inner.authenticated_user().await?)
         }
 
         /// The reseller id: the one given to the builder, or read once from `getAuthenticatedUser`.
@@ -331,21 +331,18 @@ crate::export! {
 
         /// The SBC gateways the reseller may assign.
         pub async fn sbc_gateways(&self, reseller_id: i64) -> Result<Vec<SbcGateway>, CttError> {
-            let list = self.inner.sbc_gateways(reseller_id).await?;
-            Ok(list.into_iter().map(Into::into).collect())
+            Ok(self.inner.sbc_gateways(reseller_id).await?)
         }
 
         /// The PBX types the reseller may assign.
         pub async fn pbx_types(&self, reseller_id: i64) -> Result<Vec<PbxType>, CttError> {
-            let list = self.inner.pbx_types(reseller_id).await?;
-            Ok(list.into_iter().map(Into::into).collect())
+            Ok(self.inner.pbx_types(reseller_id).await?)
         }
 
         /// `POST /reseller/newEnterprise`: validates the body, creates the enterprise and returns its
         /// id. Never repeated blindly: a lost answer is settled by looking the name up
         /// (`CttException.OutcomeUnknown` when that does not settle it).
         pub async fn create_enterprise(&self, enterprise: NewEnterprise) -> Result<i64, CttError> {
-            let enterprise = core::NewEnterprise::from(enterprise);
             Ok(self.inner.create_enterprise(&enterprise).await?)
         }
 
@@ -356,7 +353,6 @@ crate::export! {
             enterprise_name: String,
             redirect_url: String,
         ) -> Result<String, CttError> {
-            let action = core::ActionType::from(action);
             Ok(self
                 .inner
                 .action_item_url(&action, &enterprise_name, &redirect_url)
@@ -368,7 +364,7 @@ crate::export! {
             &self,
             auth: Arc<AuthenticationResult>,
         ) -> Result<O365UserInfo, CttError> {
-            Ok(self.inner.o365_user_info(&auth.inner).await?.into())
+            Ok(self.inner.o365_user_info(&auth.inner).await?)
         }
 
         /// `POST /provisioning/provisionTenantAdminAPI` for the admin's tenant.
@@ -402,8 +398,7 @@ crate::export! {
 
         /// The reseller's enterprises.
         pub async fn enterprises(&self, reseller_id: i64) -> Result<Vec<EnterpriseSummary>, CttError> {
-            let list = self.inner.enterprises(reseller_id).await?;
-            Ok(list.into_iter().map(Into::into).collect())
+            Ok(self.inner.enterprises(reseller_id).await?)
         }
 
         /// One of the reseller's enterprises by its exact name, or null.
@@ -415,8 +410,7 @@ crate::export! {
             Ok(self
                 .inner
                 .find_enterprise(reseller_id, &name)
-                .await?
-                .map(Into::into))
+                .await?)
         }
     }
 }

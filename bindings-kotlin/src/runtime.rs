@@ -33,7 +33,7 @@
 //! onboarding flow is locked inside the future, so a cancelled advance keeps every step that
 //! finished before the cancellation.
 
-use crate::error::CttError;
+use ctt_onboard::CttError;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -309,8 +309,9 @@ mod tests {
                 Ok(ctt_onboard::error::forced_panic_for_tests()?)
             }))
             .expect_err("the call panicked");
-        assert_eq!(e.code(), "api");
-        assert!(e.detail().contains("forced panic"), "{e}");
+        let e = ctt_onboard::Error::from(e);
+        assert_eq!(e.code(), ctt_onboard::ErrorCode::Api);
+        assert!(e.message().contains("forced panic"), "{e}");
 
         let answer = local.block_on(guard_async(async { Ok(7) }));
         assert_eq!(answer, Ok(7));

@@ -29,6 +29,10 @@ pub mod secret;
 #[cfg(feature = "schema")]
 mod schema;
 pub mod wire_time;
+#[cfg(feature = "uniffi")]
+mod ffi_uniffi;
+#[cfg(feature = "uniffi")]
+pub use ffi_uniffi::CttError;
 
 pub use callback::{
     CallbackKey, CallbackKeys, VerifiedCallback, claimed_flow_id, verify as verify_callback,
@@ -47,3 +51,6 @@ pub use secret::Secret;
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

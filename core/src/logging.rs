@@ -14,6 +14,7 @@ use tracing_subscriber::layer::{Context, SubscriberExt as _};
 
 /// The level of a log event, from most to least detailed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LogLevel {
     /// Very detailed events (includes the HTTP stack's own).
     Trace,

@@ -16,21 +16,27 @@ use std::time::{Duration, UNIX_EPOCH};
 /// How to start a simulator through [`SimHandle::start`]. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimOptions {
     /// Port on 127.0.0.1; 0 (the default) picks a free one.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub port: u16,
     /// Lifetime of the tokens it issues, in milliseconds. Default one hour.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub token_ttl_ms: Option<u64>,
     /// Injected faults. Default none.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub faults: Option<FaultConfig>,
     /// The credentials it accepts; fields left out keep their defaults.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub credentials: Option<SimCredentials>,
 }
 
 /// A simulated Microsoft tenant, as the bindings list them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimTenant {
     /// The short name used to pick it: `contoso`, `fabrikam`, `northwind`, `tailspin`.

@@ -9,6 +9,8 @@
 //! code and every language binding alike, and binds 127.0.0.1 only.
 
 pub mod control;
+#[cfg(feature = "uniffi")]
+mod ffi_uniffi;
 mod routes;
 pub mod state;
 
@@ -88,19 +90,25 @@ impl FaultKind {
 /// Which faults to inject, how often, reproducibly by seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FaultConfig {
     /// Fraction of API requests faulted, 0.0 to 1.0. Default 0 (off).
     pub rate: f64,
     /// Seed of the fault sequence.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 1))]
     pub seed: u64,
     /// The kinds to draw from (uniformly). Default: all.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kinds: Vec<FaultKind>,
     /// The delay of a `latency` fault, in milliseconds. Default 200.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 200))]
     pub latency_ms: u64,
     /// The `Retry-After` seconds of 429 and 503 faults. Default 1.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 1))]
     pub retry_after_secs: u64,
     /// Only requests whose path starts with one of these are faulted. Default: empty, every path.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub paths: Vec<String>,
 }
 
@@ -172,13 +180,16 @@ impl FaultConfig {
 /// A canned answer for every API request whose path starts with a prefix, for testing how a
 /// client copes with answers the real service should never give (huge, nested, mistyped).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CannedResponse {
     /// Requests whose path starts with this are answered with the canned response.
     pub path_prefix: String,
     /// HTTP status.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 200))]
     pub status: u16,
     /// `Content-Type` header.
+    #[cfg_attr(feature = "uniffi", uniffi(default = "application/json"))]
     pub content_type: String,
     /// The body.
     pub body: String,
@@ -690,3 +701,6 @@ async fn handle(
         _ => Ok(hyper::Response::from_parts(parts, body)),
     }
 }
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

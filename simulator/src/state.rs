@@ -162,6 +162,8 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 /// an unknown one is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Display))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimCredentials {
     /// OAuth client id.
@@ -215,6 +217,7 @@ pub(crate) struct MsalInfo {
 
 /// An enterprise the simulator holds.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimEnterprise {
     /// Its database id.
@@ -243,6 +246,7 @@ pub struct SimEnterprise {
 
 /// One consent an admin granted (approval of a consent URL).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConsentRecord {
     /// The enterprise.
@@ -257,6 +261,7 @@ pub struct ConsentRecord {
 
 /// One request the simulator answered (or faulted).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RequestRecord {
     /// HTTP method.

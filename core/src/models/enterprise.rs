@@ -12,31 +12,44 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 #[allow(missing_docs)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ConfigDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub contexts: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub def_value: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub ent: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub label_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub label_popover: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub master_reseller: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub partner: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reseller: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub system: Option<bool>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(extend("x-name" = "config_type")))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub config_type: Option<String>,
 }
 
@@ -44,18 +57,23 @@ pub struct ConfigDetails {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EntConfigInfo {
     /// What is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub config_details: Option<ConfigDetails>,
     /// The entity the value applies to.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub entity_id: Option<i64>,
     /// The entry's id.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub id: Option<i64>,
     /// The value.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
 }
 
@@ -66,6 +84,7 @@ pub struct EntConfigInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewEnterprise {
     /// The enterprise's name, unique in the vendor's system.
     pub enterprise_name: String,
@@ -74,48 +93,63 @@ pub struct NewEnterprise {
     pub services: Vec<Service>,
     /// SBC gateway ids (`sbcGatewayId`), required for PBX and Trunk.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub sbc_gateways: Vec<i64>,
     /// PBX type ids, required for PBX and CALLAPP.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub pbx_id: Vec<i64>,
     /// Restrict the enterprise admin's access; the restricted-access flow sets it to true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub restrict_admin_access: Option<bool>,
     /// The reseller creating it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reseller_id: Option<i64>,
     /// Country name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub country_name: Option<String>,
     /// The provider's billing references.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub billing_references: Option<Vec<String>>,
     /// Whether external numbers may be used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub allow_external_numbers: Option<bool>,
     /// Whether extensions may be added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub can_add_extensions: Option<bool>,
     /// Whether the reseller may manage the enterprise's provisioning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub can_reseller_manage_enterprise_provisioning: Option<bool>,
     /// Configuration entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub ent_config_infos: Option<Vec<EntConfigInfo>>,
     /// The enterprise id, when the vendor asks for one (normally 0 or absent on create).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub enterprise_id: Option<i64>,
     /// Whether the enterprise is federated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub federated: Option<bool>,
     /// The federation domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub federation_domain: Option<String>,
     /// PBX music on hold (`pbxMOH` on the wire).
     #[serde(rename = "pbxMOH", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub pbx_moh: Option<bool>,
     /// Who registered it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub registered_by: Option<String>,
     /// Whether secure SMS is enabled (`secureSMSEnabled` on the wire).
     #[serde(
@@ -123,12 +157,15 @@ pub struct NewEnterprise {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub secure_sms_enabled: Option<bool>,
     /// The user limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub user_limit: Option<i64>,
     /// Whether user provisioning is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub user_provisioning_enabled: Option<bool>,
 }
 

@@ -13,10 +13,11 @@ macro_rules! open_enum {
     ) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         pub enum $name {
             $( $(#[doc = $vdoc])* $variant, )+
             /// A value this version of the library does not know, passed through unchanged.
-            Other(String),
+            Other(#[cfg_attr(feature = "uniffi", uniffi(name = "value"))] String),
         }
 
         impl $name {

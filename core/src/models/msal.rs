@@ -157,12 +157,14 @@ impl CallbackPayload {
 /// The answer of `getO365UserInfo`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct O365UserInfo {
     /// Whether the tenant has the "Skype and Teams Tenant Admin API".
     #[serde(default, rename = "containsTeamsTenantAdminAPI")]
     pub contains_teams_tenant_admin_api: bool,
     /// Every other field (user details).
     #[serde(flatten)]
+    #[cfg_attr(feature = "uniffi", uniffi(name = "extra_json"))]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuthenticatedUser {
     /// The user name.
     #[serde(default)]
@@ -19,6 +20,7 @@ pub struct AuthenticatedUser {
     pub reseller_id: Option<i64>,
     /// Every other field the API returned.
     #[serde(flatten)]
+    #[cfg_attr(feature = "uniffi", uniffi(name = "extra_json"))]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -26,6 +28,7 @@ pub struct AuthenticatedUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SbcGateway {
     /// The id to put in `sbcGateways`.
     pub sbc_gateway_id: i64,
@@ -38,6 +41,7 @@ pub struct SbcGateway {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PbxType {
     /// The id to put in `pbxId`.
     pub id: i64,
@@ -62,6 +66,7 @@ pub struct PbxType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EnterpriseSummary {
     /// The enterprise's database id.
     pub enterprise_id: i64,
@@ -69,5 +74,6 @@ pub struct EnterpriseSummary {
     pub enterprise_name: String,
     /// Its billing references, when the list shows them (`None` when it does not).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub billing_references: Option<Vec<String>>,
 }

@@ -19,6 +19,7 @@ use std::time::SystemTime;
 
 /// What [`Onboarding::handle_callback`] did with a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CallbackOutcome {
     /// The callback answered the flow's current ask; `advance` confirms it and goes on.
     Accepted,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// What to onboard and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OnboardingPlan {
     /// The enterprise to create. `sbc_gateways` and `pbx_id` may be left empty to have them
@@ -17,18 +18,22 @@ pub struct OnboardingPlan {
     pub enterprise: NewEnterprise,
     /// Region names (`sbcGatewayRegion`) to choose gateways by, when `enterprise.sbc_gateways` is empty.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub gateway_regions: Vec<String>,
     /// The id of an enterprise that already exists: the flow starts at Part II.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub existing_enterprise_id: Option<i64>,
     /// The portal's callback URL (https, or http on a loopback host). Each URL the flow asks for
     /// gets this plus the flow's query parameters.
     pub redirect_url: String,
     /// Optional consents to ask for: contacts, CDR, call recording.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub optional_consents: Vec<ActionType>,
     /// Ask for "Allow Management by Service Provider" and record it (recommended). Default true.
     #[serde(default = "default_true")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = true))]
     pub service_provider_management: bool,
 }
 

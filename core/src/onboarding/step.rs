@@ -133,6 +133,7 @@ impl Step {
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum StepState {
     /// Not reached yet.
@@ -164,6 +165,7 @@ impl StepState {
 /// `updatedAt` in milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StepStatus {
     /// The step (its snake_case name, such as `create_enterprise`).
@@ -187,6 +189,7 @@ pub struct StepStatus {
 /// milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Progress {
     /// Show `url` to the enterprise's Global Admin; the flow continues after the callback.

@@ -4,7 +4,7 @@
 package dev.cttonboard
 
 /** Starts configuring a client: `Client.builder().baseUrl(...).reseller(...).build()`. */
-fun Client.Companion.builder(): ClientBuilder {
+fun dev.cttonboard.ffi.Client.Companion.builder(): ClientBuilder {
     CallbackThreads.keepAttached()
     return ClientBuilder()
 }
@@ -28,6 +28,16 @@ fun NewEnterprise.toJson(): String = newEnterpriseToJson(this)
 
 /** Checks what the vendor requires before anything is sent; throws [CttException.InvalidInput]. */
 fun NewEnterprise.validate() = validateNewEnterprise(this)
+
+/** A plan with the default options: `OnboardingPlan(enterprise, redirectUrl)`. */
+fun OnboardingPlan(enterprise: NewEnterprise, redirectUrl: String): OnboardingPlan =
+    OnboardingPlan(enterprise = enterprise, redirectUrl = redirectUrl, gatewayRegions = emptyList())
+
+/** The step's title for people, such as "Create the enterprise". */
+val StepStatus.title: String get() = stepTitle(step)
+
+/** The action a Global Admin acts on for this step, if it is one of those. */
+val StepStatus.action: ActionType? get() = stepAction(step)
 
 /** Java-friendly factories (Kotlin callers use the data classes' named arguments). */
 object Ctt {

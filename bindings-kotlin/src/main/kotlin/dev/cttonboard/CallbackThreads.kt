@@ -21,7 +21,7 @@ import com.sun.jna.Native
 internal object CallbackThreads {
     init {
         Native.setCallbackThreadInitializer(
-            uniffiRustFutureContinuationCallbackImpl,
+            dev.cttonboard.ffi.uniffiRustFutureContinuationCallbackImpl,
             CallbackThreadInitializer(/* daemon = */ true, /* detach = */ false, "ctt-onboard"),
         )
     }

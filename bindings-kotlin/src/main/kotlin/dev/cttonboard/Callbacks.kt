@@ -12,7 +12,7 @@ fun ClientBuilder.callbackKey(key: String): ClientBuilder = callbackKey(key.toBy
  * See the [CallbackKeys] constructor.
  */
 @Throws(CttException::class)
-operator fun CallbackKeys.Companion.invoke(signingKey: String, id: String? = null): CallbackKeys =
+operator fun dev.cttonboard.ffi.CallbackKeys.Companion.invoke(signingKey: String, id: String? = null): CallbackKeys =
     CallbackKeys(signingKey.toByteArray(Charsets.UTF_8), id)
 
 /** [CallbackKeys.verifyAlso] with the UTF-8 bytes of [key]. */
@@ -50,10 +50,12 @@ private class GuardedCheckpoint(private val inner: FlowCheckpoint) : FlowCheckpo
     override fun save(flow: Onboarding, previousRevision: Long) {
         try {
             inner.save(flow, previousRevision)
-        } catch (e: CttException) {
+        } catch (e: dev.cttonboard.ffi.CheckpointException.Failed) {
             throw e
+        } catch (e: CttException) {
+            throw dev.cttonboard.ffi.CheckpointException.Failed(e)
         } catch (t: Throwable) {
-            throw CttException.FlowState("the checkpoint failed: $t", "flow_state", null, null, null)
+            throw dev.cttonboard.ffi.CheckpointException.Failed(CttException.FlowState("the checkpoint failed: $t", "flow_state", null, null, null))
         }
     }
 }

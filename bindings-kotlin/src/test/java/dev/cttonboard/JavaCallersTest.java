@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.cttonboard.ffi.*;
+import dev.cttonboard.sim.*;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;

@@ -71,7 +71,7 @@ class ClientTest {
         assertEquals(listOf("PBX", "SMS"), held.services)
         assertTrue(held.restrictAdminAccess)
         assertTrue(client.enterprises(rid).any { it.enterpriseId == id && it.enterpriseName == name })
-        assertEquals(EnterpriseSummary(id, name), client.findEnterprise(rid, name))
+        assertEquals(EnterpriseSummary(id, name, billingReferences = emptyList()), client.findEnterprise(rid, name))
         assertNull(client.findEnterprise(rid, Fixtures.uniqueName("Nobody")))
     }
 

@@ -5,6 +5,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
@@ -88,7 +89,7 @@ class ConcurrencyTest {
         val name = Fixtures.uniqueName("Cancelled")
         val flow = Onboarding(OnboardingPlan(Fixtures.smsEnterprise(name), Fixtures.REDIRECT))
         // The registration URL request hangs; everything before it goes through.
-        sim.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/enterprise/getActionItemUrl"), latencyMs = 30_000))
+        sim.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/enterprise/getActionItemUrl"), latencyMs = 30_000u))
         // The library logs each answered call before the flow stores its result, in the same poll
         // of the future; so once the create's answer is logged, its result is in the flow before
         // the cancellation can take effect.
@@ -102,12 +103,16 @@ class ConcurrencyTest {
         } finally {
             uninstallLogger()
         }
-        // While the advance is in flight, the flow refuses to be read or changed instead of blocking.
-        val busy = assertFailsWith<CttException.FlowState> { flow.status() }
+        // While the advance is in flight (core's FlowHandle policy, the same in every language):
+        // reads answer at once with the flow as of its last finished step; a callback is refused.
+        assertTrue(flow.isAdvancing())
+        assertEquals(16, flow.status().size)
+        assertTrue(Onboarding.fromJson(flow.toJson()).id() == flow.id())
+        val busy = assertFailsWith<CttException.FlowState> { flow.handleCallback(client, Fixtures.REDIRECT, "{}") }
         assertTrue(busy.detail.contains("in progress"), busy.detail)
-        assertFailsWith<CttException.FlowState> { flow.toJson() }
         advancing.cancelAndJoin()
         assertTrue(advancing.isCancelled)
+        assertTrue(!flow.isAdvancing(), "cancelling the coroutine ended the advance")
 
         val enterpriseId = assertNotNull(flow.enterpriseId(), "the create finished before the cancel and is kept")
         assertEquals(StepState.DONE, flow.status().single { it.step == "create_enterprise" }.state)
@@ -119,6 +124,23 @@ class ConcurrencyTest {
         assertEquals(enterpriseId, resumed.enterpriseId())
         assertEquals(1, sim.enterprises().count { it.name == name }, "the enterprise was created once")
         assertEquals(3, client.pbxTypes(sim.resellerId()).size, "the client is still usable")
+        client.close()
+    }
+
+    @Test
+    fun `cancelAdvance stops the advance in flight with FlowState and keeps the flow usable`(): Unit = runBlocking {
+        val client = Fixtures.client(sim) { callbackKey("cancel-advance-key-0123456789") }
+        val flow = Onboarding(OnboardingPlan(Fixtures.smsEnterprise(), Fixtures.REDIRECT))
+        assertTrue(!flow.cancelAdvance(), "nothing to cancel")
+        sim.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/enterprise/getActionItemUrl"), latencyMs = 30_000u))
+        val advancing = async(Dispatchers.Default) { runCatching { flow.advance(client) } }
+        withTimeout(60_000) { while (flow.enterpriseId() == null) delay(10) }
+        assertTrue(flow.cancelAdvance())
+        val cancelled = assertIs<CttException.FlowState>(advancing.await().exceptionOrNull())
+        assertTrue(cancelled.detail.contains("cancelled"), cancelled.detail)
+        assertEquals(StepState.DONE, flow.status().single { it.step == "create_enterprise" }.state)
+        sim.setFaults(SimFaults(rate = 0.0))
+        assertIs<Progress.AwaitingAdmin>(flow.advance(client))
         client.close()
     }
 }

@@ -147,7 +147,7 @@ class ErrorsTest {
         val noRetries = Fixtures.client(faulty) { noRetries() }
         noRetries.resellerId()
 
-        faulty.setFaults(SimFaults(rate = 1.0, kinds = listOf("429"), paths = listOf("/pbx"), retryAfterSecs = 120))
+        faulty.setFaults(SimFaults(rate = 1.0, kinds = listOf("429"), paths = listOf("/pbx"), retryAfterSecs = 120u))
         val limited = Fixtures.client(faulty) { retryPolicy(RetryPolicy(maxRetryAfterMs = 1000)) }
         val rl = assertFailsWith<CttException.RateLimited> { limited.pbxTypes(faulty.resellerId()) }
         assertEquals(429, rl.status)
@@ -159,7 +159,7 @@ class ErrorsTest {
         assertEquals(500, server.status)
         assertNotNull(server.requestId)
 
-        faulty.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/pbx"), latencyMs = 5_000))
+        faulty.setFaults(SimFaults(rate = 1.0, kinds = listOf("latency"), paths = listOf("/pbx"), latencyMs = 5_000u))
         val slow = Fixtures.client(faulty) { noRetries().timeout(Duration.ofMillis(300)) }
         assertIs<CttException.Timeout>(assertFailsWith<CttException> { slow.pbxTypes(faulty.resellerId()) })
 

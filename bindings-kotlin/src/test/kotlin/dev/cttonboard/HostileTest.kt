@@ -101,11 +101,11 @@ class HostileTest {
         }
         assertEquals(400, e.status)
         assertTrue(e.detail.contains("FAX"), e.detail)
-        assertTrue(sim.requests().any { it.path == "/reseller/newEnterprise" && it.status == 400 }, "it was sent")
+        assertTrue(sim.requests().any { it.path == "/reseller/newEnterprise" && it.status.toInt() == 400 }, "it was sent")
     }
 
     private fun canned(prefix: String, contentType: String, body: String) =
-        SimCanned(pathPrefix = prefix, status = 200, contentType = contentType, body = body)
+        SimCanned(pathPrefix = prefix, status = 200u, contentType = contentType, body = body)
 
     @Test
     fun `odd answers are Decode errors naming the problem`(): Unit = runBlocking {
@@ -140,7 +140,7 @@ class HostileTest {
         val token = assertFailsWith<CttException.Decode> { fresh.sbcGateways(rid) }
         assertTrue(token.detail.contains("token response"), token.detail)
         fresh.close()
-        assertFailsWith<CttException.InvalidInput> { sim.setCanned(SimCanned("/x", -1, "text/plain", "")) }
+        // A negative status cannot be written any more: SimCanned.status is ctt-sim's own UShort.
     }
 
     @Test

@@ -1,0 +1,150 @@
+//! What uniffi needs beyond the derives on the boundary shapes (feature `uniffi`, enabled only by
+//! the Kotlin binding): the custom types that cross as strings, and [`CttError`], the one error
+//! enum uniffi turns into Kotlin's `sealed class CttException`.
+//!
+//! Custom types: a response's unknown fields (`extra`) cross as their JSON text, a [`Step`] and an
+//! [`ErrorCode`] as their snake_case names (the same names every binding shows).
+
+use crate::error::{Error, ErrorCode};
+use crate::onboarding::Step;
+
+/// A response's fields this library does not model, as a JSON object.
+type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+uniffi::custom_type!(JsonMap, String, {
+    remote,
+    lower: |map| serde_json::Value::Object(map).to_string(),
+    try_lift: |json| Ok(serde_json::from_str(&json)?),
+});
+
+uniffi::custom_type!(Step, String, {
+    lower: |step| step.name().to_owned(),
+    try_lift: |name| Ok(serde_json::from_value(serde_json::Value::String(name))?),
+});
+
+uniffi::custom_type!(ErrorCode, String, {
+    lower: |code| code.as_str().to_owned(),
+    try_lift: |code| ErrorCode::parse(&code)
+        .ok_or_else(|| uniffi::deps::anyhow::anyhow!("unknown error code {code:?}")),
+});
+
+macro_rules! ctt_error {
+    ($( $(#[$doc:meta])* $variant:ident ),+ $(,)?) => {
+        /// Every failure of the library, one variant per stable error code.
+        ///
+        /// Every variant carries the same fields: `detail` (the message for people; not named
+        /// `message`, which would collide with `Throwable.message`), the stable `code`, the HTTP
+        /// `status` and `requestId` where the API answered, and `retryAfterMs` for
+        /// `rate_limited`. `toString()` reads like core's errors. Core never puts a secret into a
+        /// message.
+        #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
+        #[uniffi::export(Display)]
+        pub enum CttError {
+            $(
+                $(#[$doc])*
+                $variant {
+                    /// The message for people (no secrets), without status or request id.
+                    detail: String,
+                    /// The stable code, such as `invalid_input`.
+                    code: String,
+                    /// The HTTP status, when the API answered.
+                    status: Option<i32>,
+                    /// The API's request id, when it sent one.
+                    request_id: Option<String>,
+                    /// How long to wait before trying again (`rate_limited`), in milliseconds.
+                    retry_after_ms: Option<i64>,
+                },
+            )+
+        }
+
+        impl From<Error> for CttError {
+            fn from(e: Error) -> Self {
+                let detail = e.message().to_owned();
+                let code = e.code().as_str().to_owned();
+                let status = e.status().map(i32::from);
+                let request_id = e.request_id().map(str::to_owned);
+                let retry_after_ms = e
+                    .retry_after()
+                    .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                match e.code() {
+                    $( ErrorCode::$variant => CttError::$variant {
+                        detail, code, status, request_id, retry_after_ms,
+                    }, )+
+                }
+            }
+        }
+
+        impl From<CttError> for Error {
+            /// Back to core's error, for an exception a Kotlin callback threw: the code is the
+            /// variant's (whatever its `code` field says), the other fields are kept.
+            fn from(e: CttError) -> Self {
+                let (code, detail, status, request_id, retry_after_ms) = match e {
+                    $( CttError::$variant { detail, status, request_id, retry_after_ms, .. } => {
+                        (ErrorCode::$variant, detail, status, request_id, retry_after_ms)
+                    } )+
+                };
+                let retry_after = retry_after_ms
+                    .and_then(|ms| u64::try_from(ms).ok())
+                    .map(std::time::Duration::from_millis);
+                let e = Error::new(code, detail)
+                    .with_request_id(request_id)
+                    .with_retry_after(retry_after);
+                match status.and_then(|s| u16::try_from(s).ok()) {
+                    Some(s) => e.with_status(s),
+                    None => e,
+                }
+            }
+        }
+    };
+}
+
+ctt_error! {
+    /// `invalid_input`: the caller's input is invalid; the message names the field.
+    InvalidInput,
+    /// `authentication`: credentials or a token were refused, or none was configured.
+    Authentication,
+    /// `forbidden`: the API refused the call for this caller (HTTP 403).
+    Forbidden,
+    /// `not_found`: the API does not know the object (HTTP 404).
+    NotFound,
+    /// `conflict`: the object already exists, such as a duplicate enterprise name (HTTP 409).
+    Conflict,
+    /// `rate_limited`: the API asked the caller to slow down; see `retryAfterMs`.
+    RateLimited,
+    /// `server`: the API failed (HTTP 5xx) and retries ran out.
+    Server,
+    /// `api`: any other non-success answer.
+    Api,
+    /// `tenant_roles_missing`: the tenant lacks the Teams/Skype Administrator roles.
+    TenantRolesMissing,
+    /// `timeout`: the call did not finish in time.
+    Timeout,
+    /// `network`: the connection failed or broke.
+    Network,
+    /// `decode`: a response was not the documented shape.
+    Decode,
+    /// `callback_invalid`: a callback failed verification or does not belong here.
+    CallbackInvalid,
+    /// `flow_state`: the onboarding flow cannot do this in its current state.
+    FlowState,
+    /// `outcome_unknown`: a create may or may not have happened.
+    OutcomeUnknown,
+}
+
+impl std::fmt::Display for CttError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e = Error::from(self.clone());
+        write!(f, "{}: {e}", e.code())
+    }
+}
+
+impl std::error::Error for CttError {}
+
+/// What a Kotlin callback (a checkpoint, a logger) threw when it was not a `CttException`:
+/// `flow_state`, with the first line of what the JVM reported.
+impl From<uniffi::UnexpectedUniFFICallbackError> for CttError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        let first = e.reason.lines().next().unwrap_or("").trim();
+        Error::flow_state(format!("the checkpoint failed: {first}")).into()
+    }
+}
