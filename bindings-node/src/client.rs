@@ -6,7 +6,7 @@
 //! its work runs on napi's tokio runtime. The credentials stay in Rust: nothing on the
 //! JavaScript object (its properties, `util.inspect`, `JSON.stringify`) can reveal them.
 
-use crate::convert::{from_js, id_from_js, id_to_js, time_to_ms, to_js};
+use crate::convert::{from_js, id_from_js, time_to_ms, to_js};
 use crate::error::{IntoNapi, invalid_input};
 use crate::keys::CallbackKeys;
 use crate::promise;
@@ -15,6 +15,7 @@ use ctt_onboard::{self as core, ActionType, AuthenticationResult, NewEnterprise}
 use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
+use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
@@ -69,16 +70,31 @@ pub struct Client {
     pub(crate) inner: core::Client,
 }
 
+/// A Promise of a plain object (or array, number, string) converted by serde.
+type Json<'e> = napi::Result<PromiseRaw<'e, Value>>;
+/// A Promise of nothing.
+type Done<'e> = napi::Result<PromiseRaw<'e, ()>>;
+
 impl Client {
-    /// Runs `call` with a clone of the core client and returns its Promise.
-    fn spawn<'env, T, Fut>(
+    /// Runs `call` on a clone of the core client; its result crosses by serde (`what` names it).
+    fn json<'e, T, Fut>(
         &self,
-        env: &'env Env,
+        env: &'e Env,
+        what: &'static str,
         call: impl FnOnce(core::Client) -> Fut,
-    ) -> napi::Result<PromiseRaw<'env, T>>
+    ) -> Json<'e>
     where
-        T: napi::bindgen_prelude::ToNapiValue + Send + 'static,
+        T: Serialize,
         Fut: Future<Output = napi::Result<T>> + Send + 'static,
+    {
+        let fut = call(self.inner.clone());
+        promise::spawn(env, async move { to_js(what, &fut.await?) })
+    }
+
+    /// Runs `call` on a clone of the core client; resolves to `undefined`.
+    fn done<'e, Fut>(&self, env: &'e Env, call: impl FnOnce(core::Client) -> Fut) -> Done<'e>
+    where
+        Fut: Future<Output = napi::Result<()>> + Send + 'static,
     {
         promise::spawn(env, call(self.inner.clone()))
     }
@@ -108,9 +124,8 @@ impl Client {
         if let Some(clock) = clock {
             builder = builder.clock(Arc::new(clock.inner.clone()));
         }
-        Ok(Self {
-            inner: builder.build().napi()?,
-        })
+        let inner = builder.build().napi()?;
+        Ok(Self { inner })
     }
 
     /// The base URL the client calls.
@@ -136,43 +151,37 @@ impl Client {
 
     /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
     #[napi(catch_unwind, ts_return_type = "Promise<AuthenticatedUser>")]
-    pub fn authenticated_user<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
-        self.spawn(env, |c| async move {
-            to_js("user", &c.authenticated_user().await.napi()?)
+    pub fn authenticated_user<'e>(&self, env: &'e Env) -> Json<'e> {
+        self.json(env, "user", |c| async move {
+            c.authenticated_user().await.napi()
         })
     }
 
     /// The reseller id: the one given in the options, or read once from `getAuthenticatedUser`.
-    #[napi(catch_unwind)]
-    pub fn reseller_id<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, f64>> {
-        self.spawn(env, |c| async move {
-            id_to_js("resellerId", c.reseller_id().await.napi()?)
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub fn reseller_id<'e>(&self, env: &'e Env) -> Json<'e> {
+        self.json(env, "resellerId", |c| async move {
+            c.reseller_id().await.napi()
         })
     }
 
     /// The SBC gateways the reseller may assign.
     #[napi(catch_unwind, ts_return_type = "Promise<SbcGateway[]>")]
-    pub fn sbc_gateways<'e>(
-        &self,
-        env: &'e Env,
-        reseller_id: f64,
-    ) -> napi::Result<PromiseRaw<'e, Value>> {
-        self.spawn(env, move |c| async move {
-            let id = id_from_js("resellerId", reseller_id)?;
-            to_js("gateways", &c.sbc_gateways(id).await.napi()?)
+    pub fn sbc_gateways<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
+        self.json(env, "gateways", move |c| async move {
+            c.sbc_gateways(id_from_js("resellerId", reseller_id)?)
+                .await
+                .napi()
         })
     }
 
     /// The PBX types the reseller may assign.
     #[napi(catch_unwind, ts_return_type = "Promise<PbxType[]>")]
-    pub fn pbx_types<'e>(
-        &self,
-        env: &'e Env,
-        reseller_id: f64,
-    ) -> napi::Result<PromiseRaw<'e, Value>> {
-        self.spawn(env, move |c| async move {
-            let id = id_from_js("resellerId", reseller_id)?;
-            to_js("pbx types", &c.pbx_types(id).await.napi()?)
+    pub fn pbx_types<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
+        self.json(env, "pbx types", move |c| async move {
+            c.pbx_types(id_from_js("resellerId", reseller_id)?)
+                .await
+                .napi()
         })
     }
 
@@ -181,18 +190,15 @@ impl Client {
     /// Validated first (nothing is sent when it fails). Never repeated blindly: when the outcome
     /// is unknown, the enterprise is looked up by name; if that does not settle it, the error is
     /// `outcome_unknown`. A duplicate name is `conflict`.
-    #[napi(catch_unwind, ts_args_type = "enterprise: NewEnterprise")]
-    pub fn create_enterprise<'e>(
-        &self,
-        env: &'e Env,
-        enterprise: Value,
-    ) -> napi::Result<PromiseRaw<'e, f64>> {
-        self.spawn(env, move |c| async move {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "enterprise: NewEnterprise",
+        ts_return_type = "Promise<number>"
+    )]
+    pub fn create_enterprise<'e>(&self, env: &'e Env, enterprise: Value) -> Json<'e> {
+        self.json(env, "enterpriseId", move |c| async move {
             let enterprise: NewEnterprise = from_js("NewEnterprise", enterprise)?;
-            id_to_js(
-                "enterpriseId",
-                c.create_enterprise(&enterprise).await.napi()?,
-            )
+            c.create_enterprise(&enterprise).await.napi()
         })
     }
 
@@ -200,7 +206,8 @@ impl Client {
     /// `redirectUrl` is where ConnecttoTeams posts the callback (https, or http on loopback).
     #[napi(
         catch_unwind,
-        ts_args_type = "action: ActionType, enterpriseName: string, redirectUrl: string"
+        ts_args_type = "action: ActionType, enterpriseName: string, redirectUrl: string",
+        ts_return_type = "Promise<string>"
     )]
     pub fn action_item_url<'e>(
         &self,
@@ -208,9 +215,9 @@ impl Client {
         action: String,
         enterprise_name: String,
         redirect_url: String,
-    ) -> napi::Result<PromiseRaw<'e, String>> {
-        let action = ActionType::from_wire(&action);
-        self.spawn(env, move |c| async move {
+    ) -> Json<'e> {
+        self.json(env, "url", move |c| async move {
+            let action = ActionType::from_wire(&action);
             c.action_item_url(&action, &enterprise_name, &redirect_url)
                 .await
                 .napi()
@@ -223,32 +230,20 @@ impl Client {
         ts_args_type = "auth: AuthenticationResult",
         ts_return_type = "Promise<O365UserInfo>"
     )]
-    pub fn o365_user_info<'e>(
-        &self,
-        env: &'e Env,
-        auth: Value,
-    ) -> napi::Result<PromiseRaw<'e, Value>> {
-        self.spawn(env, move |c| async move {
-            let auth: AuthenticationResult = from_js("authenticationResult", auth)?;
-            to_js("user info", &c.o365_user_info(&auth).await.napi()?)
+    pub fn o365_user_info<'e>(&self, env: &'e Env, auth: Value) -> Json<'e> {
+        self.json(env, "user info", move |c| async move {
+            c.o365_user_info(&auth_from_js(auth)?).await.napi()
         })
     }
 
     /// `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
     /// API" (and the roles it needs) for the admin's tenant.
-    #[napi(
-        catch_unwind,
-        ts_args_type = "auth: AuthenticationResult",
-        ts_return_type = "Promise<void>"
-    )]
-    pub fn provision_tenant_admin_api<'e>(
-        &self,
-        env: &'e Env,
-        auth: Value,
-    ) -> napi::Result<PromiseRaw<'e, ()>> {
-        self.spawn(env, move |c| async move {
-            let auth: AuthenticationResult = from_js("authenticationResult", auth)?;
-            c.provision_tenant_admin_api(&auth).await.napi()
+    #[napi(catch_unwind, ts_args_type = "auth: AuthenticationResult")]
+    pub fn provision_tenant_admin_api<'e>(&self, env: &'e Env, auth: Value) -> Done<'e> {
+        self.done(env, move |c| async move {
+            c.provision_tenant_admin_api(&auth_from_js(auth)?)
+                .await
+                .napi()
         })
     }
 
@@ -257,8 +252,7 @@ impl Client {
     /// Teams/Skype Administrator roles.
     #[napi(
         catch_unwind,
-        ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string",
-        ts_return_type = "Promise<void>"
+        ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string"
     )]
     pub fn update_management_consent<'e>(
         &self,
@@ -266,10 +260,9 @@ impl Client {
         auth: Value,
         reseller_id: f64,
         tenant_id: String,
-    ) -> napi::Result<PromiseRaw<'e, ()>> {
-        self.spawn(env, move |c| async move {
-            let auth: AuthenticationResult = from_js("authenticationResult", auth)?;
-            let id = id_from_js("resellerId", reseller_id)?;
+    ) -> Done<'e> {
+        self.done(env, move |c| async move {
+            let (auth, id) = (auth_from_js(auth)?, id_from_js("resellerId", reseller_id)?);
             c.update_management_consent(&auth, id, &tenant_id)
                 .await
                 .napi()
@@ -278,28 +271,25 @@ impl Client {
 
     /// The reseller's enterprises.
     #[napi(catch_unwind, ts_return_type = "Promise<EnterpriseSummary[]>")]
-    pub fn enterprises<'e>(
-        &self,
-        env: &'e Env,
-        reseller_id: f64,
-    ) -> napi::Result<PromiseRaw<'e, Value>> {
-        self.spawn(env, move |c| async move {
-            let id = id_from_js("resellerId", reseller_id)?;
-            to_js("enterprises", &c.enterprises(id).await.napi()?)
+    pub fn enterprises<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
+        self.json(env, "enterprises", move |c| async move {
+            c.enterprises(id_from_js("resellerId", reseller_id)?)
+                .await
+                .napi()
         })
     }
 
     /// Finds one of the reseller's enterprises by its exact name; `null` when there is none.
     #[napi(catch_unwind, ts_return_type = "Promise<EnterpriseSummary | null>")]
-    pub fn find_enterprise<'e>(
-        &self,
-        env: &'e Env,
-        reseller_id: f64,
-        name: String,
-    ) -> napi::Result<PromiseRaw<'e, Value>> {
-        self.spawn(env, move |c| async move {
-            let id = id_from_js("resellerId", reseller_id)?;
-            to_js("enterprise", &c.find_enterprise(id, &name).await.napi()?)
+    pub fn find_enterprise<'e>(&self, env: &'e Env, reseller_id: f64, name: String) -> Json<'e> {
+        self.json(env, "enterprise", move |c| async move {
+            c.find_enterprise(id_from_js("resellerId", reseller_id)?, &name)
+                .await
+                .napi()
         })
     }
+}
+
+fn auth_from_js(auth: Value) -> napi::Result<AuthenticationResult> {
+    from_js("authenticationResult", auth)
 }

@@ -7,8 +7,12 @@
 //! `.retryAfterMs` and `.cause`. The code strings are core's [`ErrorCode::as_str`], unchanged:
 //! this table is the identity on purpose.
 
-use ctt_onboard::{Error, ErrorCode};
+use ctt_onboard::{__bindings, Error, ErrorCode};
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
+use napi_derive::napi;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// The prefix of a message that carries an encoded error; the JavaScript layer looks for it.
 pub const MARKER: &str = "\u{1}ctt-error:";
@@ -40,13 +44,6 @@ pub fn invalid_input(message: impl Into<String>) -> napi::Error {
     to_napi(Error::invalid_input(message))
 }
 
-/// Runs a synchronous export, turning a panic into core's `api` error ([`Error::from_panic`]):
-/// no panic crosses into JavaScript.
-pub fn guard_sync<T>(f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .unwrap_or_else(|payload| Err(to_napi(Error::from_panic(payload))))
-}
-
 /// Awaits an export's future, turning a panic while polling it into core's `api` error.
 pub async fn guard<T>(fut: impl std::future::Future<Output = napi::Result<T>>) -> napi::Result<T> {
     use futures::FutureExt as _;
@@ -54,28 +51,6 @@ pub async fn guard<T>(fut: impl std::future::Future<Output = napi::Result<T>>) -
         .catch_unwind()
         .await
         .unwrap_or_else(|payload| Err(to_napi(Error::from_panic(payload))))
-}
-
-/// Test knob: panics inside the library (synchronously, or inside a Promise with `inPromise`),
-/// to show that a panic reaches JavaScript as a `CttError` with code `api`, never as a crash.
-#[napi_derive::napi]
-pub fn force_panic_for_tests(
-    env: &napi::Env,
-    in_promise: Option<bool>,
-) -> napi::Result<napi::bindgen_prelude::PromiseRaw<'_, ()>> {
-    if in_promise == Some(true) {
-        return crate::promise::spawn(env, async {
-            ctt_onboard::__bindings::forced_panic_for_tests().napi()
-        });
-    }
-    guard_sync(|| ctt_onboard::__bindings::forced_panic_for_tests().napi())?;
-    crate::promise::spawn(env, async { Ok(()) })
-}
-
-/// Every error code, in documentation order (`ERROR_CODES` in JavaScript): core's list.
-#[napi_derive::napi(catch_unwind, ts_return_type = "ErrorCode[]")]
-pub fn error_codes() -> Vec<&'static str> {
-    ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
 }
 
 /// Shorthand for results whose error is a core error.
@@ -90,35 +65,46 @@ impl<T> IntoNapi<T> for ctt_onboard::Result<T> {
     }
 }
 
-/// Test knob: a Promise rejected with a `CttError` of `code` (with the given status, request id
-/// and wait), so a portal's error handling can be tested for every code without staging it.
-#[napi_derive::napi(catch_unwind, ts_return_type = "Promise<void>")]
-pub fn reject_with_code(
-    env: &napi::Env,
-    code: String,
-    status: Option<u16>,
-    request_id: Option<String>,
-    retry_after_ms: Option<u32>,
-) -> napi::Result<napi::bindgen_prelude::PromiseRaw<'_, ()>> {
-    crate::promise::spawn(env, async move {
-        reject(code, status, request_id, retry_after_ms)
-    })
+/// Every error code, in documentation order (`ERROR_CODES` in JavaScript): core's list.
+#[napi(catch_unwind, ts_return_type = "ErrorCode[]")]
+pub fn error_codes() -> Vec<&'static str> {
+    ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
 }
 
-fn reject(
+/// Test knob: panics inside the library (synchronously, or inside a Promise with `inPromise`),
+/// to show that a panic reaches JavaScript as a `CttError` with code `api`, never as a crash.
+#[napi(ts_return_type = "Promise<void>")]
+pub fn force_panic_for_tests(
+    env: &Env,
+    in_promise: Option<bool>,
+) -> napi::Result<PromiseRaw<'_, ()>> {
+    if in_promise == Some(true) {
+        return crate::promise::spawn(env, async { __bindings::forced_panic_for_tests().napi() });
+    }
+    __bindings::catch_panic_sync(__bindings::forced_panic_for_tests).napi()?;
+    crate::promise::spawn(env, async { Ok(()) })
+}
+
+/// Test knob: a Promise rejected with a `CttError` of `code` (with the given status, request id
+/// and wait), so a portal's error handling can be tested for every code without staging it.
+#[napi(catch_unwind, ts_return_type = "Promise<void>")]
+pub fn reject_with_code(
+    env: &Env,
     code: String,
     status: Option<u16>,
     request_id: Option<String>,
     retry_after_ms: Option<u32>,
-) -> napi::Result<()> {
-    let code = ErrorCode::parse(&code)
-        .ok_or_else(|| invalid_input(format!("unknown error code {code:?}")))?;
-    let mut error = Error::new(code, format!("a {code} error raised on request"));
-    if let Some(s) = status {
-        error = error.with_status(s);
-    }
-    error = error
-        .with_request_id(request_id)
-        .with_retry_after(retry_after_ms.map(|ms| std::time::Duration::from_millis(ms.into())));
-    Err(to_napi(error))
+) -> napi::Result<PromiseRaw<'_, ()>> {
+    crate::promise::spawn(env, async move {
+        let code = ErrorCode::parse(&code)
+            .ok_or_else(|| invalid_input(format!("unknown error code {code:?}")))?;
+        let wait = retry_after_ms.map(|ms| Duration::from_millis(ms.into()));
+        let mut error = Error::new(code, format!("a {code} error raised on request"));
+        if let Some(s) = status {
+            error = error.with_status(s);
+        }
+        Err(to_napi(
+            error.with_request_id(request_id).with_retry_after(wait),
+        ))
+    })
 }

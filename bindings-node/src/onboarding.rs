@@ -1,15 +1,7 @@
-//! `Onboarding`: core's shared flow ([`ctt_onboard::FlowHandle`]) for JavaScript, plus
-//! `verifyCallback` and `claimedFlowId`.
-//!
-//! What a read, a callback or a second advance does while an `advance` runs is core's policy,
-//! written once in [`FlowHandle`]: reads never wait and see the flow as of the advance's last
-//! finished step; a callback or a second advance meanwhile is `flow_state`; `cancelAdvance` (an
-//! aborted `AbortSignal`) stops the advance in flight, keeping every step that finished.
-//!
-//! `advance(client, checkpoint)` implements core's [`ctt_onboard::Checkpoint`] over a napi
-//! threadsafe function ([`JsCheckpoint`]): each save is queued to the JavaScript thread with a
-//! snapshot of the flow (a separate `Onboarding`), and the tokio task awaits the Promise the
-//! JavaScript checkpoint returns.
+//! `Onboarding`: core's shared flow ([`FlowHandle`], whose policy decides what a read, a callback
+//! or a second advance does while an `advance` runs), plus `verifyCallback` and `claimedFlowId`.
+//! The checkpoint of `advance` is a napi threadsafe function ([`JsCheckpoint`]): each save is
+//! queued to the JavaScript thread with a snapshot of the flow, and its Promise awaited.
 
 use crate::client::Client;
 use crate::convert::{camel, from_js, id_to_js, rename_keys, snake, to_js};
@@ -37,24 +29,20 @@ pub struct VerifiedCallback {
     pub flow_id: String,
     /// The action the callback answers, such as `REGISTRATION`.
     pub action: String,
-    /// The ask's nonce (fresh for every URL the flow asks for); a flow accepts it only while it
-    /// is the ask it waits for.
+    /// The ask's nonce; a flow accepts it only while it is the ask it waits for.
     pub nonce: String,
     /// When the URL was issued.
     pub issued_at: DateTime<Utc>,
-    /// A digest of the body's JSON value (not its bytes): bodies that differ only in whitespace
-    /// or key order have the same digest.
+    /// A digest of the body's JSON value (not its bytes: whitespace and key order aside).
     pub payload_digest: String,
     /// The parsed body (it holds the admin's MSAL result: data your portal must hold like a token).
     #[napi(ts_type = "CallbackPayload")]
     pub payload: serde_json::Value,
 }
 
-/// Checks a callback's tag with `keys` without any flow at hand: returns the flow id, the action,
-/// the ask's nonce and issue time, and the payload, or throws `callback_invalid`. `url` is the
-/// absolute URL the callback was posted to; `body` the posted JSON, as text or parsed. Whether
-/// the ask is the one a flow waits for is `handleCallback`'s to judge. (The JavaScript layer also
-/// takes a key, the ring's options, or a `Client` here.)
+/// Checks a callback's tag with `keys` (a key, a ring or its options, or a `Client`) without any
+/// flow at hand, or throws `callback_invalid`; whether the ask is the one a flow waits for is
+/// `handleCallback`'s to judge.
 #[napi(
     catch_unwind,
     ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload"
@@ -75,17 +63,15 @@ pub fn verify_callback(
     })
 }
 
-/// The flow id a callback URL claims, unverified (`null` when it names none): which stored flow
-/// to load before `handleCallback` verifies the callback. `url` may be absolute or the path and
-/// query a router saw.
+/// The flow id a callback URL (absolute, or the path and query a router saw) claims, unverified:
+/// which stored flow to load before `handleCallback`; `null` when it names none.
 #[napi(catch_unwind)]
 pub fn claimed_flow_id(url: String) -> Option<String> {
     core::claimed_flow_id(&url)
 }
 
-/// The wrapped checkpoint as `advance` receives it from the JavaScript layer: its Promise
-/// resolves to `null` when the portal's checkpoint succeeded, or to `[code, message]` when it threw
-/// or rejected (a `CttError`'s own code, else `flow_state`).
+/// The checkpoint as the JavaScript layer wraps it: its Promise resolves to `null` when the
+/// portal's checkpoint succeeded, or to `[code, message]` when it threw or rejected.
 type CheckpointArg<'f> = Function<'f, FnArgs<(Onboarding, f64)>, Promise<Option<Vec<String>>>>;
 
 type CheckpointFn = ThreadsafeFunction<
@@ -96,10 +82,7 @@ type CheckpointFn = ThreadsafeFunction<
     false,
 >;
 
-/// Core's [`core::Checkpoint`] over the JavaScript checkpoint: each save calls it on the
-/// JavaScript thread with a snapshot of the flow and the previous revision, and awaits the
-/// Promise it returns (the JavaScript layer wraps the portal's function so that it always returns
-/// one, resolving to `null` or to `[code, message]`).
+/// Core's [`core::Checkpoint`] over the JavaScript checkpoint.
 struct JsCheckpoint {
     tsfn: Arc<CheckpointFn>,
 }
@@ -135,10 +118,9 @@ impl core::Checkpoint for JsCheckpoint {
     }
 }
 
-/// One enterprise's onboarding: a resumable state machine. Persist it with `toJSON()` (or
-/// `JSON.stringify(flow)`) after every `advance` and `handleCallback`, and load it with
-/// `Onboarding.fromJSON`. Its JSON holds the Global Admin's latest MSAL result: store it as you
-/// would store a token. Reads during an `advance` see the flow as of its last finished step.
+/// One enterprise's onboarding, a resumable state machine: persist `toJSON()` after every
+/// `advance` and `handleCallback` (it holds the admin's MSAL result: store it like a token), load
+/// it with `Onboarding.fromJSON`. Reads during an `advance` see its last finished step.
 #[napi]
 pub struct Onboarding {
     flow: FlowHandle,
@@ -238,10 +220,8 @@ impl Onboarding {
         json_object(&self.to_json_string()?)
     }
 
-    /// The flow as a JSON object with no MSAL token in it: a flow loaded from it asks the Global
-    /// Admin to sign in again (`LOGIN_ENTERPRISE_ADMIN`) when a step needs the admin's sign-in.
-    /// A callback not yet confirmed by `advance` is not kept (its tokens would be): advance
-    /// right after `handleCallback` before saving this way, or the ask is made again.
+    /// The flow as a JSON object with no MSAL token in it: a flow loaded from it asks the admin to
+    /// sign in again when a step needs it; a callback `advance` has not confirmed yet is dropped.
     #[napi(
         catch_unwind,
         js_name = "toJSONWithoutTokens",
@@ -264,21 +244,14 @@ impl Onboarding {
         self.flow.read(|f| f.to_json()).napi()
     }
 
-    /// Performs every API step it can and resolves where the flow needs a person or time. Each
-    /// step's result is written into the flow before the next starts; calling it again repeats
-    /// nothing that succeeded. A callback accepted by `handleCallback` is confirmed with
-    /// ConnecttoTeams first. The client needs a `callbackKey` (or `callbackKeys`).
-    ///
-    /// With `options.checkpoint`, `checkpoint(flow, previousRevision)` is called after every step
-    /// that changed the flow and before the create, and awaited when it returns a Promise. `flow`
-    /// is a snapshot (a separate `Onboarding`); save it only if the stored row is still at
-    /// `previousRevision` (compare-and-swap), and throw otherwise. A throw or rejection stops the
-    /// advance with a `CttError`: the thrown `CttError`'s code, else `flow_state`, its message
-    /// naming the thrown message and `cause` the thrown value; before the create nothing is sent.
-    ///
-    /// With `options.signal`, aborting drops the step in flight, keeps every step that finished,
-    /// and rejects with the signal's reason (an `AbortError`). A second `advance` of the flow
-    /// while one runs is `flow_state`.
+    /// Performs every API step it can and resolves where the flow needs a person or time; each
+    /// step's result is written into the flow before the next starts, and calling it again
+    /// repeats nothing that succeeded. The client needs a `callbackKey` (or `callbackKeys`).
+    /// `options.checkpoint(flow, previousRevision)` saves a snapshot after every step that
+    /// changed the flow (compare-and-swap; a throw stops the advance with a `CttError` whose
+    /// `cause` is the thrown value); aborting `options.signal` drops the step in flight, keeps
+    /// every step that finished and rejects with the signal's reason. A second `advance` while
+    /// one runs is `flow_state`.
     #[napi(
         catch_unwind,
         ts_args_type = "client: Client, options?: AdvanceOptions",
@@ -328,17 +301,11 @@ impl Onboarding {
         self.flow.cancel_advance()
     }
 
-    /// Feeds the callback the portal received (its URL, absolute or the path and query its router
-    /// saw, and its body, as text or parsed) to the flow, after verifying it with `keys`: a key
-    /// (string or bytes), a `CallbackKeys` ring or its options, or a `Client` (its ring and its
-    /// clock). Offline: it is accepted only when it answers the ask this flow waits for now, not
-    /// older than the ring's max age, signed by a Global Admin, for the bound tenant, with an
-    /// access token never accepted before; `advance` then confirms it with ConnecttoTeams.
-    /// Resolves to `'accepted'`, or `'duplicate'` when the same ask came again with the same
-    /// parsed body (whitespace and key order aside), which changes nothing. Every rejection is
-    /// `callback_invalid` and leaves the flow unchanged (an earlier ask, a different body for an
-    /// answered ask, a wrong or retired key, another flow, a signer who is not a Global Admin,
-    /// another tenant). While an advance runs it is `flow_state`: post it again afterwards.
+    /// Feeds the callback the portal received (its URL, absolute or as its router saw it, and its
+    /// body, text or parsed) to the flow after verifying it offline with `keys` (a key, a ring or
+    /// its options, or a `Client`). Resolves to `'accepted'`, or `'duplicate'` for the same ask
+    /// with the same parsed body; every rejection is `callback_invalid` and changes nothing
+    /// (README: "A callback is taken in two stages"). While an advance runs it is `flow_state`.
     #[napi(
         catch_unwind,
         ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload",

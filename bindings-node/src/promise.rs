@@ -1,15 +1,16 @@
 //! Runs an export's future on napi's tokio runtime and settles its Promise through one
 //! completion queue per environment.
 //!
-//! napi's own bridge (`#[napi] async fn`, `Env::spawn_future`) creates a new threadsafe function
-//! for every call (a libuv async handle and an env cleanup hook, closed again once the promise
-//! settles); that cost was most of the ~20 µs a no-IO await took. Here each environment (the
-//! main thread, each worker) has one long-lived threadsafe function: a finished future pushes
-//! its outcome onto it, and its callback, on the JavaScript thread, converts the value and
-//! resolves or rejects the promise. The function is ref'd while any call is in flight and
-//! unref'd when none is, so a pending call keeps the process alive and an idle client does not,
-//! exactly as with one handle per call.
+//! napi's own bridge (`#[napi] async fn`, `Env::spawn_future`) creates a threadsafe function per
+//! call (a libuv handle and an env cleanup hook); that was most of the ~20 µs a no-IO await took.
+//! Here each environment (the main thread, each worker) has one long-lived threadsafe function: a
+//! finished future pushes its outcome onto it, and its callback, on the JavaScript thread, converts
+//! the value and settles the promise. It is ref'd while any call is in flight and unref'd when
+//! none is, so a pending call keeps the process alive and an idle client does not.
 //!
+//! Node frees a threadsafe function when its environment goes away even while other threads hold
+//! counts on it, so a count cannot keep it valid; [`Link`] can: the environment's cleanup hook
+//! empties it before Node closes the function, and a push holds its lock across the call.
 //! This module holds the crate's only unsafe blocks: the napi C calls it is made of.
 
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
@@ -20,38 +21,30 @@ use std::future::Future;
 use std::ptr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+type Outcome = Box<dyn FnOnce(sys::napi_env) -> napi::Result<sys::napi_value> + Send>;
+
 /// What a finished call hands to the JavaScript thread: its promise and how to settle it.
 struct Settle {
     deferred: sys::napi_deferred,
-    outcome: Box<dyn FnOnce(sys::napi_env) -> napi::Result<sys::napi_value> + Send>,
+    outcome: Outcome,
 }
 
-/// The environment's queue, shared by every call made on its thread.
-#[derive(Clone)]
-struct Queue {
-    env: sys::napi_env,
-    tsfn: sys::napi_threadsafe_function,
-    link: Arc<Link>,
-}
-
-/// How tokio threads reach the queue: the threadsafe function while the environment lives,
-/// `None` from its cleanup hook on. Node frees a threadsafe function when its environment goes
-/// away even while other threads still hold counts on it (Node 20 does), so a count cannot keep
-/// it valid; this lock can: the hook clears it before Node closes the function, and a push
-/// holds it across its call.
-struct Link {
-    tsfn: Mutex<Option<Tsfn>>,
-}
+/// The environment's threadsafe function while it lives, `None` from its cleanup hook on.
+struct Link(Mutex<Option<Tsfn>>);
 
 struct Tsfn(sys::napi_threadsafe_function);
 
 // SAFETY: a threadsafe function may be called from any thread (that is its purpose); `Link`
 // guarantees it is still alive whenever it is called.
 unsafe impl Send for Tsfn {}
+// SAFETY: the `napi_deferred` is only moved through the queue and used on the JavaScript thread.
+unsafe impl Send for Settle {}
 
 /// Per JavaScript thread: its environments' queues and how many calls each has in flight.
 struct Entry {
-    queue: Queue,
+    env: sys::napi_env,
+    tsfn: sys::napi_threadsafe_function,
+    link: Arc<Link>,
     in_flight: usize,
 }
 
@@ -59,56 +52,29 @@ thread_local! {
     static QUEUES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A call in flight, held by its tokio task: it pushes the outcome to the queue exactly once,
-/// also when the task is dropped unfinished (the runtime shutting down), so the in-flight count
-/// always comes back down.
+/// A call in flight, held by its tokio task: it pushes an outcome exactly once, also when the
+/// task is dropped unfinished (the runtime shutting down), so the in-flight count comes back down.
 struct Pending {
     link: Arc<Link>,
-    deferred: Option<sys::napi_deferred>,
+    settle: Option<Settle>,
 }
 
-// SAFETY: the `napi_deferred` is only moved through the queue and used on the JavaScript thread,
-// in `on_settle`.
-unsafe impl Send for Pending {}
-// SAFETY: as for `Pending`: the deferred inside is only dereferenced by napi on the JS thread.
-unsafe impl Send for Settle {}
-
 impl Pending {
-    fn finish(
-        mut self,
-        outcome: Box<dyn FnOnce(sys::napi_env) -> napi::Result<sys::napi_value> + Send>,
-    ) {
-        self.push(outcome);
-    }
-
-    fn push(
-        &mut self,
-        outcome: Box<dyn FnOnce(sys::napi_env) -> napi::Result<sys::napi_value> + Send>,
-    ) {
-        let Some(deferred) = self.deferred.take() else {
+    fn push(&mut self, outcome: Outcome) {
+        let Some(mut settle) = self.settle.take() else {
             return;
         };
-        let item = Box::into_raw(Box::new(Settle { deferred, outcome }));
-        let tsfn = self
-            .link
-            .tsfn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let queued = tsfn.as_ref().is_some_and(|tsfn| {
-            // SAFETY: the function is alive while the link holds it, and the lock held here keeps
-            // the environment's cleanup hook from closing it during the call.
-            let status = unsafe {
-                sys::napi_call_threadsafe_function(
-                    tsfn.0,
-                    item.cast(),
-                    sys::ThreadsafeFunctionCallMode::nonblocking,
-                )
-            };
-            status == sys::Status::napi_ok
+        settle.outcome = outcome;
+        let item = Box::into_raw(Box::new(settle));
+        let tsfn = self.link.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // SAFETY: the function is alive while the link holds it, and the lock held here keeps
+        // the environment's cleanup hook from closing it during the call.
+        let queued = tsfn.as_ref().is_some_and(|tsfn| unsafe {
+            let mode = sys::ThreadsafeFunctionCallMode::nonblocking;
+            sys::napi_call_threadsafe_function(tsfn.0, item.cast(), mode) == sys::Status::napi_ok
         });
         if !queued {
-            // The environment is gone: nothing is settled, as there is no JavaScript left to see
-            // it, and the item was not queued, so it is ours to free.
+            // The environment is gone: there is no JavaScript left to see the outcome.
             // SAFETY: made by `Box::into_raw` above and handed to no one.
             drop(unsafe { Box::from_raw(item) });
         }
@@ -127,133 +93,117 @@ impl Drop for Pending {
 }
 
 /// Runs `fut` on napi's tokio runtime and returns a Promise settled with its outcome: the value
-/// converted with its `ToNapiValue`, or the error converted as napi converts a rejected
-/// `async fn` (so `lib/errors.cjs` decodes it the same way). A panic while polling `fut` or
-/// converting its value rejects with core's `api` error, as [`crate::error::guard`] does.
+/// converted with its `ToNapiValue`, or the error as napi converts a rejected `async fn` (so
+/// `lib/errors.cjs` decodes it the same way). A panic rejects with core's `api` error.
 pub fn spawn<'env, T, F>(env: &'env Env, fut: F) -> napi::Result<PromiseRaw<'env, T>>
 where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = napi::Result<T>> + Send + 'static,
 {
-    let raw_env = env.raw();
-    let queue = queue(raw_env)?;
-    let mut deferred = ptr::null_mut();
-    let mut promise = ptr::null_mut();
-    // SAFETY: called on the JavaScript thread of `raw_env` (an export's callback), with out
-    // pointers to locals.
-    check(unsafe { sys::napi_create_promise(raw_env, &mut deferred, &mut promise) })?;
-    let pending = Pending {
-        link: queue.link,
-        deferred: Some(deferred),
+    let env = env.raw();
+    let link = started(env)?;
+    let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: on the JavaScript thread of `env` (an export's callback), with out pointers to locals.
+    if let Err(e) = check(unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) }) {
+        finished(env);
+        return Err(e);
+    }
+    let outcome: Outcome = Box::new(|_| Ok(ptr::null_mut()));
+    let mut pending = Pending {
+        link,
+        settle: Some(Settle { deferred, outcome }),
     };
-    // From here on `pending` settles the promise, whatever happens, and `on_settle` counts it out.
-    started(raw_env, queue.tsfn);
     napi::bindgen_prelude::spawn(async move {
         let result = crate::error::guard(fut).await;
-        pending.finish(Box::new(move |env| {
-            // SAFETY: `on_settle` runs this on the JavaScript thread of `env`, inside napi's
-            // handle scope for the threadsafe function's callback.
+        // SAFETY: `on_settle` runs this on the JavaScript thread of `env`, inside napi's handle
+        // scope for the threadsafe function's callback.
+        pending.push(Box::new(move |env| {
             result.and_then(|value| unsafe { T::to_napi_value(env, value) })
         }));
     });
-    Ok(PromiseRaw::new(raw_env, promise))
+    Ok(PromiseRaw::new(env, promise))
 }
 
 fn check(status: sys::napi_status) -> napi::Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::new(
-            napi::Status::from(status),
+    match status {
+        sys::Status::napi_ok => Ok(()),
+        s => Err(napi::Error::new(
+            napi::Status::from(s),
             "creating the call's promise failed",
-        ))
+        )),
     }
 }
 
-/// The queue of `env`, created on its first call.
-fn queue(env: sys::napi_env) -> napi::Result<Queue> {
-    if let Some(queue) = QUEUES.with_borrow(|qs| {
-        qs.iter()
-            .find(|e| e.queue.env == env)
-            .map(|e| e.queue.clone())
-    }) {
-        return Ok(queue);
-    }
-    let mut name = ptr::null_mut();
-    let mut tsfn = ptr::null_mut();
-    // SAFETY: on the JavaScript thread of `env`; no JavaScript function (the callback settles
-    // promises itself), no context, one thread count held by the environment until its cleanup
-    // hook. It starts unref'd: nothing is in flight yet.
-    unsafe {
+/// Counts a call in on `env`'s queue (created on its first call, unref'd); the first call in
+/// flight refs it (keeps the event loop alive).
+fn started(env: sys::napi_env) -> napi::Result<Arc<Link>> {
+    if !QUEUES.with_borrow(|qs| qs.iter().any(|e| e.env == env)) {
+        let (mut name, mut tsfn) = (ptr::null_mut(), ptr::null_mut());
         let label = "ctt-onboard completions";
-        check(sys::napi_create_string_utf8(
-            env,
-            label.as_ptr().cast(),
-            label.len() as isize,
-            &mut name,
-        ))?;
-        check(sys::napi_create_threadsafe_function(
-            env,
-            ptr::null_mut(),
-            ptr::null_mut(),
-            name,
-            0,
-            1,
-            ptr::null_mut(),
-            None,
-            ptr::null_mut(),
-            Some(on_settle),
-            &mut tsfn,
-        ))?;
-        check(sys::napi_unref_threadsafe_function(env, tsfn))?;
-        check(sys::napi_add_env_cleanup_hook(
-            env,
-            Some(on_env_cleanup),
-            env.cast(),
-        ))?;
+        // SAFETY: on the JavaScript thread of `env`; no JavaScript function (the callback settles
+        // promises itself), no context, one thread count held until the cleanup hook.
+        unsafe {
+            check(sys::napi_create_string_utf8(
+                env,
+                label.as_ptr().cast(),
+                label.len() as isize,
+                &mut name,
+            ))?;
+            check(sys::napi_create_threadsafe_function(
+                env,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                name,
+                0,
+                1,
+                ptr::null_mut(),
+                None,
+                ptr::null_mut(),
+                Some(on_settle),
+                &mut tsfn,
+            ))?;
+            check(sys::napi_unref_threadsafe_function(env, tsfn))?;
+            check(sys::napi_add_env_cleanup_hook(
+                env,
+                Some(on_env_cleanup),
+                env.cast(),
+            ))?;
+        }
+        let link = Arc::new(Link(Mutex::new(Some(Tsfn(tsfn)))));
+        QUEUES.with_borrow_mut(|qs| {
+            qs.push(Entry {
+                env,
+                tsfn,
+                link,
+                in_flight: 0,
+            })
+        });
     }
-    let queue = Queue {
-        env,
-        tsfn,
-        link: Arc::new(Link {
-            tsfn: Mutex::new(Some(Tsfn(tsfn))),
-        }),
-    };
     QUEUES.with_borrow_mut(|qs| {
-        qs.push(Entry {
-            queue: queue.clone(),
-            in_flight: 0,
-        })
-    });
-    Ok(queue)
-}
-
-/// Counts a call in; the first one in flight refs the queue (keeps the event loop alive).
-fn started(env: sys::napi_env, tsfn: sys::napi_threadsafe_function) {
-    let first = QUEUES.with_borrow_mut(|qs| {
-        qs.iter_mut().find(|e| e.queue.env == env).is_some_and(|e| {
-            e.in_flight += 1;
-            e.in_flight == 1
-        })
-    });
-    if first {
-        // SAFETY: on the JavaScript thread of `env`, with its live queue.
-        unsafe { sys::napi_ref_threadsafe_function(env, tsfn) };
-    }
+        let e = qs
+            .iter_mut()
+            .find(|e| e.env == env)
+            .expect("the queue was just made");
+        e.in_flight += 1;
+        if e.in_flight == 1 {
+            // SAFETY: on the JavaScript thread of `env`, with its live queue.
+            unsafe { sys::napi_ref_threadsafe_function(env, e.tsfn) };
+        }
+        Ok(e.link.clone())
+    })
 }
 
 /// Counts a call out; the last one in flight unrefs the queue (an idle process may exit).
 fn finished(env: sys::napi_env) {
-    let last = QUEUES.with_borrow_mut(|qs| {
-        qs.iter_mut().find(|e| e.queue.env == env).and_then(|e| {
+    QUEUES.with_borrow_mut(|qs| {
+        if let Some(e) = qs.iter_mut().find(|e| e.env == env) {
             e.in_flight = e.in_flight.saturating_sub(1);
-            (e.in_flight == 0).then_some(e.queue.tsfn)
-        })
+            if e.in_flight == 0 {
+                // SAFETY: on the JavaScript thread of `env`, with its live queue.
+                unsafe { sys::napi_unref_threadsafe_function(env, e.tsfn) };
+            }
+        }
     });
-    if let Some(tsfn) = last {
-        // SAFETY: on the JavaScript thread of `env`, with its live queue.
-        unsafe { sys::napi_unref_threadsafe_function(env, tsfn) };
-    }
 }
 
 /// The queue's callback, on the JavaScript thread: settles one call's promise. A null `env`
@@ -265,67 +215,54 @@ unsafe extern "C" fn on_settle(
     data: *mut c_void,
 ) {
     // SAFETY: every item was made by `Box::into_raw` in `Pending::push` and is handed here once.
-    let item = unsafe { Box::from_raw(data.cast::<Settle>()) };
+    let Settle { deferred, outcome } = *unsafe { Box::from_raw(data.cast::<Settle>()) };
     if env.is_null() {
         return;
     }
     finished(env);
-    let Settle { deferred, outcome } = *item;
     // A panic must not unwind into napi: it rejects the promise like any other panic.
     let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome(env)))
-        .unwrap_or_else(|payload| {
-            Err(crate::error::to_napi(ctt_onboard::Error::from_panic(
-                payload,
-            )))
-        });
+        .unwrap_or_else(|p| Err(crate::error::to_napi(ctt_onboard::Error::from_panic(p))));
     // SAFETY: on the JavaScript thread of `env`; `deferred` came from `napi_create_promise` on
-    // it and is settled exactly once, here.
+    // it and is settled exactly once, here (with `undefined` if the error cannot be converted).
     unsafe {
         match value {
-            Ok(value) => {
-                sys::napi_resolve_deferred(env, deferred, value);
-            }
-            Err(error) => match napi::Error::to_napi_value(env, error) {
-                Ok(error) => {
-                    sys::napi_reject_deferred(env, deferred, error);
-                }
-                Err(_) => {
+            Ok(value) => sys::napi_resolve_deferred(env, deferred, value),
+            Err(error) => {
+                let error = napi::Error::to_napi_value(env, error).unwrap_or_else(|_| {
                     let mut undefined = ptr::null_mut();
                     sys::napi_get_undefined(env, &mut undefined);
-                    sys::napi_reject_deferred(env, deferred, undefined);
-                }
-            },
-        }
+                    undefined
+                });
+                sys::napi_reject_deferred(env, deferred, error)
+            }
+        };
     }
 }
 
-/// The environment is going away (process exit, a worker ending): forget its queue, cut the link
-/// (calls still running on tokio then find no queue and drop their outcome) and give up its
-/// thread count. Cleanup hooks run in reverse order of registration, so this runs before the one
-/// Node registered for the threadsafe function when it was created.
+/// The environment is going away (process exit, a worker ending): forget its queue, empty the
+/// link (calls still running on tokio then drop their outcome) and give up its thread count.
+/// Cleanup hooks run in reverse order of registration, so this runs before the one Node
+/// registered for the threadsafe function when it was created.
 unsafe extern "C" fn on_env_cleanup(arg: *mut c_void) {
     let env: sys::napi_env = arg.cast();
     let entry = QUEUES.with_borrow_mut(|qs| {
-        qs.iter()
-            .position(|e| e.queue.env == env)
-            .map(|i| qs.swap_remove(i))
+        let i = qs.iter().position(|e| e.env == env)?;
+        Some(qs.swap_remove(i))
     });
     if let Some(entry) = entry {
-        // Cut the link: once this lock is released no push is calling, and none will.
+        // Once this lock is released no push is calling, and none will.
         entry
-            .queue
             .link
-            .tsfn
+            .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         // SAFETY: the environment's own count, taken once when the queue was made; no other
         // thread can call the function any more, as the link no longer holds it.
         unsafe {
-            sys::napi_release_threadsafe_function(
-                entry.queue.tsfn,
-                sys::ThreadsafeFunctionReleaseMode::abort,
-            )
+            let mode = sys::ThreadsafeFunctionReleaseMode::abort;
+            sys::napi_release_threadsafe_function(entry.tsfn, mode)
         };
     }
 }

@@ -1,54 +1,54 @@
-//! `Simulator`: the embedded ConnecttoTeams simulator, wrapping [`ctt_sim::SimHandle`], the one
-//! control surface every binding drives it through (its options, records and "closed" rule).
-//!
-//! The simulator runs on a thread and runtime of its own on 127.0.0.1, so starting, approving and
-//! closing never wait on the JavaScript event loop; the calls that wait (start, approve, close)
-//! return Promises all the same.
+//! `Simulator`: the embedded ConnecttoTeams simulator, wrapping [`ctt_sim::SimHandle`] (its
+//! options, records and "closed" rule). It runs on a thread of its own on 127.0.0.1; the calls
+//! that wait (start, approve, close) return Promises.
 
 use crate::client::duration_ms;
 use crate::convert::{camel, from_js, rename_keys, snake, time_to_ms, to_js};
-use crate::error::{invalid_input, to_napi};
+use crate::error::{IntoNapi, invalid_input, to_napi};
 use ctt_onboard::{Error, ErrorCode};
 use ctt_sim::{self as sim, SimHandle};
 use napi_derive::napi;
 use serde_json::{Value, json};
 use std::time::{Duration, UNIX_EPOCH};
 
-/// A simulator's refusal as a `CttError`, with the code ctt-sim assigns it.
-fn sim_error(e: sim::SimError) -> napi::Error {
-    let code = ErrorCode::parse(e.code()).unwrap_or(ErrorCode::Api);
-    to_napi(Error::new(code, format!("the simulator refused: {}", e.message)).with_status(e.status))
+impl<T> IntoNapi<T> for Result<T, sim::SimError> {
+    /// A simulator's refusal as a `CttError`, with the code ctt-sim assigns it.
+    fn napi(self) -> napi::Result<T> {
+        self.map_err(|e| {
+            let code = ErrorCode::parse(e.code()).unwrap_or(ErrorCode::Api);
+            let message = format!("the simulator refused: {}", e.message);
+            to_napi(Error::new(code, message).with_status(e.status))
+        })
+    }
 }
 
 /// ctt-sim's settings with JavaScript's camelCase names (its snake_case ones pass unchanged), and
-/// fault kinds by their CLI names (`429`, `drop-before`) as well as their serde ones.
-fn snake_keys(value: Value) -> napi::Result<Value> {
+/// fault kinds by their CLI names (`429`, `drop-before`) as well as by their serde ones.
+fn settings(value: Value) -> Value {
     let Value::Object(map) = value else {
-        return Ok(value);
+        return value;
     };
-    let renamed = map.into_iter().map(|(key, value)| {
-        let value = match (key.as_str(), value) {
-            ("kinds", Value::Array(kinds)) => kinds
-                .into_iter()
-                .map(fault_kind)
-                .collect::<napi::Result<_>>()?,
-            (_, v) => v,
-        };
-        Ok((snake(&key), value))
-    });
-    renamed.collect::<napi::Result<_>>().map(Value::Object)
+    let kind = |k: Value| match k.as_str().and_then(sim::FaultKind::parse) {
+        Some(known) => json!(known),
+        None => k,
+    };
+    let renamed = map
+        .into_iter()
+        .map(|(key, value)| match (key.as_str(), value) {
+            ("kinds", Value::Array(kinds)) => (key, kinds.into_iter().map(kind).collect()),
+            (_, v) => (snake(&key), v),
+        });
+    Value::Object(renamed.collect())
 }
 
-fn fault_kind(kind: Value) -> napi::Result<Value> {
-    let name = kind.as_str().unwrap_or_default();
-    let known = sim::FaultKind::parse(name).ok_or_else(|| {
-        let known: Vec<&str> = sim::FaultKind::ALL.iter().map(|k| k.name()).collect();
-        invalid_input(format!(
-            "faults.kinds has {kind} (known: {})",
-            known.join(", ")
-        ))
-    })?;
-    to_js("kind", &known)
+/// A positive number of milliseconds, whole.
+fn ms(what: &str, ms: f64) -> napi::Result<u64> {
+    match duration_ms(what, ms)?.as_millis() {
+        0 => Err(invalid_input(format!(
+            "{what} is {ms}; it must be positive"
+        ))),
+        n => Ok(n as u64),
+    }
 }
 
 /// A running simulator. Close it with `await simulator.close()`.
@@ -66,15 +66,15 @@ impl Simulator {
         let mut options = options.unwrap_or_else(|| json!({}));
         for key in ["faults", "credentials"] {
             if let Some(v) = options.get_mut(key) {
-                *v = snake_keys(v.take())?;
+                *v = settings(v.take());
             }
         }
         let options: sim::SimOptions = from_js("SimulatorOptions", options)?;
-        let started = tokio::task::spawn_blocking(move || SimHandle::start(options))
-            .await
-            .map_err(|e| napi::Error::from_reason(format!("the simulator did not start: {e}")))?;
+        let started = tokio::task::spawn_blocking(move || SimHandle::start(options)).await;
+        let inner =
+            started.map_err(|e| invalid_input(format!("the simulator did not start: {e}")))?;
         Ok(Simulator {
-            inner: started.map_err(sim_error)?,
+            inner: inner.napi()?,
         })
     }
 
@@ -87,7 +87,7 @@ impl Simulator {
     /// The reseller id of its one reseller.
     #[napi(catch_unwind, getter)]
     pub fn reseller_id(&self) -> napi::Result<f64> {
-        Ok(self.inner.reseller_id().map_err(sim_error)? as f64)
+        Ok(self.inner.reseller_id().napi()? as f64)
     }
 
     /// The credentials it accepts (test values, not secrets).
@@ -104,7 +104,10 @@ impl Simulator {
     #[napi(catch_unwind, ts_return_type = "ClientOptions")]
     pub fn client_options(&self) -> Value {
         let c = self.inner.credentials();
-        let user = |username: &str, password: &str| json!({ "clientId": c.client_id, "clientSecret": c.client_secret, "username": username, "password": password });
+        let user = |username: &str, password: &str| {
+            let (id, secret) = (&c.client_id, &c.client_secret);
+            json!({ "clientId": id, "clientSecret": secret, "username": username, "password": password })
+        };
         json!({
             "baseUrl": self.inner.base_url(),
             "reseller": user(&c.username, &c.password),
@@ -119,11 +122,10 @@ impl Simulator {
     }
 
     /// Acts as `tenant`'s admin (`contoso`, `fabrikam`, `northwind`, `tailspin`) on an action item
-    /// URL the API returned: signs in, accepts, and resolves to the callback: `{ url, body,
-    /// bodyText }`. When the redirect URL is on a loopback host, the callback is also posted there.
+    /// URL: signs in, accepts, and resolves to the callback (also posted to a loopback redirect).
     #[napi(ts_return_type = "Promise<{ url: string; body: CallbackPayload; bodyText: string }>")]
     pub async fn approve(&self, url: String, tenant: String) -> napi::Result<Value> {
-        let callback = self.inner.approve(&url, &tenant).await.map_err(sim_error)?;
+        let callback = self.inner.approve(&url, &tenant).await.napi()?;
         let text = callback.body.to_string();
         Ok(json!({ "url": callback.url, "body": callback.body, "bodyText": text }))
     }
@@ -133,74 +135,64 @@ impl Simulator {
     #[napi(catch_unwind)]
     pub fn advance_clock(&self, ms: f64) -> napi::Result<()> {
         let d = duration_ms("advanceClock", ms)?;
-        self.inner
-            .advance_clock_ms(d.as_millis() as u64)
-            .map_err(sim_error)
+        self.inner.advance_clock_ms(d.as_millis() as u64).napi()
     }
 
     /// The simulator's time in milliseconds since the Unix epoch.
     #[napi(catch_unwind)]
     pub fn now(&self) -> napi::Result<f64> {
-        let ms = self.inner.now_ms().map_err(sim_error)?;
+        let ms = self.inner.now_ms().napi()?;
         Ok(time_to_ms(UNIX_EPOCH + Duration::from_millis(ms)))
     }
 
     /// Replaces the fault configuration (and restarts its sequence from the seed).
     #[napi(catch_unwind, ts_args_type = "faults: FaultConfig")]
     pub fn set_faults(&self, faults: Value) -> napi::Result<()> {
-        let faults = from_js("faults", snake_keys(faults)?)?;
-        self.inner.set_faults(faults).map_err(sim_error)
+        self.inner
+            .set_faults(from_js("faults", settings(faults))?)
+            .napi()
     }
 
-    /// Answers every API request under `canned.pathPrefix` with `canned` until `clearCanned()`;
-    /// `contentType` defaults to `application/json`.
+    /// Answers every API request under `canned.pathPrefix` with `canned` until `clearCanned()`.
     #[napi(catch_unwind, ts_args_type = "canned: CannedResponse")]
     pub fn set_canned(&self, canned: Value) -> napi::Result<()> {
-        let mut canned = snake_keys(canned)?;
+        let mut canned = settings(canned);
         if let Some(map) = canned.as_object_mut() {
             map.entry("content_type")
-                .or_insert_with(|| json!("application/json"));
+                .or_insert(json!("application/json"));
         }
-        self.inner
-            .set_canned(from_js("canned", canned)?)
-            .map_err(sim_error)
+        self.inner.set_canned(from_js("canned", canned)?).napi()
     }
 
     /// Removes every canned answer.
     #[napi(catch_unwind)]
     pub fn clear_canned(&self) -> napi::Result<()> {
-        self.inner.clear_canned().map_err(sim_error)
+        self.inner.clear_canned().napi()
     }
 
     /// Changes the lifetime of tokens issued from now on, in milliseconds.
     #[napi(catch_unwind)]
-    pub fn set_token_ttl(&self, ms: f64) -> napi::Result<()> {
-        if !ms.is_finite() || ms <= 0.0 {
-            return Err(invalid_input(format!(
-                "token TTL is {ms}; it must be positive"
-            )));
-        }
-        self.inner.set_token_ttl_ms(ms as u64).map_err(sim_error)
+    pub fn set_token_ttl(&self, ttl: f64) -> napi::Result<()> {
+        self.inner.set_token_ttl_ms(ms("token TTL", ttl)?).napi()
     }
 
     /// Token requests that succeeded at `level` (`reseller` or `enterprise`).
     #[napi(catch_unwind, ts_args_type = "level: 'reseller' | 'enterprise'")]
     pub fn token_requests(&self, level: String) -> napi::Result<f64> {
-        Ok(self.inner.token_requests(&level).map_err(sim_error)? as f64)
+        Ok(self.inner.token_requests(&level).napi()? as f64)
     }
 
     /// Everything it holds as JSON: enterprises, consents, every request answered, token counts.
     #[napi(catch_unwind, ts_return_type = "Record<string, unknown>")]
     pub fn snapshot(&self) -> napi::Result<Value> {
-        self.inner.snapshot().map_err(sim_error)
+        self.inner.snapshot().napi()
     }
 
     /// Stops the server; later calls fail. Closing twice is harmless.
     #[napi]
     pub async fn close(&self) -> napi::Result<()> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.close())
-            .await
-            .map_err(|e| napi::Error::from_reason(format!("closing the simulator failed: {e}")))
+        let closed = tokio::task::spawn_blocking(move || inner.close()).await;
+        closed.map_err(|e| invalid_input(format!("closing the simulator failed: {e}")))
     }
 }
