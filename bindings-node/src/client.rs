@@ -6,11 +6,12 @@
 //! its work runs on napi's tokio runtime. The credentials stay in Rust: nothing on the
 //! JavaScript object (its properties, `util.inspect`, `JSON.stringify`) can reveal them.
 
-use crate::convert::{from_js, id_from_js, time_to_ms, to_js};
+use crate::convert::{from_js, time_to_ms, to_js};
 use crate::error::{IntoNapi, invalid_input};
 use crate::keys::CallbackKeys;
 use crate::promise;
 use ctt_onboard::client::ClientOptions;
+use ctt_onboard::numbers::int_from_js;
 use ctt_onboard::{self as core, ActionType, AuthenticationResult, NewEnterprise};
 use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
@@ -85,18 +86,19 @@ impl Client {
     ) -> Json<'e>
     where
         T: Serialize,
-        Fut: Future<Output = napi::Result<T>> + Send + 'static,
+        Fut: Future<Output = core::Result<T>> + Send + 'static,
     {
         let fut = call(self.inner.clone());
-        promise::spawn(env, async move { to_js(what, &fut.await?) })
+        promise::spawn(env, async move { to_js(what, &fut.await.napi()?) })
     }
 
     /// Runs `call` on a clone of the core client; resolves to `undefined`.
     fn done<'e, Fut>(&self, env: &'e Env, call: impl FnOnce(core::Client) -> Fut) -> Done<'e>
     where
-        Fut: Future<Output = napi::Result<()>> + Send + 'static,
+        Fut: Future<Output = core::Result<()>> + Send + 'static,
     {
-        promise::spawn(env, call(self.inner.clone()))
+        let fut = call(self.inner.clone());
+        promise::spawn(env, async move { fut.await.napi() })
     }
 }
 
@@ -116,7 +118,8 @@ impl Client {
         clock: Option<&ManualClock>,
     ) -> napi::Result<Self> {
         crate::logging::init();
-        let options: ClientOptions = from_js("ClientOptions", options.unwrap_or(Value::Null))?;
+        let options: ClientOptions =
+            from_js("ClientOptions", options.unwrap_or(Value::Null)).napi()?;
         let mut builder = options.into_builder().napi()?;
         if let Some(keys) = keys {
             builder = builder.callback_keys(keys.inner.clone());
@@ -152,26 +155,21 @@ impl Client {
     /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
     #[napi(catch_unwind, ts_return_type = "Promise<AuthenticatedUser>")]
     pub fn authenticated_user<'e>(&self, env: &'e Env) -> Json<'e> {
-        self.json(env, "user", |c| async move {
-            c.authenticated_user().await.napi()
-        })
+        self.json(env, "user", |c| async move { c.authenticated_user().await })
     }
 
     /// The reseller id: the one given in the options, or read once from `getAuthenticatedUser`.
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub fn reseller_id<'e>(&self, env: &'e Env) -> Json<'e> {
-        self.json(env, "resellerId", |c| async move {
-            c.reseller_id().await.napi()
-        })
+        self.json(env, "resellerId", |c| async move { c.reseller_id().await })
     }
 
     /// The SBC gateways the reseller may assign.
     #[napi(catch_unwind, ts_return_type = "Promise<SbcGateway[]>")]
     pub fn sbc_gateways<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
         self.json(env, "gateways", move |c| async move {
-            c.sbc_gateways(id_from_js("resellerId", reseller_id)?)
+            c.sbc_gateways(int_from_js("resellerId", reseller_id)?)
                 .await
-                .napi()
         })
     }
 
@@ -179,9 +177,7 @@ impl Client {
     #[napi(catch_unwind, ts_return_type = "Promise<PbxType[]>")]
     pub fn pbx_types<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
         self.json(env, "pbx types", move |c| async move {
-            c.pbx_types(id_from_js("resellerId", reseller_id)?)
-                .await
-                .napi()
+            c.pbx_types(int_from_js("resellerId", reseller_id)?).await
         })
     }
 
@@ -198,7 +194,7 @@ impl Client {
     pub fn create_enterprise<'e>(&self, env: &'e Env, enterprise: Value) -> Json<'e> {
         self.json(env, "enterpriseId", move |c| async move {
             let enterprise: NewEnterprise = from_js("NewEnterprise", enterprise)?;
-            c.create_enterprise(&enterprise).await.napi()
+            c.create_enterprise(&enterprise).await
         })
     }
 
@@ -220,7 +216,6 @@ impl Client {
             let action = ActionType::from_wire(&action);
             c.action_item_url(&action, &enterprise_name, &redirect_url)
                 .await
-                .napi()
         })
     }
 
@@ -232,7 +227,7 @@ impl Client {
     )]
     pub fn o365_user_info<'e>(&self, env: &'e Env, auth: Value) -> Json<'e> {
         self.json(env, "user info", move |c| async move {
-            c.o365_user_info(&auth_from_js(auth)?).await.napi()
+            c.o365_user_info(&auth_from_js(auth)?).await
         })
     }
 
@@ -241,9 +236,7 @@ impl Client {
     #[napi(catch_unwind, ts_args_type = "auth: AuthenticationResult")]
     pub fn provision_tenant_admin_api<'e>(&self, env: &'e Env, auth: Value) -> Done<'e> {
         self.done(env, move |c| async move {
-            c.provision_tenant_admin_api(&auth_from_js(auth)?)
-                .await
-                .napi()
+            c.provision_tenant_admin_api(&auth_from_js(auth)?).await
         })
     }
 
@@ -262,10 +255,8 @@ impl Client {
         tenant_id: String,
     ) -> Done<'e> {
         self.done(env, move |c| async move {
-            let (auth, id) = (auth_from_js(auth)?, id_from_js("resellerId", reseller_id)?);
-            c.update_management_consent(&auth, id, &tenant_id)
-                .await
-                .napi()
+            let (auth, id) = (auth_from_js(auth)?, int_from_js("resellerId", reseller_id)?);
+            c.update_management_consent(&auth, id, &tenant_id).await
         })
     }
 
@@ -273,9 +264,7 @@ impl Client {
     #[napi(catch_unwind, ts_return_type = "Promise<EnterpriseSummary[]>")]
     pub fn enterprises<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
         self.json(env, "enterprises", move |c| async move {
-            c.enterprises(id_from_js("resellerId", reseller_id)?)
-                .await
-                .napi()
+            c.enterprises(int_from_js("resellerId", reseller_id)?).await
         })
     }
 
@@ -283,13 +272,12 @@ impl Client {
     #[napi(catch_unwind, ts_return_type = "Promise<EnterpriseSummary | null>")]
     pub fn find_enterprise<'e>(&self, env: &'e Env, reseller_id: f64, name: String) -> Json<'e> {
         self.json(env, "enterprise", move |c| async move {
-            c.find_enterprise(id_from_js("resellerId", reseller_id)?, &name)
+            c.find_enterprise(int_from_js("resellerId", reseller_id)?, &name)
                 .await
-                .napi()
         })
     }
 }
 
-fn auth_from_js(auth: Value) -> napi::Result<AuthenticationResult> {
+fn auth_from_js(auth: Value) -> core::Result<AuthenticationResult> {
     from_js("authenticationResult", auth)
 }

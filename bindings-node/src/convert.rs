@@ -5,15 +5,15 @@
 //! Numbers follow core's rule for JavaScript ([`ctt_onboard::numbers`]): an integer beyond
 //! `Number.MAX_SAFE_INTEGER` is refused both ways, naming its field, never rounded to another id.
 
-use crate::error::{IntoNapi, invalid_input, to_napi};
+use crate::error::{IntoNapi, to_napi};
 use ctt_onboard::{Error, numbers};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Reads a core type from a JavaScript value; `invalid_input` names `what` and the field.
-pub fn from_js<T: DeserializeOwned>(what: &str, mut value: Value) -> napi::Result<T> {
-    numbers::ints_from_js(what, &mut value).napi()?;
+pub fn from_js<T: DeserializeOwned>(what: &str, mut value: Value) -> ctt_onboard::Result<T> {
+    numbers::ints_from_js(what, &mut value)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let at = if path == "." {
@@ -21,7 +21,7 @@ pub fn from_js<T: DeserializeOwned>(what: &str, mut value: Value) -> napi::Resul
         } else {
             format!("{what}.{path}")
         };
-        invalid_input(format!("{at}: {}", e.inner()))
+        Error::invalid_input(format!("{at}: {}", e.inner()))
     })
 }
 
@@ -31,11 +31,6 @@ pub fn to_js<T: Serialize>(what: &str, value: &T) -> napi::Result<Value> {
         .map_err(|e| to_napi(Error::decode(format!("{what} could not be converted: {e}"))))?;
     numbers::check_ints_for_js(what, &value).napi()?;
     Ok(value)
-}
-
-/// An id passed as a JavaScript number.
-pub fn id_from_js(what: &str, value: f64) -> napi::Result<i64> {
-    numbers::int_from_js(what, value).napi()
 }
 
 /// An id given to JavaScript as a number.

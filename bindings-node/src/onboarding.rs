@@ -131,7 +131,7 @@ impl Onboarding {
     /// A new flow for `plan`; `invalid_input` names what is wrong with the plan.
     #[napi(catch_unwind, constructor, ts_args_type = "plan: OnboardingPlan")]
     pub fn new(plan: Value) -> napi::Result<Self> {
-        let plan: OnboardingPlan = from_js("OnboardingPlan", rename_keys(plan, snake))?;
+        let plan: OnboardingPlan = from_js("OnboardingPlan", rename_keys(plan, snake)).napi()?;
         Ok(Self {
             flow: FlowHandle::new(plan).napi()?,
         })

@@ -69,7 +69,7 @@ impl Simulator {
                 *v = settings(v.take());
             }
         }
-        let options: sim::SimOptions = from_js("SimulatorOptions", options)?;
+        let options: sim::SimOptions = from_js("SimulatorOptions", options).napi()?;
         let started = tokio::task::spawn_blocking(move || SimHandle::start(options)).await;
         let inner =
             started.map_err(|e| invalid_input(format!("the simulator did not start: {e}")))?;
@@ -149,7 +149,7 @@ impl Simulator {
     #[napi(catch_unwind, ts_args_type = "faults: FaultConfig")]
     pub fn set_faults(&self, faults: Value) -> napi::Result<()> {
         self.inner
-            .set_faults(from_js("faults", settings(faults))?)
+            .set_faults(from_js("faults", settings(faults)).napi()?)
             .napi()
     }
 
@@ -161,7 +161,9 @@ impl Simulator {
             map.entry("content_type")
                 .or_insert(json!("application/json"));
         }
-        self.inner.set_canned(from_js("canned", canned)?).napi()
+        self.inner
+            .set_canned(from_js("canned", canned).napi()?)
+            .napi()
     }
 
     /// Removes every canned answer.
