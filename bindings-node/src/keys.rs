@@ -45,27 +45,31 @@ fn key_bytes(key: &Either<String, Buffer>) -> &[u8] {
     }
 }
 
+/// `result` with its error's message prefixed by the option it is about.
+fn at<T>(what: &str, result: core::Result<T>) -> napi::Result<T> {
+    result.map_err(|e| invalid_input(format!("{what}: {}", e.message())))
+}
+
 fn key_from_js(what: &str, key: &CallbackKeyOptions) -> napi::Result<core::CallbackKey> {
     let secret = key_bytes(&key.key);
-    match &key.id {
-        Some(id) => core::CallbackKey::new(id.clone(), secret),
-        None => core::CallbackKey::derived(secret),
-    }
-    .map_err(|e| invalid_input(format!("{what}: {}", e.message())))
+    at(
+        what,
+        match &key.id {
+            Some(id) => core::CallbackKey::new(id.clone(), secret),
+            None => core::CallbackKey::derived(secret),
+        },
+    )
 }
 
 /// Builds the core ring from the JavaScript options; `invalid_input` names the bad field.
 fn ring_from_js(options: &CallbackKeysOptions) -> napi::Result<core::CallbackKeys> {
     let mut ring = core::CallbackKeys::new(key_from_js("callbackKeys.signing", &options.signing)?);
     for (i, key) in options.verify.iter().flatten().enumerate() {
-        ring = ring
-            .with_verify_key(key_from_js(&format!("callbackKeys.verify[{i}]"), key)?)
-            .map_err(|e| invalid_input(format!("callbackKeys.verify[{i}]: {}", e.message())))?;
+        let what = format!("callbackKeys.verify[{i}]");
+        ring = at(&what, ring.with_verify_key(key_from_js(&what, key)?))?;
     }
     for id in options.retired.iter().flatten() {
-        ring = ring
-            .with_retired(id.clone())
-            .map_err(|e| invalid_input(format!("callbackKeys.retired: {}", e.message())))?;
+        ring = at("callbackKeys.retired", ring.with_retired(id.clone()))?;
     }
     if let Some(secs) = options.max_age_seconds {
         if !(0.0..=1e12).contains(&secs) {
@@ -73,9 +77,10 @@ fn ring_from_js(options: &CallbackKeysOptions) -> napi::Result<core::CallbackKey
                 "callbackKeys.maxAgeSeconds must be a number of seconds, at least 60; got {secs}"
             )));
         }
-        ring = ring
-            .with_max_age(Duration::from_secs_f64(secs))
-            .map_err(|e| invalid_input(format!("callbackKeys.maxAgeSeconds: {}", e.message())))?;
+        ring = at(
+            "callbackKeys.maxAgeSeconds",
+            ring.with_max_age(Duration::from_secs_f64(secs)),
+        )?;
     }
     Ok(ring)
 }
@@ -110,8 +115,7 @@ impl CallbackKeys {
         ts_args_type = "key: string | Buffer | Uint8Array"
     )]
     pub fn from_key(key: Either<String, Buffer>) -> napi::Result<Self> {
-        let inner = core::CallbackKeys::single(key_bytes(&key))
-            .map_err(|e| invalid_input(format!("callbackKey: {}", e.message())))?;
+        let inner = at("callbackKey", core::CallbackKeys::single(key_bytes(&key)))?;
         Ok(Self { inner })
     }
 

@@ -82,37 +82,35 @@ type CheckpointFn = ThreadsafeFunction<
     false,
 >;
 
-/// Core's [`core::Checkpoint`] over the JavaScript checkpoint.
-struct JsCheckpoint {
-    tsfn: Arc<CheckpointFn>,
-}
+/// Core's [`core::Checkpoint`] over the JavaScript checkpoint. It is dropped on the tokio thread
+/// once the advance is over: it keeps the event loop alive only while a save may still be called.
+struct JsCheckpoint(Arc<CheckpointFn>);
 
 impl core::Checkpoint for JsCheckpoint {
     fn save(
         &mut self,
         flow: &core::Onboarding,
-        previous_revision: u64,
+        previous: u64,
     ) -> BoxFuture<'static, core::Result<()>> {
-        let tsfn = self.tsfn.clone();
-        let snapshot = flow.clone();
+        let (tsfn, snapshot) = (self.0.clone(), flow.clone());
         Box::pin(async move {
             let failed = |e: napi::Error| {
                 core::Error::flow_state(format!("the checkpoint failed: {}", e.reason))
             };
-            let promise = tsfn
-                .call_async_catch((snapshot, previous_revision))
+            let saved = tsfn
+                .call_async_catch((snapshot, previous))
                 .await
                 .map_err(failed)?;
-            match promise.await.map_err(failed)?.as_deref() {
+            match saved.await.map_err(failed)? {
                 None => Ok(()),
-                Some([code, message]) => Err(core::Error::new(
-                    core::ErrorCode::parse(code).unwrap_or(core::ErrorCode::FlowState),
-                    message.clone(),
-                )),
-                Some(other) => Err(core::Error::flow_state(format!(
-                    "the checkpoint failed: {}",
-                    other.join(": ")
-                ))),
+                Some(v) => {
+                    let code = v.first().and_then(|c| core::ErrorCode::parse(c));
+                    let message = v.get(1).cloned().unwrap_or_default();
+                    Err(core::Error::new(
+                        code.unwrap_or(core::ErrorCode::FlowState),
+                        message,
+                    ))
+                }
             }
         })
     }
@@ -263,9 +261,9 @@ impl Onboarding {
         client: &Client,
         checkpoint: Option<CheckpointArg<'_>>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let checkpoint = match checkpoint {
-            None => None,
-            Some(f) => Some(Arc::new(
+        let mut checkpoint: Box<dyn core::Checkpoint + Send> = match checkpoint {
+            None => Box::new(core::NoCheckpoint),
+            Some(f) => Box::new(JsCheckpoint(Arc::new(
                 f.build_threadsafe_function::<(core::Onboarding, u64)>()
                     .callee_handled::<false>()
                     .build_callback(|ctx| {
@@ -275,22 +273,13 @@ impl Onboarding {
                         };
                         Ok(FnArgs::from((flow, previous as f64)))
                     })?,
-            )),
+            ))),
         };
-        let flow = self.flow.clone();
-        let client = client.inner.clone();
+        let (flow, client) = (self.flow.clone(), client.inner.clone());
         promise::spawn(env, async move {
-            let result = match &checkpoint {
-                Some(tsfn) => {
-                    flow.advance(&client, &mut JsCheckpoint { tsfn: tsfn.clone() })
-                        .await
-                }
-                None => flow.advance(&client, &mut core::NoCheckpoint).await,
-            };
-            // The threadsafe function is released here, on the tokio thread, once the advance
-            // is over: it keeps the event loop alive only while a save may still be called.
+            let progress = flow.advance(&client, checkpoint.as_mut()).await;
             drop(checkpoint);
-            to_js("progress", &result.napi()?)
+            to_js("progress", &progress.napi()?)
         })
     }
 
