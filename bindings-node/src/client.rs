@@ -233,7 +233,11 @@ impl Client {
 
     /// `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
     /// API" (and the roles it needs) for the admin's tenant.
-    #[napi(catch_unwind, ts_args_type = "auth: AuthenticationResult")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "auth: AuthenticationResult",
+        ts_return_type = "Promise<void>"
+    )]
     pub fn provision_tenant_admin_api<'e>(&self, env: &'e Env, auth: Value) -> Done<'e> {
         self.done(env, move |c| async move {
             c.provision_tenant_admin_api(&auth_from_js(auth)?).await
@@ -245,7 +249,8 @@ impl Client {
     /// Teams/Skype Administrator roles.
     #[napi(
         catch_unwind,
-        ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string"
+        ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string",
+        ts_return_type = "Promise<void>"
     )]
     pub fn update_management_consent<'e>(
         &self,
