@@ -1,9 +1,6 @@
-//! `Client`: core's [`ctt_onboard::Client`] with Promise-returning methods, and `ManualClock`.
-//!
-//! The options object is core's [`ClientOptions`] (read by serde: unknown names are refused,
-//! naming them); the callback key ring and the clock are handles the JavaScript layer passes
-//! beside it. Every method that talks to the API returns a Promise (see [`crate::promise`]):
-//! its work runs on napi's tokio runtime. The credentials stay in Rust: nothing on the
+//! `Client`: core's [`ctt_onboard::Client`] with Promise-returning methods (see [`crate::promise`]),
+//! and `ManualClock`. The options object is core's [`ClientOptions`]; the callback key ring and
+//! the clock are handles passed beside it. The credentials stay in Rust: nothing on the
 //! JavaScript object (its properties, `util.inspect`, `JSON.stringify`) can reveal them.
 
 use crate::convert::{from_js, time_to_ms, to_js};

@@ -40,10 +40,7 @@ pub fn id_to_js(what: &str, value: i64) -> napi::Result<f64> {
 
 /// A time as milliseconds since the Unix epoch (what `Date.now()` and `new Date(ms)` use).
 pub fn time_to_ms(t: std::time::SystemTime) -> f64 {
-    match t.duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => d.as_millis() as f64,
-        Err(e) => -(e.duration().as_millis() as f64),
-    }
+    ctt_onboard::wire_time::to_unix_ms(t) as f64
 }
 
 /// An object with its own keys renamed (not its values'): the few core shapes whose serde names

@@ -3,13 +3,12 @@
 //! that wait (start, approve, close) return Promises.
 
 use crate::client::duration_ms;
-use crate::convert::{camel, from_js, rename_keys, snake, time_to_ms, to_js};
+use crate::convert::{camel, from_js, rename_keys, snake, to_js};
 use crate::error::{IntoNapi, invalid_input, to_napi};
 use ctt_onboard::{Error, ErrorCode};
 use ctt_sim::{self as sim, SimHandle};
 use napi_derive::napi;
 use serde_json::{Value, json};
-use std::time::{Duration, UNIX_EPOCH};
 
 impl<T> IntoNapi<T> for Result<T, sim::SimError> {
     /// A simulator's refusal as a `CttError`, with the code ctt-sim assigns it.
@@ -141,8 +140,7 @@ impl Simulator {
     /// The simulator's time in milliseconds since the Unix epoch.
     #[napi(catch_unwind)]
     pub fn now(&self) -> napi::Result<f64> {
-        let ms = self.inner.now_ms().napi()?;
-        Ok(time_to_ms(UNIX_EPOCH + Duration::from_millis(ms)))
+        Ok(self.inner.now_ms().napi()? as f64)
     }
 
     /// Replaces the fault configuration (and restarts its sequence from the seed).
