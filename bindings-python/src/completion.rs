@@ -13,7 +13,8 @@
 
 use crate::error::to_py;
 use crate::runtime::py_runtime;
-use ctt_onboard::{Result, catch_panic};
+use ctt_onboard::__bindings::catch_panic;
+use ctt_onboard::Result;
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use std::collections::HashMap;

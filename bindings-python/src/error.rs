@@ -1,83 +1,69 @@
-//! The one table from core [`ErrorCode`] to Python exception class.
+//! Core [`Error`] to Python exception.
 //!
-//! The classes live in the Python layer (`ctt_onboard/errors.py`), because Python needs multiple
-//! inheritance there (`InvalidInputError` is also a `ValueError`, `TimeoutError` also the
-//! builtin) and pickling for Celery. This module only picks the class and fills in
-//! `code`, `status`, `request_id` and `retry_after`; the core's cause chain becomes `__cause__`.
+//! The classes live in the Python layer (`ctt_onboard/errors.py`, one per code of the generated
+//! `ERROR_CODES`), because Python needs multiple inheritance there (`InvalidInputError` is also a
+//! `ValueError`) and pickling for Celery. This module picks the class by code from its
+//! `ERROR_CLASSES` and fills in `code`, `status`, `request_id` and `retry_after`; the core's cause
+//! chain becomes `__cause__`.
 
+use ctt_onboard::__bindings::forced_panic_for_tests;
 use ctt_onboard::{Error, ErrorCode};
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-/// The Python module holding the exception classes.
-const ERRORS_MODULE: &str = "ctt_onboard.errors";
-
-/// The Python class for each code: the single place that maps core errors to host classes.
-pub fn class_name(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::InvalidInput => "InvalidInputError",
-        ErrorCode::Authentication => "AuthenticationError",
-        ErrorCode::Forbidden => "ForbiddenError",
-        ErrorCode::NotFound => "NotFoundError",
-        ErrorCode::Conflict => "ConflictError",
-        ErrorCode::RateLimited => "RateLimitedError",
-        ErrorCode::Server => "ServerError",
-        ErrorCode::Api => "ApiError",
-        ErrorCode::TenantRolesMissing => "TenantRolesMissingError",
-        ErrorCode::Timeout => "TimeoutError",
-        ErrorCode::Network => "NetworkError",
-        ErrorCode::Decode => "DecodeError",
-        ErrorCode::CallbackInvalid => "CallbackInvalidError",
-        ErrorCode::FlowState => "FlowStateError",
-        ErrorCode::OutcomeUnknown => "OutcomeUnknownError",
-    }
-}
-
-/// Converts a core error into the matching `ctt_onboard.CttError` subclass. Needs the GIL: call it
-/// once the core future has finished, never inside it.
+/// Converts a core error into its `ctt_onboard.CttError` subclass. Needs the GIL: call it once
+/// the core future has finished, never inside it.
 pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
-    match build(py, &error) {
-        Ok(err) => err,
-        Err(import_failure) => {
-            let err = PyRuntimeError::new_err(format!("[{}] {error}", error.code()));
-            err.set_cause(py, Some(import_failure));
-            err
-        }
-    }
+    build(py, &error).unwrap_or_else(|import_failure| {
+        let err = PyRuntimeError::new_err(format!("[{}] {error}", error.code()));
+        err.set_cause(py, Some(import_failure));
+        err
+    })
 }
 
 fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
-    let class = py
-        .import(ERRORS_MODULE)?
-        .getattr(class_name(error.code()))?;
-    let value = class.call1((
+    let classes = py.import("ctt_onboard.errors")?.getattr("ERROR_CLASSES")?;
+    let class = classes.get_item(error.code().as_str())?;
+    let retry_after = error.retry_after().map(|d| d.as_secs_f64());
+    let args = (
         error.to_string(),
         error.code().as_str(),
         error.status(),
         error.request_id(),
-        error.retry_after().map(|d| d.as_secs_f64()),
-    ))?;
-    let err = PyErr::from_value(value);
-    let mut source = std::error::Error::source(error);
+        retry_after,
+    );
+    let err = PyErr::from_value(class.call1(args)?);
     let mut causes = Vec::new();
+    let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         causes.push(cause.to_string());
         source = cause.source();
     }
     // Innermost cause last: build the chain from the inside out.
-    let mut chained: Option<PyErr> = None;
-    for text in causes.into_iter().rev() {
+    let chained = causes.into_iter().rev().fold(None, |inner, text| {
         let cause = PyRuntimeError::new_err(text);
-        cause.set_cause(py, chained.take());
-        chained = Some(cause);
-    }
+        cause.set_cause(py, inner);
+        Some(cause)
+    });
     err.set_cause(py, chained);
     Ok(err)
 }
 
-/// The core error for an argument the binding could not read (bad JSON from the Python layer).
-pub fn invalid_input(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::invalid_input(format!("{what}: {e}"))
+fn parse_code(code: &str) -> PyResult<ErrorCode> {
+    ErrorCode::parse(code)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown error code {code:?}")))
+}
+
+/// Every error code of the core, in documentation order.
+#[pyfunction]
+pub fn error_codes() -> Vec<&'static str> {
+    ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
+}
+
+/// True when repeating a call that failed with `code` may succeed (core's `Error::is_transient`).
+#[pyfunction]
+pub fn is_transient(code: &str) -> PyResult<bool> {
+    Ok(Error::new(parse_code(code)?, "").is_transient())
 }
 
 /// Builds the exception a core error with these fields becomes, without raising it: lets the
@@ -92,30 +78,27 @@ pub fn error_for_code(
     request_id: Option<String>,
     retry_after: Option<f64>,
 ) -> PyResult<Py<pyo3::exceptions::PyBaseException>> {
-    let code = ErrorCode::parse(code).ok_or_else(|| {
-        pyo3::exceptions::PyValueError::new_err(format!("unknown error code {code:?}"))
-    })?;
-    let mut error = Error::new(code, message)
+    let retry_after = retry_after.and_then(|s| std::time::Duration::try_from_secs_f64(s).ok());
+    let mut error = Error::new(parse_code(code)?, message)
         .with_request_id(request_id)
-        .with_retry_after(retry_after.and_then(|s| std::time::Duration::try_from_secs_f64(s).ok()));
+        .with_retry_after(retry_after);
     if let Some(status) = status {
         error = error.with_status(status);
     }
     Ok(to_py(py, error).into_value(py))
 }
 
-/// Panics inside a core call on purpose (`ctt_onboard::error::forced_panic_for_tests`), through
-/// the same wrapper every blocking call uses: shows that a panic becomes an `ApiError`.
+/// Panics inside a core call on purpose, through the wrapper every blocking call uses: shows
+/// that a panic becomes an `ApiError`.
 #[pyfunction]
 pub fn forced_panic(py: Python<'_>) -> PyResult<()> {
-    crate::client::block_on(py, async { ctt_onboard::error::forced_panic_for_tests() })
+    crate::runtime::block_on(py, async { forced_panic_for_tests() })
 }
 
-/// Awaitable twin of `forced_panic`, through `awaitable` (the wrapper of the flow's
-/// `advance_async`).
+/// Awaitable twin of `forced_panic`, through the wrapper of the flow's `advance_async`.
 #[pyfunction]
 pub fn forced_panic_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    crate::client::awaitable(py, async { ctt_onboard::error::forced_panic_for_tests() })
+    crate::runtime::awaitable(py, async { forced_panic_for_tests() }, to_py)
 }
 
 /// `forced_panic` through [`crate::completion::Completions`], the path every `AsyncClient` call
@@ -126,7 +109,10 @@ pub fn forced_panic_start(
     completions: PyRef<'_, crate::completion::Completions>,
     future: Py<PyAny>,
 ) -> PyResult<u64> {
-    completions.start(py, future, async {
-        ctt_onboard::error::forced_panic_for_tests()
-    })
+    completions.start(py, future, async { forced_panic_for_tests() })
+}
+
+/// Runs `f`, turning a panic into an `api` error (sync twin of the futures' wrapper).
+pub fn guarded<T>(py: Python<'_>, f: impl FnOnce() -> ctt_onboard::Result<T>) -> PyResult<T> {
+    ctt_onboard::__bindings::catch_panic_sync(f).map_err(|e| to_py(py, e))
 }

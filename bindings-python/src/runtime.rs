@@ -19,6 +19,11 @@
 //! slot. `os.fork()` also holds the GIL, so no other thread can hold the lock at the moment of a
 //! fork, and the child never inherits it locked.
 
+use crate::error::to_py;
+use ctt_onboard::__bindings::catch_panic;
+use ctt_onboard::{Error, Result};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime};
 use std::cell::OnceCell;
@@ -181,15 +186,37 @@ impl ContextExt for PyTokio {
     }
 }
 
-/// Turns a future into a Python awaitable on [`runtime`]. The future must not touch Python.
-pub fn future_into_py<F, T>(
-    py: pyo3::Python<'_>,
-    fut: F,
-) -> pyo3::PyResult<pyo3::Bound<'_, pyo3::PyAny>>
+/// Runs a core future to completion with the GIL released; converts its error afterwards. A
+/// panic becomes an `api` error, never an unwind into Python.
+pub fn block_on<T: Send>(
+    py: Python<'_>,
+    fut: impl Future<Output = Result<T>> + Send,
+) -> PyResult<T> {
+    let rt = py_runtime()?;
+    py.detach(|| rt.block_on(catch_panic(fut)))
+        .map_err(|e| to_py(py, e))
+}
+
+/// Hands a core future to asyncio as an awaitable on [`runtime`] (the future must not touch
+/// Python); a panic becomes an `api` error, and `on_error` converts an error once the future has
+/// finished, on a blocking thread (never on a runtime worker).
+pub fn awaitable<'py, T, E>(
+    py: Python<'py>,
+    fut: impl Future<Output = Result<T>> + Send + 'static,
+    on_error: E,
+) -> PyResult<Bound<'py, PyAny>>
 where
-    F: Future<Output = pyo3::PyResult<T>> + Send + 'static,
-    T: for<'py> pyo3::IntoPyObject<'py> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+    E: FnOnce(Python<'_>, Error) -> PyErr + Send + 'static,
 {
     py_runtime()?;
-    pyo3_async_runtimes::generic::future_into_py::<PyTokio, F, T>(py, fut)
+    pyo3_async_runtimes::generic::future_into_py::<PyTokio, _, T>(py, async move {
+        let error = match catch_panic(fut).await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let convert = move || Python::attach(|py| on_error(py, error));
+        let joined = tokio::task::spawn_blocking(convert).await;
+        Err(joined.unwrap_or_else(|join| PyRuntimeError::new_err(join.to_string())))
+    })
 }

@@ -10,6 +10,7 @@ import ctt_onboard as ctt
 import pytest
 from conftest import unique_name
 from ctt_onboard import _native
+from ctt_onboard._generated import ERROR_CODES
 from ctt_onboard.errors import ERROR_CLASSES
 from ctt_onboard.testing import Simulator
 
@@ -32,12 +33,18 @@ EXPECTED = {
 }
 
 
-def test_the_native_table_covers_every_core_code() -> None:
-    native = _native.error_codes()
-    assert [code for code, _ in native] == list(EXPECTED)
-    for code, class_name in native:
-        assert getattr(ctt, class_name) is EXPECTED[code]
+def test_the_classes_cover_every_core_code() -> None:
+    # The generated ERROR_CODES are core's codes, and each has its class.
+    assert _native.error_codes() == [code for code, _ in ERROR_CODES] == list(EXPECTED)
+    for code in EXPECTED:
         assert ERROR_CLASSES[code] is EXPECTED[code]
+        assert getattr(ctt, EXPECTED[code].__name__) is EXPECTED[code]
+
+
+def test_is_transient_is_cores_rule() -> None:
+    errors = [_native.error_for_code(code, "x") for code in EXPECTED]
+    transient = {e.code for e in errors if isinstance(e, ctt.CttError) and e.is_transient}
+    assert transient == {"rate_limited", "server", "timeout", "network"}
 
 
 @pytest.mark.parametrize("code", list(EXPECTED))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import _logs, _native
 from ._record import Record, field
+from .errors import InvalidInputError
 
 # Also registers the classes the native calls return (models.py), before any call.
 from .models import ActionType
@@ -200,6 +201,22 @@ class RetryPolicy(Record, frozen=True):
         return cls(max_attempts=1)
 
 
+def _ms(name: str, seconds: float) -> int:
+    """Seconds as the whole milliseconds core's options take; negative is ``InvalidInputError``."""
+    if not seconds >= 0:
+        raise InvalidInputError(f"{name} must be a non-negative number of seconds, got {seconds}")
+    return round(seconds * 1000)
+
+
+def _credentials(c: ResellerCredentials) -> dict[str, str]:
+    return {
+        "clientId": c.client_id,
+        "clientSecret": c.client_secret,
+        "username": c.username,
+        "password": c.password,
+    }
+
+
 def _native_client(
     *,
     base_url: Optional[str],
@@ -219,40 +236,49 @@ def _native_client(
     reseller_id: Optional[int],
     max_response_bytes: Optional[int],
 ) -> _native.NativeClient:
-    if isinstance(ca_cert_pem, str):
-        ca_cert_pem = [ca_cert_pem]
+    """The native client from core's ``ClientOptions`` (camelCase, times in ms)."""
     if callback_keys is not None and not isinstance(callback_keys, CallbackKeys):
         raise TypeError(f"callback_keys must be a CallbackKeys, not {type(callback_keys).__name__}")
+    if callback_key is not None and callback_keys is not None:
+        raise InvalidInputError(
+            "callback_key and callback_keys: give one of them (a ring holds the signing key)"
+        )
+    options: dict[str, Any] = {
+        "baseUrl": base_url,
+        "reseller": _credentials(reseller) if reseller is not None else None,
+        "resellerToken": reseller_token,
+        "enterprise": _credentials(enterprise)
+        if isinstance(enterprise, ResellerCredentials)
+        else None,
+        "enterpriseToken": enterprise if isinstance(enterprise, str) else None,
+        "timeoutMs": _ms("timeout", timeout) if timeout is not None else None,
+        "connectTimeoutMs": _ms("connect_timeout", connect_timeout)
+        if connect_timeout is not None
+        else None,
+        "userAgent": user_agent,
+        "proxy": proxy,
+        "caCertPem": [ca_cert_pem]
+        if isinstance(ca_cert_pem, str)
+        else ca_cert_pem and list(ca_cert_pem),
+        "paths": dict(paths) if paths is not None else None,
+        "resellerId": reseller_id,
+        "maxResponseBytes": max_response_bytes,
+    }
+    if retry is not None:
+        options["retry"] = {
+            "maxAttempts": retry.max_attempts,
+            "initialBackoffMs": _ms("retry.initial_backoff", retry.initial_backoff),
+            "maxBackoffMs": _ms("retry.max_backoff", retry.max_backoff),
+            "maxRetryAfterMs": _ms("retry.max_retry_after", retry.max_retry_after),
+            "deadlineMs": _ms("retry.deadline", retry.deadline),
+        }
     _logs.flush()
     try:
         return _native.NativeClient(
-            base_url=base_url,
-            reseller=reseller._tuple() if reseller is not None else None,
-            reseller_token=reseller_token,
-            enterprise=enterprise._tuple() if isinstance(enterprise, ResellerCredentials) else None,
-            enterprise_token=enterprise if isinstance(enterprise, str) else None,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            retry=(
-                (
-                    retry.max_attempts,
-                    retry.initial_backoff,
-                    retry.max_backoff,
-                    retry.max_retry_after,
-                    retry.deadline,
-                )
-                if retry is not None
-                else None
-            ),
-            user_agent=user_agent,
-            proxy=proxy,
-            ca_cert_pem=list(ca_cert_pem) if ca_cert_pem is not None else None,
-            paths=dict(paths) if paths is not None else None,
+            {k: v for k, v in options.items() if v is not None},
             callback_key=_key_bytes(callback_key) if callback_key is not None else None,
             callback_keys=callback_keys._native if callback_keys is not None else None,
             clock=clock,
-            reseller_id=reseller_id,
-            max_response_bytes=max_response_bytes,
         )
     finally:
         _logs.flush()

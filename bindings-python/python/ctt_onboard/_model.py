@@ -171,9 +171,8 @@ class AuthenticationResultMethods(Model):
 
     @property
     def tenant_id(self) -> Optional[str]:
-        """The tenant id from ``user_info``."""
-        user: Any = self.__dict__["user_info"]
-        return user.tenant_id if user is not None else None
+        """The tenant id from ``user_info`` (core's ``AuthenticationResult::tenant_id``)."""
+        return _native.auth_tenant_id(self.to_dict())
 
 
 class CallbackPayloadMethods(Model):

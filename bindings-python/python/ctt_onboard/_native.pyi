@@ -26,6 +26,7 @@ __all__ = [
     "NativeOnboarding",
     "NativeSimulator",
     "__version__",
+    "auth_tenant_id",
     "build_models",
     "callback_tenant_id",
     "claimed_flow_id",
@@ -35,6 +36,7 @@ __all__ = [
     "forced_panic",
     "forced_panic_async",
     "forced_panic_start",
+    "is_transient",
     "known_action_types",
     "known_services",
     "logs_pending",
@@ -82,28 +84,15 @@ class NativeClient:
 
     def __new__(
         cls,
+        options: dict[str, Any],
         *,
-        base_url: Optional[str] = None,
-        reseller: Optional[tuple[str, str, str, str]] = None,
-        reseller_token: Optional[str] = None,
-        enterprise: Optional[tuple[str, str, str, str]] = None,
-        enterprise_token: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        retry: Optional[tuple[int, float, float, float, float]] = None,
-        user_agent: Optional[str] = None,
-        proxy: Optional[str] = None,
-        ca_cert_pem: Optional[list[str]] = None,
-        paths: Optional[dict[str, str]] = None,
         callback_key: Optional[bytes] = None,
         callback_keys: Optional[NativeCallbackKeys] = None,
         clock: Optional[ManualClock] = None,
-        reseller_id: Optional[int] = None,
-        max_response_bytes: Optional[int] = None,
     ) -> NativeClient:
-        """Builds a client; every setting is optional and keyword-only, as in ``ClientBuilder``.
-        ``retry`` is (max_attempts, initial_backoff_s, max_backoff_s, max_retry_after_s,
-        deadline_s)."""
+        """Builds a client from ``options`` (core's ``ClientOptions``: camelCase names, times in
+        ms); ``callback_key`` (a one-key ring) or ``callback_keys``, and ``clock``, are the
+        handles beside them."""
     @property
     def base_url(self) -> str:
         """The base URL."""
@@ -196,23 +185,15 @@ class NativeClient:
 class NativeSimulator:
     """A running simulator on 127.0.0.1."""
 
-    def __new__(
-        cls,
-        *,
-        port: int = 0,
-        token_ttl: float = 3600.0,
-        faults: Optional[str] = None,
-        credentials: Optional[str] = None,
-    ) -> NativeSimulator:
-        """Starts a simulator. ``port`` 0 picks a free one; ``faults`` is the CLI form
-        (``rate=0.2,seed=7,kinds=429+500``); ``credentials`` is a JSON object overriding some
-        of the credentials it accepts (``client_id``, ``client_secret``, ``username``,
-        ``password``, ``enterprise_username``, ``enterprise_password``)."""
+    def __new__(cls, options: dict[str, Any], faults: Optional[str] = None) -> NativeSimulator:
+        """Starts a simulator from ``options`` (``ctt_sim``'s ``SimOptions``: ``port``,
+        ``tokenTtlMs``, ``credentials``); ``faults`` is the CLI form
+        (``rate=0.2,seed=7,kinds=429+500``)."""
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``."""
-    def credentials(self) -> str:
-        """The credentials it accepts (JSON object)."""
+    def credentials(self) -> dict[str, str]:
+        """The credentials it accepts."""
     def reseller_id(self) -> int:
         """The reseller id of its one reseller."""
     def now(self) -> float:
@@ -221,7 +202,7 @@ class NativeSimulator:
         """Moves the simulator's clock forward by ``seconds``."""
     def set_faults(self, spec: str) -> None:
         """Replaces the fault configuration (CLI form; ``rate=0`` turns faults off)."""
-    def set_canned(self, path_prefix: str, status: int, content_type: str, body: str) -> None:
+    def set_canned(self, canned: dict[str, Any]) -> None:
         """Answers every API request whose path starts with ``path_prefix`` with this response
         (a test knob for answers the real service should never give: huge, nested, mistyped)."""
     def clear_canned(self) -> None:
@@ -235,12 +216,12 @@ class NativeSimulator:
     def redirect_url_of(self, url: str) -> Optional[str]:
         """The redirect URL (with the flow's tag) a pending action item URL will post its
         callback to, without approving it; None when the URL is not pending."""
-    def requests(self) -> str:
-        """Every API request answered so far (JSON array)."""
+    def requests(self) -> list[dict[str, Any]]:
+        """Every API request answered so far."""
     def token_requests(self, level: str) -> int:
         """Token requests that succeeded at ``level`` (``reseller`` or ``enterprise``)."""
-    def snapshot(self) -> str:
-        """Everything it holds (enterprises, consents, requests, token counts) as JSON."""
+    def snapshot(self) -> dict[str, Any]:
+        """Everything it holds (enterprises, consents, requests, token counts)."""
     def close(self) -> None:
         """Stops the server (once no call on it is in flight). Closing twice is harmless."""
 
@@ -250,8 +231,12 @@ def known_services() -> list[str]:
 def known_action_types() -> list[str]:
     """The action types this version of the core knows, in documentation order."""
 
-def error_codes() -> list[tuple[str, str]]:
-    """Every error code, in documentation order, with its Python class name."""
+def error_codes() -> list[str]:
+    """Every error code of the core, in documentation order."""
+
+def is_transient(code: str) -> bool:
+    """True when repeating a call that failed with ``code`` may succeed (core's
+    ``Error::is_transient``)."""
 
 def error_for_code(
     code: str,
@@ -280,6 +265,9 @@ def forced_panic_start(completions: Completions, future: Any) -> int:
 def validate_enterprise(enterprise: dict[str, Any]) -> None:
     """Checks a new enterprise (its wire-named dict) the way ``create_enterprise`` does before
     sending anything."""
+
+def auth_tenant_id(auth: dict[str, Any]) -> Optional[str]:
+    """The tenant id of an MSAL result (its wire-named dict): the core's rule."""
 
 def callback_tenant_id(payload: dict[str, Any]) -> Optional[str]:
     """The tenant id a callback payload (its wire-named dict) names: the core's rule (the access
@@ -362,15 +350,18 @@ class NativeOnboarding:
         sign in again when a step needs it)."""
     def revision(self) -> int:
         """The flow's revision: 0 when new, rising with every change."""
+    def is_advancing(self) -> bool:
+        """True while an advance of this flow runs."""
     def has_unconfirmed_callback(self) -> bool:
         """True while a callback was accepted and ``advance`` has yet to confirm it."""
     def plan(self) -> dict[str, Any]:
         """The plan (a dict)."""
     def status(self) -> list[dict[str, Any]]:
-        """Every step in the seed's order (dicts of ``step``, ``title``, ``state``, ``detail``,
-        ``updated_at`` in Unix seconds, ``error_code``)."""
+        """Every step in the seed's order (core's ``StepStatus``: ``step``, ``title``, ``state``,
+        ``detail``, ``updatedAt`` in Unix ms, ``errorCode``)."""
     def progress(self) -> Optional[dict[str, Any]]:
-        """What the last ``advance`` returned (a dict, or None before the first)."""
+        """What the last ``advance`` returned (core's ``Progress``: tagged by ``kind``, camelCase,
+        ``notBefore`` in Unix ms), or None before the first."""
     def enterprise_id(self) -> Optional[int]:
         """The enterprise's id, once created (or given)."""
     def tenant_id(self) -> Optional[str]:
@@ -399,9 +390,9 @@ class NativeOnboarding:
 
 def verify_callback(
     keys: NativeCallbackKeys, url: str, body: str
-) -> tuple[str, str, str, float, str, dict[str, Any]]:
+) -> tuple[str, str, str, int, str, dict[str, Any]]:
     """Verifies a callback without loading its flow (``url`` absolute): returns (flow id,
-    action, nonce, issued at in Unix seconds, payload digest, payload as a wire-named dict), or
+    action, nonce, issued at in Unix ms, payload digest, payload as a wire-named dict), or
     raises ``CallbackInvalidError``."""
 
 def claimed_flow_id(url: str) -> Optional[str]:

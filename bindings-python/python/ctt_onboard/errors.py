@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import builtins
 
+from . import _native
+from ._generated import ERROR_CODES
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
@@ -58,8 +61,8 @@ class CttError(Exception):
 
     @property
     def is_transient(self) -> bool:
-        """True when repeating the same call later may succeed."""
-        return self.code in ("rate_limited", "server", "timeout", "network")
+        """True when repeating the same call later may succeed (core's rule)."""
+        return _native.is_transient(self.code)
 
 
 class InvalidInputError(CttError, ValueError):
@@ -153,26 +156,11 @@ class OutcomeUnknownError(CttError):
     default_code = "outcome_unknown"
 
 
-#: Every code and its class, in the core's documentation order.
+#: Every code of the core (the generated ``ERROR_CODES``, in its order) and its class; a code
+#: without a class fails the import.
 ERROR_CLASSES: dict[str, type[CttError]] = {
-    cls.default_code: cls
-    for cls in (
-        InvalidInputError,
-        AuthenticationError,
-        ForbiddenError,
-        NotFoundError,
-        ConflictError,
-        RateLimitedError,
-        ServerError,
-        ApiError,
-        TenantRolesMissingError,
-        TimeoutError,
-        NetworkError,
-        DecodeError,
-        CallbackInvalidError,
-        FlowStateError,
-        OutcomeUnknownError,
-    )
+    code: {cls.default_code: cls for cls in CttError.__subclasses__()}[code]
+    for code, _ in ERROR_CODES
 }
 
 __all__ = [

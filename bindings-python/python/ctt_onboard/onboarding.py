@@ -24,7 +24,7 @@ import sys
 from . import _logs, _native
 from ._client import CallbackKeys, _Base, _key_bytes
 from ._record import Record, field
-from .errors import FlowStateError, InvalidInputError
+from .errors import InvalidInputError
 from .models import ActionType, CallbackPayload, NewEnterprise
 
 TYPE_CHECKING = False
@@ -132,13 +132,15 @@ class CallbackOutcome(str, enum.Enum):
     DUPLICATE = "duplicate"
 
 
-def _utc(seconds: Optional[float]) -> Optional[datetime.datetime]:
-    if seconds is None:
+def _utc(ms: Optional[int]) -> Optional[datetime.datetime]:
+    """A time at the boundary (integer Unix milliseconds, core's ``wire_time``) as a UTC
+    ``datetime``: the one place the binding converts one."""
+    if ms is None:
         return None
     # Only the flow's status and progress need datetime: clients never pay for importing it.
     import datetime
 
-    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
 
 
 class StepStatus(Record, frozen=True):
@@ -159,15 +161,16 @@ class StepStatus(Record, frozen=True):
 
 
 def _progress(data: dict[str, Any]) -> Progress:
+    # Core's ``Progress`` as serialized: tagged by ``kind``, camelCase, times in Unix ms.
     kind = data["kind"]
-    if kind == "awaiting_admin":
+    if kind == "awaitingAdmin":
         return AwaitingAdmin(action=ActionType(data["action"]), url=data["url"])
-    if kind == "waiting_until":
-        not_before = _utc(data["not_before"])
+    if kind == "waitingUntil":
+        not_before = _utc(data["notBefore"])
         assert not_before is not None
         return WaitingUntil(not_before=not_before, reason=data["reason"])
     if kind == "complete":
-        return Complete(enterprise_id=int(data["enterprise_id"]), tenant_id=data["tenant_id"])
+        return Complete(enterprise_id=int(data["enterpriseId"]), tenant_id=data["tenantId"])
     raise ValueError(f"unknown progress kind {kind!r}")
 
 
@@ -260,8 +263,8 @@ class Onboarding:
                 title=s["title"],
                 state=s["state"],
                 detail=s["detail"],
-                updated_at=_utc(s["updated_at"]),
-                error_code=s["error_code"],
+                updated_at=_utc(s["updatedAt"]),
+                error_code=s["errorCode"],
             )
             for s in self._native.status()
         ]
@@ -286,15 +289,19 @@ class Onboarding:
         ``checkpoint(flow, previous_revision)`` saves the flow: it is called on this thread (so
         it may use this thread's ``sqlite3`` connection, or call the blocking client) after
         every step that changed the flow and before the create (the one request that must not
-        be repeated), with a snapshot of the flow (this one is locked until ``advance`` returns:
-        reading or advancing it from the checkpoint raises ``FlowStateError``) and the revision the
-        previous save stored (the revision this flow had, for the first). Save
+        be repeated), with the flow being saved (a snapshot) and the revision the previous save
+        stored (the revision this flow had, for the first). Save
         ``flow.to_json()`` and ``flow.revision`` only if the stored row is still at
         ``previous_revision``, and raise otherwise (``FlowStateError`` is the usual answer).
         When it raises, ``advance`` stops (before the create, nothing is sent) and raises: a
         ``CttError`` (or an exception that is not an ``Exception``) as it was raised, any other
         exception as a ``FlowStateError`` naming it, with the exception as ``__cause__``. A
-        failed save before the create leaves ``revision`` where it was."""
+        failed save before the create leaves ``revision`` where it was.
+
+        While an advance runs, this flow can still be read from any thread (the checkpoint
+        included): it shows the state as of the last step that finished and was saved. A second
+        ``advance`` or a ``handle_callback`` meanwhile raises ``FlowStateError`` and changes
+        nothing."""
         _logs.flush()
         try:
             if checkpoint is None:
@@ -318,8 +325,7 @@ class Onboarding:
 
         The ``checkpoint`` is as for ``advance`` and runs on the event loop's thread; it may be a
         coroutine function (``async def``), which is awaited there. While this call is in
-        flight, do not read this flow from the loop (it is locked; reading it raises
-        ``FlowStateError``): read the snapshot the checkpoint is given."""
+        flight, reads of this flow see the last step that finished (as for ``advance``)."""
         _logs.flush()
         try:
             if checkpoint is None:
@@ -354,17 +360,18 @@ class Onboarding:
         raises ``CallbackInvalidError`` and changes nothing (a callback for an earlier ask, or
         for one already answered with another body, too); the same ask with the same payload
         (whitespace and key order aside) is ``DUPLICATE``. Accepting consumes the ask; the next
-        ``advance`` confirms the result with ConnecttoTeams before relying on it."""
+        ``advance`` confirms the result with ConnecttoTeams before relying on it. While an
+        ``advance`` of this flow runs it raises ``FlowStateError`` (post the callback again once
+        the advance returns)."""
         try:
             return CallbackOutcome(self._native.handle_callback(_ring(keys), url, body))
         finally:
             _logs.flush()
 
     def __repr__(self) -> str:
-        try:
-            progress = self.progress()
-        except FlowStateError:  # its advance is running a checkpoint on this thread
+        if self._native.is_advancing():
             return f"<Onboarding {self.id} advancing>"
+        progress = self.progress()
         where = type(progress).__name__ if progress is not None else "not started"
         return f"<Onboarding {self.id} {where}>"
 

@@ -64,13 +64,13 @@ class Simulator:
         faults: Optional[str] = None,
         credentials: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self._sim = _native.NativeSimulator(
-            port=port,
-            token_ttl=token_ttl,
-            faults=faults,
-            credentials=None if credentials is None else json.dumps(dict(credentials)),
-        )
-        creds = json.loads(self._sim.credentials())
+        if not token_ttl >= 0:
+            raise ValueError(f"token_ttl must be a non-negative number of seconds, got {token_ttl}")
+        options: dict[str, Any] = {"port": port, "tokenTtlMs": round(token_ttl * 1000)}
+        if credentials is not None:
+            options["credentials"] = dict(credentials)
+        self._sim = _native.NativeSimulator(options, faults)
+        creds = self._sim.credentials()
         #: The reseller credentials it accepts.
         self.reseller = ResellerCredentials(
             client_id=creds["client_id"],
@@ -180,7 +180,8 @@ class Simulator:
         """Answers every API request whose path starts with ``path_prefix`` with this response
         instead (a test knob for answers the real service should never give: huge, deeply
         nested, mistyped). ``clear_canned`` removes it."""
-        self._sim.set_canned(path_prefix, status, content_type, body)
+        canned = {"path_prefix": path_prefix, "status": status, "content_type": content_type}
+        self._sim.set_canned({**canned, "body": body})
 
     def clear_canned(self) -> None:
         """Removes the canned responses."""
@@ -188,8 +189,7 @@ class Simulator:
 
     def requests(self) -> list[dict[str, Any]]:
         """Every API request answered so far: ``method``, ``path``, ``status``, ``fault``."""
-        data: list[dict[str, Any]] = json.loads(self._sim.requests())
-        return data
+        return self._sim.requests()
 
     def token_requests(self, level: str = "reseller") -> int:
         """Token requests that succeeded at ``level`` (``reseller`` or ``enterprise``)."""
@@ -197,8 +197,7 @@ class Simulator:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything it holds: enterprises, consents, requests, token counts."""
-        data: dict[str, Any] = json.loads(self._sim.snapshot())
-        return data
+        return self._sim.snapshot()
 
     def enterprises(self) -> list[dict[str, Any]]:
         """The enterprises it holds."""
