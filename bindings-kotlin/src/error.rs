@@ -25,7 +25,7 @@ crate::export! {
     /// Test hook, not part of the API: panics on purpose inside a synchronous export, to show that
     /// a panic arrives as `CttException.Api` ("internal error in ctt-onboard ...").
     pub fn force_panic_for_tests() -> Result<(), CttError> {
-        Ok(ctt_onboard::error::forced_panic_for_tests()?)
+        Ok(ctt_onboard::__bindings::forced_panic_for_tests()?)
     }
 
     /// Every stable error code, in documentation order.

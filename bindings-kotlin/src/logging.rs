@@ -1,11 +1,11 @@
 //! Logging: the app installs a [`Logger`] (a Kotlin interface) and receives the library's log
 //! events with their level (core's `LogLevel`), target (the Rust module, such as
 //! `ctt_onboard::auth`) and message. The forwarding (the process-wide `tracing` subscriber, the
-//! level filter, the formatting) is core's [`ctt_onboard::logging`]; this module only adapts its
+//! level filter, the formatting) is core's (`ctt_onboard::__bindings`); this module only adapts its
 //! sink to the Kotlin interface. Installing another logger replaces the receiver and the level.
 
+use ctt_onboard::__bindings::{self as core_log, LogLevel};
 use ctt_onboard::CttError;
-use ctt_onboard::logging::{self as core_log, LogLevel};
 use std::sync::Arc;
 
 /// Receives the library's log events. Called from the library's threads: keep it quick.

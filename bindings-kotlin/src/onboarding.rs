@@ -69,12 +69,6 @@ impl std::fmt::Display for CallbackKeys {
     }
 }
 
-impl std::fmt::Debug for CallbackKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
-
 crate::export! {
     impl CallbackKeys {
         /// A ring whose signing key is `signingKey` (at least 16 bytes). `id` (1 to 32 of
@@ -253,12 +247,6 @@ impl std::fmt::Display for Onboarding {
     }
 }
 
-impl std::fmt::Debug for Onboarding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
-
 crate::export! {
     impl Onboarding {
         /// A new flow for `plan`; `CttException.InvalidInput` names what is wrong with the plan.
@@ -356,23 +344,6 @@ crate::export! {
             body: String,
         ) -> Result<CallbackOutcome, CttError> {
             Ok(self.flow.handle_callback(&keys.inner, &url, &body)?)
-        }
-
-        /// `handleCallback` with the key ring of `client` (and its clock); from Kotlin, call it
-        /// as `handleCallback(client, url, body)`. `CttException.InvalidInput` when the client has
-        /// no callback key.
-        pub fn handle_callback_with_client(
-            &self,
-            client: Arc<Client>,
-            url: String,
-            body: String,
-        ) -> Result<CallbackOutcome, CttError> {
-            let keys = client.inner.callback_keys().ok_or_else(|| {
-                invalid_input(
-                    "the client has no callback key: set callbackKey or callbackKeys on the client builder",
-                )
-            })?;
-            Ok(self.flow.handle_callback(keys, &url, &body)?)
         }
 
         /// Stops the `advance` in flight at its next await point (it fails with

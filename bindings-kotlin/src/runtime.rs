@@ -3,10 +3,10 @@
 //! runtime.
 //!
 //! Panics: a panic must never unwind into the JVM, nor reach Kotlin as uniffi's generic
-//! `InternalException`. [`export!`] wraps the body of every function it exports in
-//! [`ctt_onboard::catch_panic_sync`] (or [`ctt_onboard::catch_panic`] for an `async fn`), so a
-//! panic becomes `CttException.Api` ("internal error in ctt-onboard ..."), and the object it was
-//! called on stays usable. For that, every export returns `Result<_, CttError>`: a function
+//! `InternalException`. [`export!`] wraps the body of every function it exports in core's
+//! `__bindings::catch_panic_sync` (`catch_panic` for an `async fn`), so a panic becomes
+//! `CttException.Api` ("internal error in ctt-onboard ..."), and the object it was called on
+//! stays usable. For that, every export returns `Result<_, CttError>`: a function
 //! written with a plain return type is exported as `Result<that type, CttError>`.
 //!
 //! Tokio: the core's HTTP client (reqwest) needs a tokio reactor while its futures are polled,
@@ -27,10 +27,10 @@
 //! Cancellation: when a coroutine awaiting a call is cancelled, uniffi drops the Rust future.
 //! [`guard_async`]'s future then drops the spawned call itself, on the cancelling thread and
 //! before it returns (waiting, at most, for a poll of it in progress on a worker), and aborts the
-//! task: as when uniffi polled the call itself, everything the call held (the onboarding flow's
-//! lock, a connection) is released when the coroutine's cancellation completes. Core's steps
-//! are cancel-safe (a dropped call leaves the client and its token cache usable), and the
-//! onboarding flow is locked inside the future, so a cancelled advance keeps every step that
+//! task: as when uniffi polled the call itself, everything the call held (the flow's advancing
+//! mark in core's `FlowHandle`, a connection) is released when the coroutine's cancellation
+//! completes, so the flow can be advanced again at once. Core's steps are cancel-safe (a dropped
+//! call leaves the client and its token cache usable), and `FlowHandle` keeps every step that
 //! finished before the cancellation.
 
 use ctt_onboard::CttError;
@@ -77,16 +77,16 @@ fn internal(detail: String) -> CttError {
     ctt_onboard::Error::new(ctt_onboard::ErrorCode::Api, detail).into()
 }
 
-/// Runs `f`, turning a panic into `CttError::Api` through core's [`ctt_onboard::catch_panic_sync`].
+/// Runs `f`, turning a panic into `CttError::Api` through core's `__bindings::catch_panic_sync`.
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, CttError>) -> Result<T, CttError> {
-    match ctt_onboard::catch_panic_sync(|| Ok(f())) {
+    match ctt_onboard::__bindings::catch_panic_sync(|| Ok(f())) {
         Ok(result) => result,
         Err(panic) => Err(panic.into()),
     }
 }
 
 /// Runs `fut` to completion as a task on [`runtime`] and returns its result, a panic while
-/// polling it turned into `CttError::Api` through core's [`ctt_onboard::catch_panic`]. Dropping
+/// polling it turned into `CttError::Api` through core's `__bindings::catch_panic`. Dropping
 /// the returned future drops `fut` at once (see the module's documentation).
 pub(crate) async fn guard_async<T, F>(fut: F) -> Result<T, CttError>
 where
@@ -95,7 +95,7 @@ where
 {
     let runtime = runtime()?;
     let call = async move {
-        match ctt_onboard::catch_panic(async { Ok(fut.await) }).await {
+        match ctt_onboard::__bindings::catch_panic(async { Ok(fut.await) }).await {
             Ok(result) => result,
             Err(panic) => Err(panic.into()),
         }
@@ -306,7 +306,7 @@ mod tests {
         let local = local_runtime();
         let e = local
             .block_on(guard_async(async {
-                Ok(ctt_onboard::error::forced_panic_for_tests()?)
+                Ok(ctt_onboard::__bindings::forced_panic_for_tests()?)
             }))
             .expect_err("the call panicked");
         let e = ctt_onboard::Error::from(e);

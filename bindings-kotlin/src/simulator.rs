@@ -89,13 +89,6 @@ crate::export! {
             Ok(Arc::new(Self { sim: SimHandle::start(options).map_err(sim_error)? }))
         }
 
-        /// Starts a simulator that accepts these credentials instead of its defaults (for canary
-        /// secrets in tests).
-        #[uniffi::constructor]
-        pub fn start_with_credentials(credentials: SimCredentials) -> Result<Arc<Self>, CttError> {
-            Self::start_with(SimOptions { credentials: Some(credentials), ..SimOptions::default() })
-        }
-
         /// `http://127.0.0.1:<port>`.
         pub fn base_url(&self) -> String {
             self.sim.base_url().to_owned()

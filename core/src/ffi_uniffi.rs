@@ -3,10 +3,14 @@
 //! enum uniffi turns into Kotlin's `sealed class CttException`.
 //!
 //! Custom types: a response's unknown fields (`extra`) cross as their JSON text, a [`Step`] and an
-//! [`ErrorCode`] as their snake_case names (the same names every binding shows).
+//! [`ErrorCode`] as their snake_case names (the same names every binding shows), a [`Secret`] as
+//! its text (the records holding one print it masked: their `toString()` is their `Debug`).
 
+use crate::client::ClientOptions;
+use crate::config::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::onboarding::Step;
+use crate::secret::Secret;
 
 /// A response's fields this library does not model, as a JSON object.
 type JsonMap = serde_json::Map<String, serde_json::Value>;
@@ -27,6 +31,25 @@ uniffi::custom_type!(ErrorCode, String, {
     try_lift: |code| ErrorCode::parse(&code)
         .ok_or_else(|| uniffi::deps::anyhow::anyhow!("unknown error code {code:?}")),
 });
+
+uniffi::custom_type!(Secret, String, {
+    lower: |secret| secret.expose().to_owned(),
+    try_lift: |text| Ok(Secret::new(text)),
+});
+
+/// `toString()` in Kotlin: the secrets masked.
+impl std::fmt::Display for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+/// `toString()` in Kotlin: the secret and the password masked.
+impl std::fmt::Display for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
 
 macro_rules! ctt_error {
     ($( $(#[$doc:meta])* $variant:ident ),+ $(,)?) => {

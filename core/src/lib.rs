@@ -21,6 +21,8 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+#[cfg(feature = "uniffi")]
+mod ffi_uniffi;
 pub mod logging;
 pub mod models;
 pub mod numbers;
@@ -29,8 +31,6 @@ pub mod secret;
 #[cfg(feature = "schema")]
 mod schema;
 pub mod wire_time;
-#[cfg(feature = "uniffi")]
-mod ffi_uniffi;
 #[cfg(feature = "uniffi")]
 pub use ffi_uniffi::CttError;
 

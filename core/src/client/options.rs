@@ -21,38 +21,54 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Display))]
 pub struct ClientOptions {
     /// The API's base URL. Default `https://api.connecttoteams.com`; plain http only on loopback.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub base_url: Option<String>,
     /// The reseller API user's password-grant credentials.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reseller: Option<Credentials>,
     /// A reseller-level token obtained elsewhere; used as is, never renewed.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reseller_token: Option<Secret>,
     /// The enterprise's API credentials (password grant) for the `/provisioning` calls.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub enterprise: Option<Credentials>,
     /// An enterprise-level token obtained elsewhere; used as is, never renewed.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub enterprise_token: Option<Secret>,
     /// How long one attempt of a call may take, in milliseconds. Default 30000.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub timeout_ms: Option<u64>,
     /// How long to wait for a connection, in milliseconds. Default 10000.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub connect_timeout_ms: Option<u64>,
     /// The retry policy; fields left out keep their defaults.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub retry: Option<RetryOptions>,
     /// The `User-Agent`. Default `ctt-onboard/<version>`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub user_agent: Option<String>,
     /// An HTTP(S) proxy for every call, such as `http://proxy.internal:3128`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub proxy: Option<String>,
     /// Extra CA certificates (PEM text) to trust besides the system's: one, or a list.
     #[serde(deserialize_with = "one_or_many")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub ca_cert_pem: Vec<String>,
     /// Per-endpoint path overrides, by endpoint name: `{"o365_user_info": "GET
     /// /provisioning/getO365UserInfo"}`. Names: token, authenticated_user, sbc_gateways,
     /// pbx_types, create_enterprise, action_item_url, o365_user_info,
     /// provision_tenant_admin_api, update_management_consent, enterprises.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub paths: HashMap<String, String>,
     /// The reseller id, when known; otherwise it is read once from `getAuthenticatedUser`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reseller_id: Option<i64>,
     /// The largest response body accepted, in bytes. Default 1 MiB.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub max_response_bytes: Option<u64>,
 }
 
@@ -61,18 +77,24 @@ pub struct ClientOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RetryOptions {
     /// Attempts in all, the first included (1 disables retries), 1 to 10. Default 4.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub max_attempts: Option<u32>,
     /// The first backoff in milliseconds. Default 200.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub initial_backoff_ms: Option<u64>,
     /// The longest backoff in milliseconds. Default 10000.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub max_backoff_ms: Option<u64>,
     /// The longest `Retry-After` (ms) the client waits for by itself; a longer one is returned as
     /// `rate_limited`. Default 60000.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub max_retry_after_ms: Option<u64>,
     /// The longest one call may take in all (attempts, backoffs, `Retry-After` waits), in ms.
     /// Default 60000.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub deadline_ms: Option<u64>,
 }
 

@@ -4,9 +4,6 @@
 
 package dev.cttonboard
 
-/** The portal's callback key as the UTF-8 bytes of [key] (at least 16 bytes); see [ClientBuilder.callbackKey]. */
-fun ClientBuilder.callbackKey(key: String): ClientBuilder = callbackKey(key.toByteArray(Charsets.UTF_8))
-
 /**
  * A key ring whose signing key is the UTF-8 bytes of [signingKey]: `CallbackKeys("the portal's secret", "k2")`.
  * See the [CallbackKeys] constructor.
@@ -26,16 +23,17 @@ fun CallbackKeys.verifyAlso(key: String, id: String? = null): CallbackKeys = ver
  */
 @Throws(CttException::class)
 fun Onboarding.handleCallback(client: Client, url: String, body: String): CallbackOutcome =
-    handleCallbackWithClient(client, url, body)
+    handleCallback(client.callbackKeys() ?: throw noKey(), url, body)
+
+private fun noKey() = CttException.InvalidInput(
+    "the client has no callback key: set callbackKey or callbackKeys on the client builder",
+    "invalid_input", null, null, null,
+)
 
 /** [verifyCallback] with [client]'s key ring; [CttException.InvalidInput] when it has none. */
 @Throws(CttException::class)
 fun verifyCallback(client: Client, url: String, body: String): VerifiedCallback {
-    val keys = client.callbackKeys() ?: throw CttException.InvalidInput(
-        "the client has no callback key: set callbackKey or callbackKeys on the client builder",
-        "invalid_input", null, null, null,
-    )
-    return verifyCallback(keys, url, body)
+    return verifyCallback(client.callbackKeys() ?: throw noKey(), url, body)
 }
 
 /** A [CttException.FlowState] with [detail], for a [FlowCheckpoint] whose stored row moved on. */

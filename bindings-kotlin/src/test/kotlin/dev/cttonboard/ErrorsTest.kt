@@ -93,7 +93,7 @@ class ErrorsTest {
         }
         assertTrue(url.detail.contains("base_url"), url.detail)
         assertFailsWith<CttException.InvalidInput> {
-            Client.builder().retryPolicy(RetryPolicy(maxAttempts = -1)).build()
+            Client.builder().retryPolicy(RetryOptions(maxAttempts = 0u)).build()
         }
         assertFailsWith<CttException.InvalidInput> { client.sbcGateways(-3) }
         client.close()
@@ -148,7 +148,7 @@ class ErrorsTest {
         noRetries.resellerId()
 
         faulty.setFaults(SimFaults(rate = 1.0, kinds = listOf("429"), paths = listOf("/pbx"), retryAfterSecs = 120u))
-        val limited = Fixtures.client(faulty) { retryPolicy(RetryPolicy(maxRetryAfterMs = 1000)) }
+        val limited = Fixtures.client(faulty) { retryPolicy(RetryOptions(maxRetryAfterMs = 1000u)) }
         val rl = assertFailsWith<CttException.RateLimited> { limited.pbxTypes(faulty.resellerId()) }
         assertEquals(429, rl.status)
         assertEquals(120_000L, rl.retryAfterMs)

@@ -60,7 +60,7 @@ class ModelsTest {
         val a = SbcGateway(5678, "US-East")
         assertEquals(a, a.copy())
         assertEquals("SbcGateway(sbcGatewayId=5678, sbcGatewayRegion=US-East)", a.toString())
-        assertEquals(4, RetryPolicy().maxAttempts)
+        assertEquals(null, RetryOptions().maxAttempts, "unset: core's default (4) applies")
         assertEquals(true, OnboardingPlan(NewEnterprise("A", listOf(Service.Sms)), "https://x.example/cb").serviceProviderManagement)
     }
 }
