@@ -122,7 +122,9 @@ async fn a_callback_or_a_second_advance_during_an_advance_is_flow_state_and_chan
         Progress::AwaitingAdmin { url, .. } => url,
         other => panic!("not awaiting: {other:?}"),
     };
-    let cb = sim.approve_without_posting(&url, "contoso").expect("approve");
+    let cb = sim
+        .approve_without_posting(&url, "contoso")
+        .expect("approve");
     let keys = client.callback_keys().expect("keys").clone();
     h.handle_callback(&keys, &cb.url, &cb.body.to_string())
         .expect("genuine callback");
@@ -171,7 +173,9 @@ async fn cancel_stops_the_advance_and_keeps_every_finished_step() {
     assert_eq!(err.code(), ErrorCode::FlowState);
     assert!(err.to_string().contains("cancelled"), "{err}");
     assert!(!h.is_advancing());
-    let id = h.read(|f| f.enterprise_id()).expect("the finished create is kept");
+    let id = h
+        .read(|f| f.enterprise_id())
+        .expect("the finished create is kept");
     // A later advance goes on from there: the enterprise is not created twice.
     let progress = h
         .advance(&client, &mut ctt_onboard::NoCheckpoint)
@@ -180,4 +184,37 @@ async fn cancel_stops_the_advance_and_keeps_every_finished_step() {
     assert!(matches!(progress, Progress::AwaitingAdmin { .. }));
     assert_eq!(h.read(|f| f.enterprise_id()), Some(id));
     assert_eq!(sim.enterprises().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_started_advance_is_marked_at_once_so_no_cancel_or_second_start_slips_past() {
+    let sim = sim_with(SimConfig::default());
+    let client = client(&sim);
+    let h = handle("Handle Start");
+    let future = h
+        .start_advance(client.clone(), Box::new(ctt_onboard::NoCheckpoint))
+        .expect("start");
+    // Not yet polled: already advancing, so a second start fails now and a cancel is kept.
+    assert!(h.is_advancing());
+    let err = h
+        .start_advance(client.clone(), Box::new(ctt_onboard::NoCheckpoint))
+        .err()
+        .expect("a second start");
+    assert_eq!(err.code(), ErrorCode::FlowState);
+    assert!(h.cancel_advance());
+    let err = future.await.expect_err("cancelled before its first poll");
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert_eq!(sim.enterprises().len(), 0, "nothing was sent");
+    // A started advance dropped unpolled clears the mark too.
+    let future = h
+        .start_advance(client.clone(), Box::new(ctt_onboard::NoCheckpoint))
+        .expect("start again");
+    drop(future);
+    assert!(!h.is_advancing());
+    let progress = h
+        .start_advance(client, Box::new(ctt_onboard::NoCheckpoint))
+        .expect("start")
+        .await
+        .expect("advance");
+    assert!(matches!(progress, Progress::AwaitingAdmin { .. }));
 }

@@ -137,6 +137,42 @@ impl CallbackKeys {
         Ok(self)
     }
 
+    /// A ring from plain parts, as a host's options object gives them: the signing key (an id,
+    /// or `None` to derive it from the secret), older keys that still verify (id and secret),
+    /// retired ids, and how long a URL answers. Errors are `invalid_input` naming the part
+    /// (`callbackKeys.verify[1]: ...`), so every binding reports a bad ring the same way.
+    pub fn from_parts(
+        signing: (Option<String>, &[u8]),
+        verify: &[(String, Vec<u8>)],
+        retired: &[String],
+        max_age: Option<Duration>,
+    ) -> Result<Self> {
+        let at = |part: String| {
+            move |e: Error| Error::invalid_input(format!("callbackKeys.{part}: {}", e.message()))
+        };
+        let (id, secret) = signing;
+        let key = match id {
+            Some(id) => CallbackKey::new(id, secret),
+            None => CallbackKey::derived(secret),
+        }
+        .map_err(at("signing".into()))?;
+        let mut ring = Self::new(key);
+        for (i, (id, secret)) in verify.iter().enumerate() {
+            ring = CallbackKey::new(id.clone(), secret)
+                .and_then(|k| ring.with_verify_key(k))
+                .map_err(at(format!("verify[{i}]")))?;
+        }
+        for (i, id) in retired.iter().enumerate() {
+            ring = ring
+                .with_retired(id.clone())
+                .map_err(at(format!("retired[{i}]")))?;
+        }
+        if let Some(max_age) = max_age {
+            ring = ring.with_max_age(max_age).map_err(at("maxAge".into()))?;
+        }
+        Ok(ring)
+    }
+
     /// The clock that stamps and judges URLs (default the system clock; a client built with
     /// this ring and a clock of its own lends it its clock).
     pub fn with_clock(mut self, clock: SharedClock) -> Self {

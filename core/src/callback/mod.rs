@@ -75,8 +75,11 @@ pub struct Ask {
     pub key_id: String,
 }
 
-/// A callback that passed verification: its ask and the parsed body.
-#[derive(Debug, Clone, PartialEq)]
+/// A callback that passed verification: its ask and the parsed body. Serialized (for the
+/// bindings) with camelCase names and `issuedAt` in milliseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifiedCallback {
     /// The id of the flow that asked for the URL.
     pub flow_id: String,
@@ -85,6 +88,8 @@ pub struct VerifiedCallback {
     /// The ask's nonce; the flow accepts it only while it is the ask it waits for.
     pub nonce: String,
     /// When the URL was issued.
+    #[serde(with = "crate::wire_time::unix_ms")]
+    #[cfg_attr(feature = "schema", schemars(with = "u64"))]
     pub issued_at: SystemTime,
     /// The parsed body.
     pub payload: CallbackPayload,

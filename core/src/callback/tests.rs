@@ -186,3 +186,50 @@ fn jwt_tenants_are_read_and_opaque_tokens_have_none() {
     );
     assert_eq!(jwt_tenant("opaque-token"), None);
 }
+
+#[test]
+fn a_ring_from_parts_names_the_part_at_fault() {
+    let secret = b"0123456789abcdef0123";
+    let ring = CallbackKeys::from_parts(
+        (None, secret),
+        &[("old".into(), b"fedcba9876543210fedc".to_vec())],
+        &["gone".into()],
+        Some(Duration::from_secs(3600)),
+    )
+    .expect("ring");
+    assert_eq!(
+        ring.signing_key_id(),
+        CallbackKey::derived(secret).expect("key").id
+    );
+    assert_eq!(ring.max_age(), Duration::from_secs(3600));
+    for (ring, part) in [
+        (
+            CallbackKeys::from_parts((Some("new".into()), b"short"), &[], &[], None),
+            "callbackKeys.signing",
+        ),
+        (
+            CallbackKeys::from_parts(
+                (None, secret),
+                &[
+                    ("a".into(), secret.to_vec()),
+                    ("b".into(), b"short".to_vec()),
+                ],
+                &[],
+                None,
+            ),
+            "callbackKeys.verify[1]",
+        ),
+        (
+            CallbackKeys::from_parts((Some("x".into()), secret), &[], &["x".into()], None),
+            "callbackKeys.retired[0]",
+        ),
+        (
+            CallbackKeys::from_parts((None, secret), &[], &[], Some(Duration::from_secs(1))),
+            "callbackKeys.maxAge",
+        ),
+    ] {
+        let err = ring.expect_err("refused");
+        assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+        assert!(err.to_string().starts_with(part), "{err}");
+    }
+}

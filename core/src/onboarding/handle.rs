@@ -116,7 +116,27 @@ impl FlowHandle {
         client: &Client,
         checkpoint: &mut dyn Checkpoint,
     ) -> Result<Progress> {
-        let mut flow = {
+        let started = self.start()?;
+        started.run(client, checkpoint).await
+    }
+
+    /// [`advance`](Self::advance) for a binding that hands the work to a runtime: the flow is
+    /// marked advancing now, before this returns, so a `cancel_advance` right after it is never
+    /// lost and "already advancing" is an error of this call, not of the future. The future owns
+    /// what it needs.
+    pub fn start_advance(
+        &self,
+        client: Client,
+        mut checkpoint: Box<dyn Checkpoint>,
+    ) -> Result<BoxFuture<'static, Result<Progress>>> {
+        let started = self.start()?;
+        Ok(Box::pin(async move {
+            started.run(&client, checkpoint.as_mut()).await
+        }))
+    }
+
+    fn start(&self) -> Result<Started> {
+        let flow = {
             let mut state = self.lock();
             if state.advancing {
                 return Err(busy("advance again"));
@@ -124,30 +144,14 @@ impl FlowHandle {
             state.advancing = true;
             state.flow.clone()
         };
-        let _running = Running(self);
+        let running = Running(self.clone());
         let mut cancelled = self.shared.cancel.subscribe();
         cancelled.borrow_and_update();
-        let mut publishing = Publishing {
-            user: checkpoint,
-            handle: self.clone(),
-        };
-        let outcome = {
-            let advance = flow.advance_with_checkpoint(client, &mut publishing);
-            tokio::pin!(advance);
-            tokio::select! {
-                outcome = &mut advance => Some(outcome),
-                _ = cancelled.changed() => None,
-            }
-        };
-        match outcome {
-            Some(outcome) => {
-                self.lock().flow = flow;
-                outcome
-            }
-            None => Err(Error::flow_state(
-                "the advance was cancelled; every step that finished is kept",
-            )),
-        }
+        Ok(Started {
+            flow,
+            running,
+            cancelled,
+        })
     }
 
     /// Stops the advance in flight at its next await point; false when none runs.
@@ -160,12 +164,48 @@ impl FlowHandle {
     }
 }
 
-/// Clears the advancing mark when an advance ends: returned, failed, cancelled or dropped.
-struct Running<'a>(&'a FlowHandle);
+/// Clears the advancing mark when an advance ends: returned, failed, cancelled or dropped
+/// (even dropped before it was first polled).
+struct Running(FlowHandle);
 
-impl Drop for Running<'_> {
+impl Drop for Running {
     fn drop(&mut self) {
         self.0.lock().advancing = false;
+    }
+}
+
+/// An advance that has marked the flow and subscribed to cancels, ready to run.
+struct Started {
+    flow: Onboarding,
+    running: Running,
+    cancelled: watch::Receiver<u64>,
+}
+
+impl Started {
+    async fn run(mut self, client: &Client, checkpoint: &mut dyn Checkpoint) -> Result<Progress> {
+        let handle = self.running.0.clone();
+        let mut publishing = Publishing {
+            user: checkpoint,
+            handle: handle.clone(),
+        };
+        let outcome = {
+            let advance = self.flow.advance_with_checkpoint(client, &mut publishing);
+            tokio::pin!(advance);
+            tokio::select! {
+                outcome = &mut advance => Some(outcome),
+                _ = self.cancelled.changed() => None,
+            }
+        };
+        match outcome {
+            Some(outcome) => {
+                handle.lock().flow = self.flow;
+                drop(self.running);
+                outcome
+            }
+            None => Err(Error::flow_state(
+                "the advance was cancelled; every step that finished is kept",
+            )),
+        }
     }
 }
 
