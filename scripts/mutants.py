@@ -154,6 +154,13 @@ MUTANTS = [
         "let _ = (&handle, finished);",
         (("flow_handle", "reads_during_an_advance"), ("flow_handle", "cancel_stops")),
     ),
+    Mutant(
+        "the superseded MSAL result is kept beside the unconfirmed one",
+        "core/src/onboarding/accept.rs",
+        "        self.state.auth = None;\n        self.state.awaiting = None;",
+        "        self.state.awaiting = None;",
+        (("flow_size", "the_longest_flow"),),
+    ),
 ]
 
 

@@ -147,6 +147,11 @@ impl Onboarding {
             tenant,
             who: who.clone(),
         });
+        // The newer sign-in supersedes the older one: nothing reads the older while this one waits
+        // for the vendor's word (advance confirms first), and a refusal asks again, whose answer
+        // brings a sign-in of its own. So the flow holds one MSAL result, not two, and its JSON
+        // stays under 4 KB.
+        self.state.auth = None;
         self.state.awaiting = None;
         self.state.answered.push(Answered {
             nonce: verified.nonce,
