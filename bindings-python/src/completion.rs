@@ -1,5 +1,5 @@
-//! `Completions`: hands the results of awaitable client calls to an asyncio loop without ever
-//! taking the GIL on a runtime thread.
+//! `Completions`: hands the results of awaitable calls (every `AsyncClient` method and the
+//! flow's `advance_async`) to an asyncio loop without ever taking the GIL on a runtime thread.
 //!
 //! `pyo3_async_runtimes::future_into_py` finishes each call with a hop to a blocking thread that
 //! takes the GIL and calls `loop.call_soon_threadsafe`: two thread wake-ups and a GIL handoff per
@@ -25,17 +25,17 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// A finished call's result, turned into a Python object once the GIL is held.
+/// A finished call's result or error, turned into a Python object once the GIL is held.
 type Ready = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
 /// What the runtime threads share with the loop: finished calls and the socket that wakes it.
 struct Shared {
-    done: Mutex<Vec<(u64, Result<Ready>)>>,
+    done: Mutex<Vec<(u64, Ready)>>,
     wake: UnixStream,
 }
 
 impl Shared {
-    fn finish(&self, call: u64, result: Result<Ready>) {
+    fn finish(&self, call: u64, result: Ready) {
         lock(&self.done).push((call, result));
         // A full socket already holds a wake-up the loop has not read yet.
         let _ = (&self.wake).write(&[1]);
@@ -109,11 +109,7 @@ impl Completions {
             {
                 continue;
             }
-            let outcome = match result {
-                Ok(ready) => ready(py),
-                Err(e) => Err(to_py(py, e)),
-            };
-            let _ = match outcome {
+            let _ = match result(py) {
                 Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,)),
                 Err(err) => {
                     future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),))
@@ -142,14 +138,30 @@ impl Completions {
     where
         T: for<'py> IntoPyObject<'py> + Send + 'static,
     {
+        self.start_with(py, future, fut, to_py)
+    }
+
+    /// [`start`](Self::start), with `on_error` converting an error (with the GIL, in `drain`).
+    pub fn start_with<T, E>(
+        &self,
+        py: Python<'_>,
+        future: Py<PyAny>,
+        fut: impl Future<Output = Result<T>> + Send + 'static,
+        on_error: E,
+    ) -> PyResult<u64>
+    where
+        T: for<'py> IntoPyObject<'py> + Send + 'static,
+        E: FnOnce(Python<'_>, ctt_onboard::Error) -> PyErr + Send + 'static,
+    {
         let rt = py_runtime()?;
         let call = self.next.fetch_add(1, Ordering::Relaxed);
         let shared = self.shared.clone();
         let task = rt.spawn(async move {
-            let result = catch_panic(fut)
-                .await
-                .map(|v| Box::new(move |py: Python<'_>| v.into_py_any(py)) as Ready);
-            shared.finish(call, result);
+            let ready: Ready = match catch_panic(fut).await {
+                Ok(v) => Box::new(move |py| v.into_py_any(py)),
+                Err(e) => Box::new(move |py| Err(on_error(py, e))),
+            };
+            shared.finish(call, ready);
         });
         // Registering after the spawn is safe: the call cannot be drained before this returns,
         // since draining needs the GIL, which `py` proves this thread holds.

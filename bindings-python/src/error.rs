@@ -95,12 +95,6 @@ pub fn forced_panic(py: Python<'_>) -> PyResult<()> {
     crate::runtime::block_on(py, async { forced_panic_for_tests() })
 }
 
-/// Awaitable twin of `forced_panic`, through the wrapper of the flow's `advance_async`.
-#[pyfunction]
-pub fn forced_panic_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    crate::runtime::awaitable(py, async { forced_panic_for_tests() }, to_py)
-}
-
 /// `forced_panic` through [`crate::completion::Completions`], the path every `AsyncClient` call
 /// takes: resolves `future` with the error.
 #[pyfunction]

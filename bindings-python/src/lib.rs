@@ -34,7 +34,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error::is_transient, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_for_code, m)?)?;
     m.add_function(wrap_pyfunction!(error::forced_panic, m)?)?;
-    m.add_function(wrap_pyfunction!(error::forced_panic_async, m)?)?;
     m.add_function(wrap_pyfunction!(error::forced_panic_start, m)?)?;
     m.add_function(wrap_pyfunction!(models::validate_enterprise, m)?)?;
     m.add_function(wrap_pyfunction!(models::callback_tenant_id, m)?)?;

@@ -12,9 +12,10 @@
 //! of the runtime, and the Python layer's adapter runs the user's checkpoint on the event loop.
 
 use crate::client::{ManualClock, NativeClient, seconds_arg, unix_seconds};
+use crate::completion::Completions;
 use crate::error::{guarded, to_py};
 use crate::models::{Arg, Json, to_value};
-use crate::runtime::{awaitable, block_on, py_runtime};
+use crate::runtime::{block_on, py_runtime};
 use ctt_onboard::__bindings::catch_panic;
 use ctt_onboard::{
     CallbackKey, CallbackKeys, Checkpoint, Client, Error, ErrorCode, FlowHandle, NoCheckpoint,
@@ -402,19 +403,22 @@ impl NativeOnboarding {
         }
     }
 
-    /// Awaitable twin of `advance`; cancelling it keeps every step that finished. The checkpoint
-    /// is called on a blocking thread of the runtime.
-    #[pyo3(signature = (client, checkpoint=None))]
-    fn advance_async<'py>(
+    /// `advance` for asyncio: resolves `future` through `completions` (returns the call number
+    /// for `Completions.cancel`; cancelling keeps every step that finished). The checkpoint is
+    /// called on a blocking thread of the runtime.
+    #[pyo3(signature = (completions, future, client, checkpoint=None))]
+    fn advance_async(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
         client: PyRef<'_, NativeClient>,
         checkpoint: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<u64> {
         let raised = Raised::default();
         let checkpoint = checkpoint.map(|c| PyCheckpoint::Worker(Arc::new(c), raised.clone()));
         let fut = advance(self.flow.clone(), client.inner.clone(), checkpoint);
-        awaitable(py, fut, move |py, e| advance_error(py, e, &raised))
+        completions.start_with(py, future, fut, move |py, e| advance_error(py, e, &raised))
     }
 
     /// Takes the callback the portal received at `url` with `body`, verified with `keys`;

@@ -322,6 +322,26 @@ def _completions(loop: asyncio.AbstractEventLoop) -> _native.Completions:
     return queue
 
 
+async def _awaited(method: Callable[..., int], native: Any, *args: Any) -> Any:
+    """Starts ``method(native, completions, future, *args)`` (a native call resolved through the
+    running loop's ``Completions``) and awaits it; a cancelled wait stops the core future."""
+    loop = _running_loop()
+    completions = _completions(loop)
+    future = loop.create_future()
+    _before()
+    try:
+        call = method(native, completions, future, *args)
+        try:
+            return await future
+        except BaseException:
+            # Cancelled (or the call failed, when this is harmless): stop the core future.
+            completions.cancel(call)
+            raise
+    finally:
+        if _pending():
+            _drain()
+
+
 class _Base:
     _inner: Optional[_native.NativeClient]
     _ring_ids: tuple[tuple[str, ...], tuple[str, ...]]
@@ -518,21 +538,7 @@ class AsyncClient(_Base):
         native = self._inner
         if native is None:
             raise self._closed_error()
-        loop = _running_loop()
-        completions = _completions(loop)
-        future = loop.create_future()
-        _before()
-        try:
-            call = method(native, completions, future, *args)
-            try:
-                return await future
-            except BaseException:
-                # Cancelled (or the call failed, when this is harmless): stop the core future.
-                completions.cancel(call)
-                raise
-        finally:
-            if _pending():
-                _drain()
+        return await _awaited(method, native, *args)
 
     async def authenticated_user(self) -> AuthenticatedUser:
         """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its reseller id."""

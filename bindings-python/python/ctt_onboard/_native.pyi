@@ -34,7 +34,6 @@ __all__ = [
     "error_codes",
     "error_for_code",
     "forced_panic",
-    "forced_panic_async",
     "forced_panic_start",
     "is_transient",
     "known_action_types",
@@ -254,10 +253,6 @@ def forced_panic() -> None:
     through the same wrapper every blocking call uses: shows that a panic becomes an
     ``ApiError``."""
 
-def forced_panic_async() -> Any:
-    """Awaitable twin of ``forced_panic``, through ``awaitable`` (the wrapper of the flow's
-    ``advance_async``)."""
-
 def forced_panic_start(completions: Completions, future: Any) -> int:
     """``forced_panic`` through ``Completions``, the path every ``AsyncClient`` call takes:
     resolves ``future`` with the error."""
@@ -378,10 +373,13 @@ class NativeOnboarding:
         that changed the flow and before the create; what it raises stops the advance."""
     def advance_async(
         self,
+        completions: Completions,
+        future: Any,
         client: NativeClient,
         checkpoint: Optional[Callable[[NativeOnboarding, int], None]] = None,
-    ) -> Any:
-        """Awaitable twin of ``advance``. Cancelling it keeps every step that finished. The
+    ) -> int:
+        """``advance`` for asyncio: resolves ``future`` through ``completions`` and returns the
+        call number for ``Completions.cancel`` (cancelling keeps every step that finished). The
         checkpoint is called on a blocking thread of the runtime."""
     def handle_callback(self, keys: NativeCallbackKeys, url: str, body: str) -> str:
         """Takes the callback the portal received at ``url`` with ``body``, after verifying it

@@ -22,7 +22,7 @@ import enum
 import sys
 
 from . import _logs, _native
-from ._client import CallbackKeys, _Base, _key_bytes
+from ._client import CallbackKeys, _awaited, _Base, _key_bytes
 from ._record import Record, field
 from .errors import InvalidInputError
 from .models import ActionType, CallbackPayload, NewEnterprise
@@ -328,8 +328,9 @@ class Onboarding:
         flight, reads of this flow see the last step that finished (as for ``advance``)."""
         _logs.flush()
         try:
+            start = _native.NativeOnboarding.advance_async
             if checkpoint is None:
-                return _progress(await self._native.advance_async(client.native))
+                return _progress(await _awaited(start, self._native, client.native))
             # Only coroutines get here, so asyncio is already imported.
             import asyncio
 
@@ -346,7 +347,7 @@ class Onboarding:
                 # On a blocking thread of the runtime: run it on the loop and wait for it there.
                 asyncio.run_coroutine_threadsafe(run(snapshot, previous_revision), loop).result()
 
-            return _progress(await self._native.advance_async(client.native, save))
+            return _progress(await _awaited(start, self._native, client.native, save))
         finally:
             _logs.flush()
 
