@@ -82,11 +82,29 @@ function convertError(error) {
   return error
 }
 
+/** Refuses NaN and ±Infinity inside an object or array argument, naming the field: napi's
+ * conversion to serde cannot carry them and would say only "Failed to convert js number". */
+function checkNumbers(args) {
+  const walk = (value, path, depth) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new CttError(`${path} is ${value}; numbers must be finite`, { code: 'invalid_input' })
+    }
+    if (depth > 64 || value === null || typeof value !== 'object') return
+    const proto = Object.getPrototypeOf(value)
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`, depth + 1))
+    else if (proto === Object.prototype || proto === null) {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k, depth + 1)
+    }
+  }
+  for (const arg of args) if (arg !== null && typeof arg === 'object') walk(arg, '', 0)
+}
+
 /** Wraps a function so that what it throws, or the Promise it returns rejects with, is converted. */
 function guard(fn) {
   return function guarded(...args) {
     let result
     try {
+      checkNumbers(args)
       result = fn.apply(this, args)
     } catch (error) {
       throw convertError(error)
@@ -100,4 +118,4 @@ function guard(fn) {
   }
 }
 
-module.exports = { CttError, ERROR_CODES, convertError, guard }
+module.exports = { CttError, ERROR_CODES, checkNumbers, convertError, guard }

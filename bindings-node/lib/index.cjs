@@ -4,7 +4,7 @@
 
 const util = require('node:util')
 const native = require('./native.cjs')
-const { CttError, ERROR_CODES, convertError, guard } = require('./errors.cjs')
+const { CttError, ERROR_CODES, checkNumbers, convertError, guard } = require('./errors.cjs')
 
 /** Wraps every method and getter of a native class's prototype with `guard` (once). */
 function guardPrototype(cls) {
@@ -28,6 +28,7 @@ function exportClass(cls, statics = [], checkArgs = () => {}) {
         const replaced = checkArgs(...args)
         if (replaced) args.splice(0, replaced.length, ...replaced)
         try {
+          checkNumbers(args)
           super(...args)
         } catch (error) {
           throw convertError(error)
@@ -58,6 +59,12 @@ native.Client.prototype.toJSON = function toJSON() {
 }
 native.Simulator.prototype[util.inspect.custom] = function inspect() {
   return `Simulator { baseUrl: ${JSON.stringify(this.baseUrl)} }`
+}
+// Client options that point at the simulator with its reseller and enterprise credentials.
+native.Simulator.prototype.clientOptions = function clientOptions() {
+  const c = this.credentials
+  const user = (username, password) => ({ clientId: c.clientId, clientSecret: c.clientSecret, username, password })
+  return { baseUrl: this.baseUrl, reseller: user(c.username, c.password), enterprise: user(c.enterpriseUsername, c.enterprisePassword) }
 }
 
 native.Onboarding.prototype[util.inspect.custom] = function inspect() {
@@ -208,20 +215,10 @@ Object.defineProperty(native.Onboarding.prototype, 'advance', {
       }
       return error
     }
-    const run = () => {
-      advancing.set(this, (advancing.get(this) || 0) + 1)
-      const settled = () => advancing.set(this, advancing.get(this) - 1)
-      return nativeAdvance.call(this, client, wrapped).then(
-        (progress) => {
-          settled()
-          return withDates(progress)
-        },
-        (error) => {
-          settled()
-          throw withCause(error)
-        },
-      )
-    }
+    const run = () =>
+      nativeAdvance.call(this, client, wrapped).then(withDates, (error) => {
+        throw withCause(error)
+      })
     if (!signal) return run()
     if (signal.aborted) return Promise.reject(signal.reason)
     const onAbort = () => this.cancelAdvance()
@@ -236,25 +233,6 @@ Object.defineProperty(native.Onboarding.prototype, 'advance', {
         throw signal.aborted ? signal.reason : error
       },
     )
-  },
-  writable: true,
-  enumerable: true,
-  configurable: true,
-})
-
-// cancelAdvance(): core cancels the advance that runs; one called a moment ago may not have
-// started on the tokio thread yet, so the cancel is repeated until it lands or the advance settles.
-const advancing = new WeakMap()
-const nativeCancel = native.Onboarding.prototype.cancelAdvance
-Object.defineProperty(native.Onboarding.prototype, 'cancelAdvance', {
-  value: function cancelAdvance() {
-    if (nativeCancel.call(this)) return true
-    if (!advancing.get(this)) return false
-    const retry = () => {
-      if (advancing.get(this) && !nativeCancel.call(this)) setImmediate(retry)
-    }
-    setImmediate(retry)
-    return true
   },
   writable: true,
   enumerable: true,
@@ -280,7 +258,8 @@ Object.defineProperty(native.Onboarding.prototype, 'handleCallback', {
 
 /** verifyCallback(keys, url, body): keys is a key, a CallbackKeys, its options or a Client. */
 function verifyCallback(keys, url, body) {
-  return native.verifyCallback(ringOf(keys), url, bodyText(body))
+  const verified = native.verifyCallback(ringOf(keys), url, bodyText(body))
+  return { ...verified, issuedAt: new Date(verified.issuedAt) }
 }
 
 module.exports = {

@@ -66,6 +66,30 @@ export interface AdvanceOptions {
   checkpoint?: Checkpoint
 }
 
+/** A callback that passed verification (`verifyCallback`): which flow and ask it answers. */
+export interface VerifiedCallback {
+  /** The flow's id (`Onboarding.id`): load that flow and call `handleCallback` on it. */
+  flowId: string
+  /** The action the callback answers, such as `REGISTRATION`. */
+  action: G.ActionType
+  /** The ask's nonce; a flow accepts it only while it is the ask it waits for. */
+  nonce: string
+  /** When the URL was issued. */
+  issuedAt: Date
+  /** A digest of the body's JSON value (not its bytes: whitespace and key order aside). */
+  payloadDigest: string
+  /** The parsed body (it holds the admin's MSAL result: data your portal must hold like a token). */
+  payload: G.CallbackPayload
+}
+
+declare module '../native/index' {
+  interface Simulator {
+    /** Client options that point at this simulator with its reseller and enterprise credentials;
+     * spread your own settings over them: `new Client({ ...sim.clientOptions(), callbackKey })`. */
+    clientOptions(): ClientOptions
+  }
+}
+
 /** Every code, in documentation order. */
 export declare const ERROR_CODES: readonly ErrorCode[]
 

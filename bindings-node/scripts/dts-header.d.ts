@@ -23,5 +23,6 @@ import type {
   SimOptions,
   SimTenant,
   StepStatus,
+  VerifiedCallback,
 } from '../lib/index'
 

@@ -12,16 +12,47 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Reads a core type from a JavaScript value; `invalid_input` names `what` and the field.
-pub fn from_js<T: DeserializeOwned>(what: &str, mut value: Value) -> ctt_onboard::Result<T> {
+pub fn from_js<T: DeserializeOwned>(what: &str, value: Value) -> ctt_onboard::Result<T> {
+    read(what, value, None)
+}
+
+/// [`from_js`] for the shapes whose serde names are snake_case: `to_serde` renames the keys
+/// JavaScript spells in camelCase, and an error names the field as JavaScript spells it.
+pub fn from_js_renamed<T: DeserializeOwned>(
+    what: &str,
+    value: Value,
+    to_serde: fn(Value) -> Value,
+) -> ctt_onboard::Result<T> {
+    read(what, value, Some(to_serde))
+}
+
+fn read<T: DeserializeOwned>(
+    what: &str,
+    mut value: Value,
+    to_serde: Option<fn(Value) -> Value>,
+) -> ctt_onboard::Result<T> {
+    // Numbers first, while the keys are still JavaScript's.
     numbers::ints_from_js(what, &mut value)?;
+    let js = |name: &str| match to_serde {
+        Some(_) => camel(name),
+        None => name.to_owned(),
+    };
+    let value = match to_serde {
+        Some(rename) => rename(value),
+        None => value,
+    };
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let at = if path == "." {
-            what.to_owned()
-        } else {
-            format!("{what}.{path}")
+        let at = match e.path().to_string() {
+            path if path == "." => what.to_owned(),
+            path => format!("{what}.{}", js(&path)),
         };
-        Error::invalid_input(format!("{at}: {}", e.inner()))
+        // serde quotes field names in backticks ("missing field `redirect_url`").
+        let message = e.inner().to_string();
+        let parts = message.split('`').enumerate();
+        let parts: Vec<_> = parts
+            .map(|(i, p)| if i % 2 == 1 { js(p) } else { p.into() })
+            .collect();
+        Error::invalid_input(format!("{at}: {}", parts.join("`")))
     })
 }
 

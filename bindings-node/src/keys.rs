@@ -4,7 +4,7 @@
 //! them. The ring's secrets stay in Rust; the JavaScript object shows only the signing key's id.
 
 use crate::client::ManualClock;
-use crate::error::invalid_input;
+use crate::error::{IntoNapi, invalid_input};
 use ctt_onboard as core;
 use napi::Either;
 use napi::bindgen_prelude::Buffer;
@@ -45,44 +45,33 @@ fn key_bytes(key: &Either<String, Buffer>) -> &[u8] {
     }
 }
 
-/// `result` with its error's message prefixed by the option it is about.
-fn at<T>(what: &str, result: core::Result<T>) -> napi::Result<T> {
-    result.map_err(|e| invalid_input(format!("{what}: {}", e.message())))
-}
-
-fn key_from_js(what: &str, key: &CallbackKeyOptions) -> napi::Result<core::CallbackKey> {
-    let secret = key_bytes(&key.key);
-    at(
-        what,
-        match &key.id {
-            Some(id) => core::CallbackKey::new(id.clone(), secret),
-            None => core::CallbackKey::derived(secret),
-        },
-    )
-}
-
-/// Builds the core ring from the JavaScript options; `invalid_input` names the bad field.
-fn ring_from_js(options: &CallbackKeysOptions) -> napi::Result<core::CallbackKeys> {
-    let mut ring = core::CallbackKeys::new(key_from_js("callbackKeys.signing", &options.signing)?);
-    for (i, key) in options.verify.iter().flatten().enumerate() {
-        let what = format!("callbackKeys.verify[{i}]");
-        ring = at(&what, ring.with_verify_key(key_from_js(&what, key)?))?;
-    }
-    for id in options.retired.iter().flatten() {
-        ring = at("callbackKeys.retired", ring.with_retired(id.clone()))?;
-    }
-    if let Some(secs) = options.max_age_seconds {
-        if !(0.0..=1e12).contains(&secs) {
-            return Err(invalid_input(format!(
+/// Builds the core ring from the JavaScript options ([`core::CallbackKeys::from_parts`]);
+/// `invalid_input` names the bad field as JavaScript spells it.
+fn ring_from_js(options: &CallbackKeysOptions) -> core::Result<core::CallbackKeys> {
+    let verify: Vec<_> = (options.verify.iter().flatten())
+        .map(|k| {
+            let secret = key_bytes(&k.key);
+            let derived = || core::CallbackKey::derived(secret).map(|k| k.id().to_owned());
+            // A secret too short for an id of its own is refused by from_parts, naming it.
+            let id = k.id.clone().or_else(|| derived().ok());
+            (id.unwrap_or_else(|| "k".into()), secret.to_vec())
+        })
+        .collect();
+    let max_age = options.max_age_seconds.map(|secs| {
+        Duration::try_from_secs_f64(secs).map_err(|_| {
+            core::Error::invalid_input(format!(
                 "callbackKeys.maxAgeSeconds must be a number of seconds, at least 60; got {secs}"
-            )));
-        }
-        ring = at(
-            "callbackKeys.maxAgeSeconds",
-            ring.with_max_age(Duration::from_secs_f64(secs)),
-        )?;
-    }
-    Ok(ring)
+            ))
+        })
+    });
+    let signing = (options.signing.id.clone(), key_bytes(&options.signing.key));
+    let retired = options.retired.as_deref().unwrap_or_default();
+    core::CallbackKeys::from_parts(signing, &verify, retired, max_age.transpose()?).map_err(|e| {
+        let message =
+            e.message()
+                .replacen("callbackKeys.maxAge:", "callbackKeys.maxAgeSeconds:", 1);
+        core::Error::invalid_input(message)
+    })
 }
 
 /// The portal's callback key ring, for `handleCallback` and `verifyCallback` (which also take
@@ -100,7 +89,7 @@ impl CallbackKeys {
     /// is the `ManualClock` that judges a URL's age; default the system clock.
     #[napi(catch_unwind, constructor)]
     pub fn new(options: CallbackKeysOptions, clock: Option<&ManualClock>) -> napi::Result<Self> {
-        let mut ring = ring_from_js(&options)?;
+        let mut ring = ring_from_js(&options).napi()?;
         if let Some(clock) = clock {
             ring = ring.with_clock(Arc::new(clock.inner.clone()));
         }
@@ -115,7 +104,8 @@ impl CallbackKeys {
         ts_args_type = "key: string | Buffer | Uint8Array"
     )]
     pub fn from_key(key: Either<String, Buffer>) -> napi::Result<Self> {
-        let inner = at("callbackKey", core::CallbackKeys::single(key_bytes(&key)))?;
+        let inner = core::CallbackKeys::single(key_bytes(&key))
+            .map_err(|e| invalid_input(format!("callbackKey: {}", e.message())))?;
         Ok(Self { inner })
     }
 

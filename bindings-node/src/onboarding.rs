@@ -4,11 +4,10 @@
 //! queued to the JavaScript thread with a snapshot of the flow, and its Promise awaited.
 
 use crate::client::Client;
-use crate::convert::{camel, from_js, id_to_js, rename_keys, snake, to_js};
+use crate::convert::{camel, from_js_renamed, id_to_js, rename_keys, snake, to_js};
 use crate::error::{IntoNapi, to_napi};
 use crate::keys::CallbackKeys;
 use crate::promise;
-use chrono::{DateTime, Utc};
 use ctt_onboard::{self as core, FlowHandle, OnboardingPlan};
 use futures::future::BoxFuture;
 use napi::bindgen_prelude::{FnArgs, Function, Promise, PromiseRaw};
@@ -18,49 +17,17 @@ use napi_derive::napi;
 use serde_json::Value;
 use std::sync::Arc;
 
-fn date(t: std::time::SystemTime) -> DateTime<Utc> {
-    DateTime::<Utc>::from(t)
-}
-
-/// A callback that passed verification: which flow and action it answers, and its payload.
-#[napi(object, object_from_js = false)]
-pub struct VerifiedCallback {
-    /// The flow's id (`Onboarding.id`): load that flow and call `handleCallback` on it.
-    pub flow_id: String,
-    /// The action the callback answers, such as `REGISTRATION`.
-    pub action: String,
-    /// The ask's nonce; a flow accepts it only while it is the ask it waits for.
-    pub nonce: String,
-    /// When the URL was issued.
-    pub issued_at: DateTime<Utc>,
-    /// A digest of the body's JSON value (not its bytes: whitespace and key order aside).
-    pub payload_digest: String,
-    /// The parsed body (it holds the admin's MSAL result: data your portal must hold like a token).
-    #[napi(ts_type = "CallbackPayload")]
-    pub payload: serde_json::Value,
-}
-
 /// Checks a callback's tag with `keys` (a key, a ring or its options, or a `Client`) without any
 /// flow at hand, or throws `callback_invalid`; whether the ask is the one a flow waits for is
 /// `handleCallback`'s to judge.
 #[napi(
     catch_unwind,
-    ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload"
+    ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload",
+    ts_return_type = "VerifiedCallback"
 )]
-pub fn verify_callback(
-    keys: &CallbackKeys,
-    url: String,
-    body: String,
-) -> napi::Result<VerifiedCallback> {
+pub fn verify_callback(keys: &CallbackKeys, url: String, body: String) -> napi::Result<Value> {
     let verified = core::verify_callback(&keys.inner, &url, &body).napi()?;
-    Ok(VerifiedCallback {
-        flow_id: verified.flow_id,
-        action: verified.action.as_str().to_owned(),
-        nonce: verified.nonce,
-        issued_at: date(verified.issued_at),
-        payload_digest: verified.payload_digest,
-        payload: to_js("callback payload", &verified.payload)?,
-    })
+    to_js("callback", &verified)
 }
 
 /// The flow id a callback URL (absolute, or the path and query a router saw) claims, unverified:
@@ -129,7 +96,8 @@ impl Onboarding {
     /// A new flow for `plan`; `invalid_input` names what is wrong with the plan.
     #[napi(catch_unwind, constructor, ts_args_type = "plan: OnboardingPlan")]
     pub fn new(plan: Value) -> napi::Result<Self> {
-        let plan: OnboardingPlan = from_js("OnboardingPlan", rename_keys(plan, snake)).napi()?;
+        let plan: OnboardingPlan =
+            from_js_renamed("OnboardingPlan", plan, |p| rename_keys(p, snake)).napi()?;
         Ok(Self {
             flow: FlowHandle::new(plan).napi()?,
         })
@@ -261,7 +229,7 @@ impl Onboarding {
         client: &Client,
         checkpoint: Option<CheckpointArg<'_>>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let mut checkpoint: Box<dyn core::Checkpoint + Send> = match checkpoint {
+        let checkpoint: Box<dyn core::Checkpoint> = match checkpoint {
             None => Box::new(core::NoCheckpoint),
             Some(f) => Box::new(JsCheckpoint(Arc::new(
                 f.build_threadsafe_function::<(core::Onboarding, u64)>()
@@ -275,11 +243,10 @@ impl Onboarding {
                     })?,
             ))),
         };
-        let (flow, client) = (self.flow.clone(), client.inner.clone());
+        // Marked advancing now, so a `cancelAdvance()` right after this call is never lost.
+        let advance = self.flow.start_advance(client.inner.clone(), checkpoint);
         promise::spawn(env, async move {
-            let progress = flow.advance(&client, checkpoint.as_mut()).await;
-            drop(checkpoint);
-            to_js("progress", &progress.napi()?)
+            to_js("progress", &advance.napi()?.await.napi()?)
         })
     }
 

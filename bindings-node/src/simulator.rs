@@ -3,7 +3,7 @@
 //! that wait (start, approve, close) return Promises.
 
 use crate::client::duration_ms;
-use crate::convert::{camel, from_js, rename_keys, snake, to_js};
+use crate::convert::{camel, from_js_renamed, rename_keys, snake, to_js};
 use crate::error::{IntoNapi, invalid_input, to_napi};
 use ctt_onboard::{Error, ErrorCode};
 use ctt_sim::{self as sim, SimHandle};
@@ -62,13 +62,16 @@ impl Simulator {
     #[napi(factory, ts_args_type = "options?: SimOptions")]
     pub async fn start(options: Option<Value>) -> napi::Result<Simulator> {
         crate::logging::init();
-        let mut options = options.unwrap_or_else(|| json!({}));
-        for key in ["faults", "credentials"] {
-            if let Some(v) = options.get_mut(key) {
-                *v = settings(v.take());
+        let options = options.unwrap_or_else(|| json!({}));
+        let options: sim::SimOptions = from_js_renamed("SimulatorOptions", options, |mut o| {
+            for key in ["faults", "credentials"] {
+                if let Some(v) = o.get_mut(key) {
+                    *v = settings(v.take());
+                }
             }
-        }
-        let options: sim::SimOptions = from_js("SimulatorOptions", options).napi()?;
+            o
+        })
+        .napi()?;
         let started = tokio::task::spawn_blocking(move || SimHandle::start(options)).await;
         let inner =
             started.map_err(|e| invalid_input(format!("the simulator did not start: {e}")))?;
@@ -96,22 +99,6 @@ impl Simulator {
             to_js("credentials", &self.inner.credentials())?,
             camel,
         ))
-    }
-
-    /// Client options that point at this simulator with its reseller and enterprise credentials;
-    /// spread your own settings over them: `new Client({ ...sim.clientOptions(), callbackKey })`.
-    #[napi(catch_unwind, ts_return_type = "ClientOptions")]
-    pub fn client_options(&self) -> Value {
-        let c = self.inner.credentials();
-        let user = |username: &str, password: &str| {
-            let (id, secret) = (&c.client_id, &c.client_secret);
-            json!({ "clientId": id, "clientSecret": secret, "username": username, "password": password })
-        };
-        json!({
-            "baseUrl": self.inner.base_url(),
-            "reseller": user(&c.username, &c.password),
-            "enterprise": user(&c.enterprise_username, &c.enterprise_password),
-        })
     }
 
     /// The simulated tenants, one for each branch of the flow.
@@ -147,21 +134,22 @@ impl Simulator {
     #[napi(catch_unwind, ts_args_type = "faults: FaultConfig")]
     pub fn set_faults(&self, faults: Value) -> napi::Result<()> {
         self.inner
-            .set_faults(from_js("faults", settings(faults)).napi()?)
+            .set_faults(from_js_renamed("faults", faults, settings).napi()?)
             .napi()
     }
 
     /// Answers every API request under `canned.pathPrefix` with `canned` until `clearCanned()`.
     #[napi(catch_unwind, ts_args_type = "canned: CannedResponse")]
     pub fn set_canned(&self, canned: Value) -> napi::Result<()> {
-        let mut canned = settings(canned);
-        if let Some(map) = canned.as_object_mut() {
-            map.entry("content_type")
-                .or_insert(json!("application/json"));
-        }
-        self.inner
-            .set_canned(from_js("canned", canned).napi()?)
-            .napi()
+        let canned = from_js_renamed("canned", canned, |c| {
+            let mut canned = settings(c);
+            if let Some(map) = canned.as_object_mut() {
+                map.entry("content_type")
+                    .or_insert(json!("application/json"));
+            }
+            canned
+        });
+        self.inner.set_canned(canned.napi()?).napi()
     }
 
     /// Removes every canned answer.
