@@ -1,37 +1,28 @@
-//! The one macro every export goes through ([`export!`]): it runs each exported function and
-//! method under core's panic mapping, and every async one as a task on the binding's own tokio
-//! runtime.
+//! The one macro every export goes through ([`export!`]): each exported function runs under
+//! core's panic mapping, and each async one as a task on the binding's own tokio runtime.
 //!
-//! Panics: a panic must never unwind into the JVM, nor reach Kotlin as uniffi's generic
-//! `InternalException`. [`export!`] wraps the body of every function it exports in core's
-//! `__bindings::catch_panic_sync` (`catch_panic` for an `async fn`), so a panic becomes
-//! `CttException.Api` ("internal error in ctt-onboard ..."), and the object it was called on
-//! stays usable. For that, every export returns `Result<_, CttError>`: a function
-//! written with a plain return type is exported as `Result<that type, CttError>`.
+//! Panics must never unwind into the JVM, nor reach Kotlin as uniffi's generic
+//! `InternalException`: [`export!`] wraps every body in core's `__bindings::catch_panic_sync`
+//! (`catch_panic` for an `async fn`), so a panic is `CttException.Api` ("internal error in
+//! ctt-onboard ...") and the object stays usable. So every export returns `Result<_, CttError>`
+//! (a plain return type `T` is exported as `Result<T, CttError>`).
 //!
-//! Tokio: the core's HTTP client (reqwest) needs a tokio reactor while its futures are polled,
-//! and Kotlin polls uniffi futures from its own coroutine threads, where none exists. uniffi's
-//! `async_runtime = "tokio"` polls the call on the coroutine thread inside async-compat's runtime
-//! context, while that runtime's one thread runs the reactor and hyper's connection task: a call
-//! went back and forth between the two (1.2-1.6 continuation callbacks per call against the
-//! simulator, each a JNA callback from a native thread into the JVM followed by another `poll`
-//! downcall) and took 3-4x as long as the same request made with reqwest alone. So
-//! [`guard_async`] spawns the whole call onto [`runtime`] instead, where it runs to completion
-//! beside the reactor and the connection, and the future uniffi polls only awaits the task:
-//! Kotlin gets at most one continuation callback per call (and the Kotlin side keeps the threads
-//! that make it attached to the JVM, see `CallbackThreads.kt`). Nothing uniffi polls needs a
-//! tokio context any more, so the exports carry no `async_runtime` attribute. That requires the
-//! call's future to be `Send + 'static`: [`export!`] gives every async method a `self: Arc<Self>`
-//! receiver (written `&self` in the source), and the arguments are owned values.
+//! Tokio: reqwest needs a tokio reactor while its futures are polled, and Kotlin polls uniffi
+//! futures from its coroutine threads. uniffi's `async_runtime = "tokio"` polls there inside
+//! async-compat's context while another thread runs the reactor and hyper's connection task: a call
+//! went back and forth between the two (1.2-1.6 JNA continuation callbacks and `poll` downcalls per
+//! call) and took 3-4x as long as reqwest alone. So [`guard_async`] spawns the whole call onto
+//! [`runtime`], where it runs beside the reactor, and the future uniffi polls only awaits the task:
+//! at most one continuation callback per call, always from one of the runtime's few threads, which
+//! the Kotlin side keeps attached to the JVM (`CallbackThreads.kt`,
+//! bench/proposals/kotlin-jna-keep-attached.md). The call's future must be `Send + 'static`:
+//! [`export!`] gives every async method a `self: Arc<Self>` receiver (written `&self`).
 //!
-//! Cancellation: when a coroutine awaiting a call is cancelled, uniffi drops the Rust future.
-//! [`guard_async`]'s future then drops the spawned call itself, on the cancelling thread and
-//! before it returns (waiting, at most, for a poll of it in progress on a worker), and aborts the
-//! task: as when uniffi polled the call itself, everything the call held (the flow's advancing
-//! mark in core's `FlowHandle`, a connection) is released when the coroutine's cancellation
-//! completes, so the flow can be advanced again at once. Core's steps are cancel-safe (a dropped
-//! call leaves the client and its token cache usable), and `FlowHandle` keeps every step that
-//! finished before the cancellation.
+//! Cancellation: a cancelled coroutine drops the Rust future, and [`guard_async`]'s future then
+//! drops the spawned call on the cancelling thread before it returns (waiting at most for a poll
+//! in progress) and aborts the task. So what the call held (the advancing mark of core's
+//! `FlowHandle`, a connection) is released when the cancellation completes, and the flow can be
+//! advanced again at once, with every step that finished kept.
 
 use ctt_onboard::CttError;
 use std::future::Future;

@@ -6,10 +6,7 @@ package dev.cttonboard
 import java.time.Duration
 
 /** Starts configuring a client: `Client.builder().baseUrl(...).reseller(...).build()`. */
-fun dev.cttonboard.ffi.Client.Companion.builder(): ClientBuilder {
-    CallbackThreads.keepAttached()
-    return ClientBuilder()
-}
+fun dev.cttonboard.ffi.Client.Companion.builder(): ClientBuilder = ClientBuilder()
 
 /**
  * Configures a [Client]: chain the settings, then [build]. It fills core's [ClientOptions] record
@@ -18,6 +15,10 @@ fun dev.cttonboard.ffi.Client.Companion.builder(): ClientBuilder {
  * secret.
  */
 class ClientBuilder {
+    init {
+        CallbackThreads.keepAttached()
+    }
+
     private var options = ClientOptions()
     private var key: ByteArray? = null
     private var keys: CallbackKeys? = null
@@ -77,9 +78,6 @@ class ClientBuilder {
      * this one key, its id derived from it ([callbackKeys] rotates keys).
      */
     fun callbackKey(key: ByteArray) = apply { this.key = key.copyOf(); keys = null }
-
-    /** [callbackKey] with the UTF-8 bytes of [key]. */
-    fun callbackKey(key: String) = callbackKey(key.toByteArray(Charsets.UTF_8))
 
     /** The portal's callback key ring. A ring without a clock of its own follows the client's. */
     fun callbackKeys(keys: CallbackKeys) = apply { this.keys = keys; key = null }

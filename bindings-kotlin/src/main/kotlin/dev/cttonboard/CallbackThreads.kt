@@ -14,8 +14,8 @@ import com.sun.jna.Native
  * daemon threads, which never keep the JVM from exiting.
  *
  * JNA reads the initializer when the callback is first handed to native code, so it must be set
- * before the first async call: the entry points ([builder], [Ctt], [BlockingClient]) call
- * [keepAttached]. A program that starts from the generated constructors alone (`ClientBuilder()`)
+ * before the first async call: the entry points ([ClientBuilder], [Ctt], [BlockingClient]) call
+ * [keepAttached]. A program that starts from the generated constructors alone (`Client(options)`)
  * works the same, with JNA's attach and detach on every call.
  */
 internal object CallbackThreads {

@@ -4,6 +4,9 @@
 
 package dev.cttonboard
 
+/** The portal's callback key as the UTF-8 bytes of [key] (at least 16 bytes); see [ClientBuilder.callbackKey]. */
+fun ClientBuilder.callbackKey(key: String): ClientBuilder = callbackKey(key.toByteArray(Charsets.UTF_8))
+
 /**
  * A key ring whose signing key is the UTF-8 bytes of [signingKey]: `CallbackKeys("the portal's secret", "k2")`.
  * See the [CallbackKeys] constructor.
