@@ -1,17 +1,17 @@
-//! Node's sink for core's log forwarding ([`ctt_onboard::logging`]): events go to a logger the
-//! user sets with `setLogger`, or to stderr when the environment variable `CTT_ONBOARD_LOG` is set
-//! (to a level such as `debug`; any other value means `info`). Nothing is logged by default.
+//! Node's sink for core's log forwarding (`ctt_onboard::__bindings`): events go to the logger set
+//! with `setLogger`, and to stderr when the environment variable `CTT_ONBOARD_LOG` is set (to a
+//! level such as `debug`; any other value means `info`). Nothing is logged by default.
 //!
-//! The logger is called through a weak threadsafe function, so events from tokio's threads reach
-//! the event loop without blocking it, and a set logger never keeps the process alive. Core never
-//! puts a secret in an event; this sink adds nothing to what core records.
+//! The logger is a weak threadsafe function: events from tokio's threads reach the event loop
+//! without blocking it, and a set logger never keeps the process alive. Core never puts a secret
+//! in an event; this sink adds nothing to what core records.
 
 use crate::error::IntoNapi;
 use ctt_onboard::__bindings::{self as core_log, LogLevel};
 use napi::Status;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, LazyLock, Mutex, Once};
 
 /// One log event from the library.
 #[napi(object, object_from_js = false)]
@@ -29,70 +29,59 @@ pub struct LogRecord {
 
 type Logger = ThreadsafeFunction<LogRecord, (), LogRecord, Status, false, true>;
 
-/// Where events go: the JavaScript logger and its level, and stderr's level.
-struct Sinks {
-    logger: Option<(Arc<Logger>, LogLevel)>,
-    stderr: Option<LogLevel>,
+fn level(name: &str) -> LogLevel {
+    LogLevel::parse(name).unwrap_or(LogLevel::Info)
 }
 
-static SINKS: Mutex<Sinks> = Mutex::new(Sinks {
-    logger: None,
-    stderr: None,
+/// stderr's level, from `CTT_ONBOARD_LOG` (read once per process).
+static STDERR: LazyLock<Option<LogLevel>> = LazyLock::new(|| {
+    let value = std::env::var("CTT_ONBOARD_LOG").ok();
+    value.filter(|v| !v.trim().is_empty()).map(|v| level(&v))
 });
-static INIT: Once = Once::new();
+/// The logger set last, and its level.
+static LOGGER: Mutex<Option<(Arc<Logger>, LogLevel)>> = Mutex::new(None);
 
-fn parse_level(value: &str) -> LogLevel {
-    LogLevel::parse(value).unwrap_or(LogLevel::Info)
-}
-
-/// Installs core's sink at the most detailed level any destination wants, or removes it.
-fn refresh(sinks: &Sinks) -> napi::Result<()> {
-    let wanted = [sinks.logger.as_ref().map(|(_, l)| *l), sinks.stderr];
-    let Some(level) = wanted.into_iter().flatten().min() else {
+/// Installs core's sink for the logger and stderr, at the most detailed level either wants, or
+/// removes it when neither wants anything.
+fn install(logger: Option<(Arc<Logger>, LogLevel)>) -> napi::Result<()> {
+    let stderr = *STDERR;
+    let levels = [logger.as_ref().map(|(_, l)| *l), stderr];
+    let Some(min) = levels.into_iter().flatten().min() else {
         core_log::uninstall_sink();
         return Ok(());
     };
-    let logger = sinks.logger.clone();
-    let stderr = sinks.stderr;
-    core_log::install_sink(
-        Arc::new(move |record: core_log::LogRecord| {
-            if stderr.is_some_and(|l| record.level >= l) {
-                eprintln!(
-                    "ctt-onboard {} {}: {}",
-                    record.level.as_str(),
-                    record.target,
-                    record.message
-                );
-            }
-            if let Some((tsfn, l)) = &logger
-                && record.level >= *l
-            {
-                tsfn.call(
-                    LogRecord {
-                        level: record.level.as_str().to_owned(),
-                        target: record.target,
-                        message: record.message,
-                        time_ms: crate::convert::time_to_ms(std::time::SystemTime::now()),
-                    },
-                    ThreadsafeFunctionCallMode::NonBlocking,
-                );
-            }
-        }),
-        level,
-    )
-    .napi()
+    let sink = move |r: core_log::LogRecord| {
+        if stderr.is_some_and(|l| r.level >= l) {
+            eprintln!(
+                "ctt-onboard {} {}: {}",
+                r.level.as_str(),
+                r.target,
+                r.message
+            );
+        }
+        if let Some((tsfn, _)) = logger.as_ref().filter(|(_, l)| r.level >= *l) {
+            let time_ms = crate::convert::time_to_ms(std::time::SystemTime::now());
+            let level = r.level.as_str().to_owned();
+            let (target, message) = (r.target, r.message);
+            let record = LogRecord {
+                level,
+                target,
+                message,
+                time_ms,
+            };
+            tsfn.call(record, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    };
+    core_log::install_sink(Arc::new(sink), min).napi()
 }
 
-/// Reads `CTT_ONBOARD_LOG` once per process and starts printing to stderr when it is set.
+/// Starts printing to stderr when `CTT_ONBOARD_LOG` is set (once per process).
 pub fn init() {
+    static INIT: Once = Once::new();
     INIT.call_once(|| {
-        let mut sinks = SINKS.lock().unwrap_or_else(|p| p.into_inner());
-        sinks.stderr = std::env::var("CTT_ONBOARD_LOG")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| parse_level(&v));
+        let logger = LOGGER.lock().unwrap_or_else(|p| p.into_inner());
         // A host that installed its own tracing subscriber keeps it; nothing to report here.
-        let _ = refresh(&sinks);
+        let _ = install(logger.clone());
     });
 }
 
@@ -104,9 +93,8 @@ pub fn init() {
     ts_args_type = "logger: ((record: LogRecord) => void) | null, level?: 'error' | 'warn' | 'info' | 'debug' | 'trace'"
 )]
 pub fn set_logger(logger: Option<Logger>, level: Option<String>) -> napi::Result<()> {
-    init();
-    let level = level.as_deref().map(parse_level).unwrap_or(LogLevel::Info);
-    let mut sinks = SINKS.lock().unwrap_or_else(|p| p.into_inner());
-    sinks.logger = logger.map(|l| (Arc::new(l), level));
-    refresh(&sinks)
+    let level = level.as_deref().map(self::level).unwrap_or(LogLevel::Info);
+    let mut current = LOGGER.lock().unwrap_or_else(|p| p.into_inner());
+    *current = logger.map(|l| (Arc::new(l), level));
+    install(current.clone())
 }
