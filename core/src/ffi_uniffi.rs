@@ -52,8 +52,9 @@ impl std::fmt::Display for Credentials {
 }
 
 macro_rules! ctt_error {
-    ($( $(#[$doc:meta])* $variant:ident ),+ $(,)?) => {
-        /// Every failure of the library, one variant per stable error code.
+    ($( $variant:ident ),+ $(,)?) => {
+        /// Every failure of the library: one subclass per stable error code (`InvalidInput` for
+        /// `invalid_input`, ...; `errorCodes()` lists them, core's `ErrorCode` says what each means).
         ///
         /// Every variant carries the same fields: `detail` (the message for people; not named
         /// `message`, which would collide with `Throwable.message`), the stable `code`, the HTTP
@@ -64,7 +65,7 @@ macro_rules! ctt_error {
         #[uniffi::export(Display)]
         pub enum CttError {
             $(
-                $(#[$doc])*
+                #[allow(missing_docs)] // uniffi reads literal docs only; ErrorCode documents each
                 $variant {
                     /// The message for people (no secrets), without status or request id.
                     detail: String,
@@ -121,37 +122,10 @@ macro_rules! ctt_error {
     };
 }
 
+// One variant per `ErrorCode`, in its order (each code's meaning is documented there).
 ctt_error! {
-    /// `invalid_input`: the caller's input is invalid; the message names the field.
-    InvalidInput,
-    /// `authentication`: credentials or a token were refused, or none was configured.
-    Authentication,
-    /// `forbidden`: the API refused the call for this caller (HTTP 403).
-    Forbidden,
-    /// `not_found`: the API does not know the object (HTTP 404).
-    NotFound,
-    /// `conflict`: the object already exists, such as a duplicate enterprise name (HTTP 409).
-    Conflict,
-    /// `rate_limited`: the API asked the caller to slow down; see `retryAfterMs`.
-    RateLimited,
-    /// `server`: the API failed (HTTP 5xx) and retries ran out.
-    Server,
-    /// `api`: any other non-success answer.
-    Api,
-    /// `tenant_roles_missing`: the tenant lacks the Teams/Skype Administrator roles.
-    TenantRolesMissing,
-    /// `timeout`: the call did not finish in time.
-    Timeout,
-    /// `network`: the connection failed or broke.
-    Network,
-    /// `decode`: a response was not the documented shape.
-    Decode,
-    /// `callback_invalid`: a callback failed verification or does not belong here.
-    CallbackInvalid,
-    /// `flow_state`: the onboarding flow cannot do this in its current state.
-    FlowState,
-    /// `outcome_unknown`: a create may or may not have happened.
-    OutcomeUnknown,
+    InvalidInput, Authentication, Forbidden, NotFound, Conflict, RateLimited, Server, Api,
+    TenantRolesMissing, Timeout, Network, Decode, CallbackInvalid, FlowState, OutcomeUnknown,
 }
 
 impl std::fmt::Display for CttError {
