@@ -31,6 +31,8 @@ rm -rf "$kotlin_out"
 mkdir -p "$kotlin_out" "$native_out"
 "$target_dir/debug/uniffi-bindgen" generate --language kotlin --no-format --out-dir "$kotlin_out" \
   "$target_dir/debug/libctt_onboard_kotlin.so"
+# One Kotlin file per crate, each in its own package: alias the others' names into dev.cttonboard.
+bash "$root/bindings-kotlin/scripts/aliases.sh" "$kotlin_out"
 lib="$target_dir/$profile_dir/libctt_onboard_kotlin.so"
 strip --strip-debug -o "$native_out/libctt_onboard_kotlin.so" "$lib"
 echo "bench: Kotlin generated from the dev build, packaging $lib"

@@ -27,9 +27,9 @@ pub mod logging;
 pub mod models;
 pub mod numbers;
 pub mod onboarding;
-pub mod secret;
 #[cfg(feature = "schema")]
 mod schema;
+pub mod secret;
 pub mod wire_time;
 #[cfg(feature = "uniffi")]
 pub use ffi_uniffi::CttError;

@@ -196,6 +196,8 @@ step_jar() {
   rm -rf "$gen"
   (cd "$src" && "$work/x86_64-unknown-linux-gnu/debug/uniffi-bindgen" generate --language kotlin \
     --no-format --out-dir "$gen" "$lib" >/dev/null)
+  # One Kotlin file per crate, each in its own package: alias the others' names into dev.cttonboard.
+  bash "$src/bindings-kotlin/scripts/aliases.sh" "$gen"
   # The Maven build in a copy of the module (its own target/, not the work tree's), with the native
   # build step skipped: the resources are target-dist/jna/<JNA platform>/libctt_onboard_kotlin.so.
   local stage="$work/kotlin"

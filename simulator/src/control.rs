@@ -217,6 +217,12 @@ impl SimHandle {
     /// Answers every API request under `canned.path_prefix` with `canned` until
     /// [`clear_canned`](Self::clear_canned).
     pub fn set_canned(&self, canned: CannedResponse) -> Result<(), SimError> {
+        if !(100..=999).contains(&canned.status) {
+            return Err(invalid(
+                "canned.status",
+                format!("{} is not an HTTP status (100 to 999)", canned.status),
+            ));
+        }
         self.with(|s| s.set_canned(canned))
     }
 
@@ -380,6 +386,15 @@ mod tests {
             })
             .is_err()
         );
+        let err = sim
+            .set_canned(CannedResponse {
+                path_prefix: "/".into(),
+                status: 42,
+                content_type: "text/plain".into(),
+                body: String::new(),
+            })
+            .expect_err("not a status");
+        assert!(err.message.contains("canned.status"), "{err}");
         assert_eq!(sim.requests().expect("requests").len(), 0);
         sim.close();
     }

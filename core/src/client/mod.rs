@@ -29,8 +29,8 @@ use http::Body;
 use process::Inner;
 
 pub use builder::ClientBuilder;
-pub use options::{ClientOptions, RetryOptions};
 pub(crate) use builder::{is_loopback, parse_endpoint_url};
+pub use options::{ClientOptions, RetryOptions};
 
 /// The vendor's text for the missing Teams/Skype Administrator roles (matched case-insensitively).
 pub const TENANT_ROLES_MISSING_TEXT: &str = "Roles Teams/Skype Administrator could not be found";

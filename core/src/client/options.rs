@@ -207,7 +207,11 @@ mod tests {
         }))
         .expect("options");
         assert_eq!(o.timeout_ms, Some(1500));
-        assert_eq!(o.ca_cert_pem, vec!["PEM".to_owned()], "one PEM is a list of one");
+        assert_eq!(
+            o.ca_cert_pem,
+            vec!["PEM".to_owned()],
+            "one PEM is a list of one"
+        );
         let policy = o.retry.as_ref().expect("retry").to_policy();
         assert_eq!(policy.max_attempts, 2);
         assert_eq!(policy.deadline, RetryPolicy::default().deadline);
@@ -226,14 +230,22 @@ mod tests {
 
     #[test]
     fn the_builder_checks_what_the_options_set() {
-        let o = ClientOptions::from_json_value(json!({"retry": {"maxAttempts": 50}}))
-            .expect("options");
-        let err = o.into_builder().expect("builder").build().expect_err("too many attempts");
+        let o =
+            ClientOptions::from_json_value(json!({"retry": {"maxAttempts": 50}})).expect("options");
+        let err = o
+            .into_builder()
+            .expect("builder")
+            .build()
+            .expect_err("too many attempts");
         assert_eq!(err.code(), ErrorCode::InvalidInput);
         assert!(err.to_string().contains("max_attempts"), "{err}");
         let o = ClientOptions::from_json_value(json!({"paths": {"tokens": "POST /t"}}))
             .expect("options");
-        let err = o.into_builder().expect("builder").build().expect_err("unknown endpoint");
+        let err = o
+            .into_builder()
+            .expect("builder")
+            .build()
+            .expect_err("unknown endpoint");
         assert!(err.to_string().contains("tokens"), "{err}");
     }
 }
