@@ -269,36 +269,28 @@ impl Client {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let cap = self.inner.max_response_bytes;
+        let too_large = || Failure {
+            error: Error::decode(format!(
+                "{} response is larger than the {cap}-byte cap",
+                endpoint.name()
+            ))
+            .with_status(status)
+            .with_request_id(request_id(&headers)),
+            maybe_sent: true,
+            transient: false,
+        };
         if response
             .content_length()
             .is_some_and(|len| len as usize > cap)
         {
-            return Err(Failure {
-                error: Error::decode(format!(
-                    "{} response is larger than the {cap}-byte cap",
-                    endpoint.name()
-                ))
-                .with_status(status)
-                .with_request_id(request_id(&headers)),
-                maybe_sent: true,
-                transient: false,
-            });
+            return Err(too_large());
         }
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > cap {
-                        return Err(Failure {
-                            error: Error::decode(format!(
-                                "{} response is larger than the {cap}-byte cap",
-                                endpoint.name()
-                            ))
-                            .with_status(status)
-                            .with_request_id(request_id(&headers)),
-                            maybe_sent: true,
-                            transient: false,
-                        });
+                        return Err(too_large());
                     }
                     body.extend_from_slice(&chunk);
                 }
