@@ -1,7 +1,6 @@
-//! `Client`: core's [`ctt_onboard::Client`] with Promise-returning methods (see [`crate::promise`]),
-//! and `ManualClock`. The options object is core's [`ClientOptions`]; the callback key ring and
-//! the clock are handles passed beside it. The credentials stay in Rust: nothing on the
-//! JavaScript object (its properties, `util.inspect`, `JSON.stringify`) can reveal them.
+//! `Client`: core's [`ctt_onboard::Client`] built from core's [`ClientOptions`] (the key ring and
+//! the clock are handles passed beside it), with Promise-returning methods; and `ManualClock`.
+//! The credentials stay in Rust: nothing on the JavaScript object can reveal them.
 
 use crate::convert::{from_js, time_to_ms, to_js};
 use crate::error::{IntoNapi, invalid_input};
@@ -19,10 +18,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A clock for tests: the system time plus an offset that moves only when told to.
-///
-/// Give it to `new Client(options, clock)` and move it together with the simulator's clock
-/// (`simulator.advanceClock`) to cross the vendor's 30-minute wait in a test.
+/// A clock for tests: the system time plus an offset that moves only when told to (move it with
+/// `simulator.advanceClock` to cross the vendor's 30-minute wait).
 #[napi]
 #[derive(Default)]
 pub struct ManualClock {
@@ -68,13 +65,11 @@ pub struct Client {
     pub(crate) inner: core::Client,
 }
 
-/// A Promise of a plain object (or array, number, string) converted by serde.
 type Json<'e> = napi::Result<PromiseRaw<'e, Value>>;
-/// A Promise of nothing.
 type Done<'e> = napi::Result<PromiseRaw<'e, ()>>;
 
 impl Client {
-    /// Runs `call` on a clone of the core client; its result crosses by serde (`what` names it).
+    /// Runs `call` on a clone of the core client; its result crosses by serde.
     fn json<'e, T, Fut>(
         &self,
         env: &'e Env,
@@ -101,9 +96,8 @@ impl Client {
 
 #[napi]
 impl Client {
-    /// Checks the options and builds the client; an `invalid_input` error names a bad setting.
-    /// `clock` is a test knob: a `ManualClock` the client reads the time from. (The JavaScript
-    /// layer turns `callbackKey`/`callbackKeys` into the `keys` ring.)
+    /// Checks the options and builds the client; `invalid_input` names a bad setting. `clock`
+    /// is a test knob. (The JavaScript layer turns `callbackKey`/`callbackKeys` into `keys`.)
     #[napi(
         catch_unwind,
         constructor,
@@ -134,9 +128,7 @@ impl Client {
         self.inner.base_url().to_owned()
     }
 
-    /// The client's callback key ring (with the client's clock), or `null` when it has none:
-    /// what `advance` signs redirect URLs with, and what `handleCallback(client, ...)` verifies
-    /// with.
+    /// The client's callback key ring (with the client's clock), or `null` when it has none.
     #[napi(catch_unwind, getter)]
     pub fn callback_keys(&self) -> Option<CallbackKeys> {
         let ring = self.inner.callback_keys().cloned();
@@ -178,11 +170,8 @@ impl Client {
         })
     }
 
-    /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id.
-    ///
-    /// Validated first (nothing is sent when it fails). Never repeated blindly: when the outcome
-    /// is unknown, the enterprise is looked up by name; if that does not settle it, the error is
-    /// `outcome_unknown`. A duplicate name is `conflict`.
+    /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id (validated
+    /// first; never repeated blindly: `outcome_unknown` when a lookup cannot settle it).
     #[napi(
         catch_unwind,
         ts_args_type = "enterprise: NewEnterprise",
@@ -196,7 +185,6 @@ impl Client {
     }
 
     /// `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`.
-    /// `redirectUrl` is where ConnecttoTeams posts the callback (https, or http on loopback).
     #[napi(
         catch_unwind,
         ts_args_type = "action: ActionType, enterpriseName: string, redirectUrl: string",
@@ -228,8 +216,7 @@ impl Client {
         })
     }
 
-    /// `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
-    /// API" (and the roles it needs) for the admin's tenant.
+    /// `POST /provisioning/provisionTenantAdminAPI`: provisions the Teams Tenant Admin API.
     #[napi(
         catch_unwind,
         ts_args_type = "auth: AuthenticationResult",
@@ -242,8 +229,7 @@ impl Client {
     }
 
     /// `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
-    /// service provider". Fails with `tenant_roles_missing` when the tenant lacks the
-    /// Teams/Skype Administrator roles.
+    /// service provider" (`tenant_roles_missing` without the Teams/Skype Administrator roles).
     #[napi(
         catch_unwind,
         ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string",

@@ -96,15 +96,14 @@ pub fn reject_with_code(
     retry_after_ms: Option<u32>,
 ) -> napi::Result<PromiseRaw<'_, ()>> {
     crate::promise::spawn(env, async move {
-        let code = ErrorCode::parse(&code)
-            .ok_or_else(|| invalid_input(format!("unknown error code {code:?}")))?;
+        let known = ErrorCode::parse(&code);
+        let code = known.ok_or_else(|| invalid_input(format!("unknown error code {code:?}")))?;
         let wait = retry_after_ms.map(|ms| Duration::from_millis(ms.into()));
-        let mut error = Error::new(code, format!("a {code} error raised on request"));
-        if let Some(s) = status {
-            error = error.with_status(s);
-        }
-        Err(to_napi(
-            error.with_request_id(request_id).with_retry_after(wait),
-        ))
+        let error = Error::new(code, format!("a {code} error raised on request"));
+        let error = error.with_request_id(request_id).with_retry_after(wait);
+        Err(to_napi(match status {
+            Some(s) => error.with_status(s),
+            None => error,
+        }))
     })
 }

@@ -1,7 +1,5 @@
-//! `CallbackKeys`: core's key ring ([`ctt_onboard::CallbackKeys`]) for JavaScript.
-//!
-//! Keys are bytes: a `Buffer`/`Uint8Array` as given, a string as its UTF-8 bytes, at least 16 of
-//! them. The ring's secrets stay in Rust; the JavaScript object shows only the signing key's id.
+//! `CallbackKeys`: core's key ring ([`ctt_onboard::CallbackKeys`]). Keys are bytes (a string is
+//! its UTF-8); the secrets stay in Rust, the JavaScript object shows only the signing key's id.
 
 use crate::client::ManualClock;
 use crate::error::{IntoNapi, invalid_input};
@@ -15,16 +13,14 @@ use std::time::Duration;
 /// A callback key: the secret, and an id the URLs it tags carry.
 #[napi(object)]
 pub struct CallbackKeyOptions {
-    /// 1 to 32 characters of `A-Z a-z 0-9 - _ .`. Default: derived from the secret (`k` and 8
-    /// hex digits of a SHA-256 of it), so the same secret always gets the same id.
+    /// 1 to 32 characters of `A-Z a-z 0-9 - _ .`. Default: derived from the secret.
     pub id: Option<String>,
     /// The secret: at least 16 bytes; a string is its UTF-8 bytes.
     #[napi(ts_type = "string | Buffer | Uint8Array")]
     pub key: Either<String, Buffer>,
 }
 
-/// A key ring: the key that signs new redirect URLs, older keys that still verify the URLs they
-/// tagged, ids of retired keys (their URLs fail saying "retired"), and how long a URL answers.
+/// A key ring: the key that signs new URLs, older keys that still verify, retired ids, max age.
 #[napi(object)]
 pub struct CallbackKeysOptions {
     /// The key that signs every new URL (and verifies its own).
@@ -74,9 +70,8 @@ fn ring_from_js(options: &CallbackKeysOptions) -> core::Result<core::CallbackKey
     })
 }
 
-/// The portal's callback key ring, for `handleCallback` and `verifyCallback` (which also take
-/// the ring's options, a key, or a `Client`, whose ring and clock they then use). Its secrets
-/// never leave the native module; `signingKeyId` and `maxAgeSeconds` are all it shows.
+/// The portal's callback key ring, for `handleCallback` and `verifyCallback`. Its secrets never
+/// leave the native module; `signingKeyId` and `maxAgeSeconds` are all it shows.
 #[napi]
 pub struct CallbackKeys {
     pub(crate) inner: core::CallbackKeys,
@@ -84,16 +79,16 @@ pub struct CallbackKeys {
 
 #[napi]
 impl CallbackKeys {
-    /// A ring from `options`; `invalid_input` names what is wrong (a key shorter than 16 bytes, a
-    /// bad id, an id both in the ring and retired, a max age under 60 s). `clock` (a test knob)
-    /// is the `ManualClock` that judges a URL's age; default the system clock.
+    /// A ring from `options`; `invalid_input` names what is wrong. `clock` (a test knob) judges a
+    /// URL's age; default the system clock.
     #[napi(catch_unwind, constructor)]
     pub fn new(options: CallbackKeysOptions, clock: Option<&ManualClock>) -> napi::Result<Self> {
-        let mut ring = ring_from_js(&options).napi()?;
-        if let Some(clock) = clock {
-            ring = ring.with_clock(Arc::new(clock.inner.clone()));
-        }
-        Ok(Self { inner: ring })
+        let ring = ring_from_js(&options).napi()?;
+        let inner = match clock {
+            Some(clock) => ring.with_clock(Arc::new(clock.inner.clone())),
+            None => ring,
+        };
+        Ok(Self { inner })
     }
 
     /// A ring of one key with a derived id, as `callbackKey` on the client options makes.

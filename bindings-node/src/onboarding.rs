@@ -1,7 +1,5 @@
-//! `Onboarding`: core's shared flow ([`FlowHandle`], whose policy decides what a read, a callback
+//! `Onboarding`: core's shared flow ([`FlowHandle`]: its policy decides what a read, a callback
 //! or a second advance does while an `advance` runs), plus `verifyCallback` and `claimedFlowId`.
-//! The checkpoint of `advance` is a napi threadsafe function ([`JsCheckpoint`]): each save is
-//! queued to the JavaScript thread with a snapshot of the flow, and its Promise awaited.
 
 use crate::client::Client;
 use crate::convert::{camel, from_js_renamed, id_to_js, rename_keys, snake, to_js};
@@ -18,8 +16,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 /// Checks a callback's tag with `keys` (a key, a ring or its options, or a `Client`) without any
-/// flow at hand, or throws `callback_invalid`; whether the ask is the one a flow waits for is
-/// `handleCallback`'s to judge.
+/// flow at hand, or throws `callback_invalid`.
 #[napi(
     catch_unwind,
     ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload",
@@ -49,8 +46,8 @@ type CheckpointFn = ThreadsafeFunction<
     false,
 >;
 
-/// Core's [`core::Checkpoint`] over the JavaScript checkpoint. It is dropped on the tokio thread
-/// once the advance is over: it keeps the event loop alive only while a save may still be called.
+/// Core's [`core::Checkpoint`] over the JavaScript one: each save is queued to the JavaScript
+/// thread with a snapshot of the flow, and its Promise awaited. Dropped with the advance.
 struct JsCheckpoint(Arc<CheckpointFn>);
 
 impl core::Checkpoint for JsCheckpoint {
@@ -68,22 +65,20 @@ impl core::Checkpoint for JsCheckpoint {
                 .call_async_catch((snapshot, previous))
                 .await
                 .map_err(failed)?;
-            match saved.await.map_err(failed)? {
-                None => Ok(()),
-                Some(v) => {
-                    let code = v.first().and_then(|c| core::ErrorCode::parse(c));
-                    let message = v.get(1).cloned().unwrap_or_default();
-                    Err(core::Error::new(
-                        code.unwrap_or(core::ErrorCode::FlowState),
-                        message,
-                    ))
-                }
-            }
+            let Some(thrown) = saved.await.map_err(failed)? else {
+                return Ok(());
+            };
+            let code = thrown.first().and_then(|c| core::ErrorCode::parse(c));
+            let message = thrown.get(1).cloned().unwrap_or_default();
+            Err(core::Error::new(
+                code.unwrap_or(core::ErrorCode::FlowState),
+                message,
+            ))
         })
     }
 }
 
-/// One enterprise's onboarding, a resumable state machine: persist `toJSON()` after every
+/// One enterprise's onboarding, a resumable state machine: persist `toJSONString()` after every
 /// `advance` and `handleCallback` (it holds the admin's MSAL result: store it like a token), load
 /// it with `Onboarding.fromJSON`. Reads during an `advance` see its last finished step.
 #[napi]
@@ -103,8 +98,7 @@ impl Onboarding {
         })
     }
 
-    /// Loads a flow saved with `toJSON()` (the JavaScript layer also takes the object). A newer
-    /// schema than this version knows is `invalid_input`.
+    /// Loads a flow saved with `toJSONString()` or `toJSON()`; a newer schema is `invalid_input`.
     #[napi(
         catch_unwind,
         factory,
@@ -131,15 +125,13 @@ impl Onboarding {
     }
 
     /// The flow's revision: 0 when new, rising with every change (a step, an accepted callback);
-    /// at most 2^53-1, so the number is exact. Save with compare-and-swap on it (`UPDATE flows
-    /// SET json = ?, revision = ? WHERE id = ? AND revision = ?`).
+    /// save with compare-and-swap on it.
     #[napi(catch_unwind, getter)]
     pub fn revision(&self) -> f64 {
         self.flow.read(|f| f.revision() as f64)
     }
 
-    /// True while a callback was accepted and `advance` has yet to confirm it with
-    /// ConnecttoTeams.
+    /// True while a callback was accepted and `advance` has yet to confirm it.
     #[napi(catch_unwind, getter)]
     pub fn has_unconfirmed_callback(&self) -> bool {
         self.flow.read(|f| f.has_unconfirmed_callback())
@@ -186,8 +178,7 @@ impl Onboarding {
         json_object(&self.to_json_string()?)
     }
 
-    /// The flow as a JSON object with no MSAL token in it: a flow loaded from it asks the admin to
-    /// sign in again when a step needs it; a callback `advance` has not confirmed yet is dropped.
+    /// The flow as a JSON object with no MSAL token in it (nor a callback not yet confirmed).
     #[napi(
         catch_unwind,
         js_name = "toJSONWithoutTokens",
@@ -203,21 +194,16 @@ impl Onboarding {
         self.flow.read(|f| f.to_json_without_tokens()).napi()
     }
 
-    /// The flow as schema-versioned JSON text, exactly as the core writes it (lossless for any
-    /// id). `Onboarding.fromJSON` reads it back.
+    /// The flow as schema-versioned JSON text, exactly as the core writes it (lossless for any id).
     #[napi(catch_unwind, js_name = "toJSONString")]
     pub fn to_json_string(&self) -> napi::Result<String> {
         self.flow.read(|f| f.to_json()).napi()
     }
 
-    /// Performs every API step it can and resolves where the flow needs a person or time; each
-    /// step's result is written into the flow before the next starts, and calling it again
-    /// repeats nothing that succeeded. The client needs a `callbackKey` (or `callbackKeys`).
-    /// `options.checkpoint(flow, previousRevision)` saves a snapshot after every step that
-    /// changed the flow (compare-and-swap; a throw stops the advance with a `CttError` whose
-    /// `cause` is the thrown value); aborting `options.signal` drops the step in flight, keeps
-    /// every step that finished and rejects with the signal's reason. A second `advance` while
-    /// one runs is `flow_state`.
+    /// Performs every API step it can and resolves where the flow needs a person or time; calling
+    /// it again repeats nothing that succeeded. The client needs a callback key.
+    /// `options.checkpoint` saves a snapshot after every step that changed the flow; aborting
+    /// `options.signal` keeps every step that finished and rejects with the signal's reason.
     #[napi(
         catch_unwind,
         ts_args_type = "client: Client, options?: AdvanceOptions",
@@ -250,18 +236,16 @@ impl Onboarding {
         })
     }
 
-    /// Cancels the advance in flight, if any (what an aborted `signal` does); that advance rejects
-    /// with `flow_state`, keeping every step that finished. False when none runs.
+    /// Cancels the advance in flight (it rejects with `flow_state`, keeping every finished step);
+    /// false when none runs.
     #[napi(catch_unwind)]
     pub fn cancel_advance(&self) -> bool {
         self.flow.cancel_advance()
     }
 
-    /// Feeds the callback the portal received (its URL, absolute or as its router saw it, and its
-    /// body, text or parsed) to the flow after verifying it offline with `keys` (a key, a ring or
-    /// its options, or a `Client`). Resolves to `'accepted'`, or `'duplicate'` for the same ask
-    /// with the same parsed body; every rejection is `callback_invalid` and changes nothing
-    /// (README: "A callback is taken in two stages"). While an advance runs it is `flow_state`.
+    /// Feeds the callback the portal received (its URL and body) to the flow after verifying it
+    /// with `keys` (a key, a ring or its options, or a `Client`): `'accepted'`, or `'duplicate'`
+    /// for the same ask and body; a rejection is `callback_invalid` and changes nothing.
     #[napi(
         catch_unwind,
         ts_args_type = "keys: string | Buffer | Uint8Array | CallbackKeys | CallbackKeysOptions | Client, url: string, body: string | CallbackPayload",
@@ -274,8 +258,7 @@ impl Onboarding {
         url: String,
         body: String,
     ) -> napi::Result<PromiseRaw<'env, &'static str>> {
-        let keys = keys.inner.clone();
-        let flow = self.flow.clone();
+        let (keys, flow) = (keys.inner.clone(), self.flow.clone());
         promise::spawn(env, async move {
             Ok(flow.handle_callback(&keys, &url, &body).napi()?.as_str())
         })
@@ -284,16 +267,12 @@ impl Onboarding {
 
 /// The flow's JSON text as an object, refusing an id a JavaScript number cannot hold exactly.
 fn json_object(text: &str) -> napi::Result<Value> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        to_napi(core::Error::decode(format!(
-            "the flow JSON could not be read back: {e}"
-        )))
-    })?;
-    ctt_onboard::numbers::check_ints_for_js("flow", &value).map_err(|e| {
-        to_napi(core::Error::decode(format!(
-            "{}: a JavaScript object cannot hold the flow exactly; persist it with toJSONString()",
-            e.message()
-        )))
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| to_napi(core::Error::decode(e.to_string())))?;
+    core::numbers::check_ints_for_js("flow", &value).map_err(|e| {
+        let why =
+            "a JavaScript object cannot hold the flow exactly; persist it with toJSONString()";
+        to_napi(core::Error::decode(format!("{}: {why}", e.message())))
     })?;
     Ok(value)
 }

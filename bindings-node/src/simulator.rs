@@ -1,6 +1,5 @@
-//! `Simulator`: the embedded ConnecttoTeams simulator, wrapping [`ctt_sim::SimHandle`] (its
-//! options, records and "closed" rule). It runs on a thread of its own on 127.0.0.1; the calls
-//! that wait (start, approve, close) return Promises.
+//! `Simulator`: the embedded ConnecttoTeams simulator ([`ctt_sim::SimHandle`]: its options,
+//! records and "closed" rule); the calls that wait (start, approve, close) return Promises.
 
 use crate::client::duration_ms;
 use crate::convert::{camel, from_js_renamed, rename_keys, snake, to_js};
@@ -21,7 +20,7 @@ impl<T> IntoNapi<T> for Result<T, sim::SimError> {
     }
 }
 
-/// ctt-sim's settings with JavaScript's camelCase names (its snake_case ones pass unchanged), and
+/// ctt-sim's snake_case settings from JavaScript's camelCase (its own names pass unchanged), and
 /// fault kinds by their CLI names (`429`, `drop-before`) as well as by their serde ones.
 fn settings(value: Value) -> Value {
     let Value::Object(map) = value else {
@@ -38,16 +37,6 @@ fn settings(value: Value) -> Value {
             (_, v) => (snake(&key), v),
         });
     Value::Object(renamed.collect())
-}
-
-/// A positive number of milliseconds, whole.
-fn ms(what: &str, ms: f64) -> napi::Result<u64> {
-    match duration_ms(what, ms)?.as_millis() {
-        0 => Err(invalid_input(format!(
-            "{what} is {ms}; it must be positive"
-        ))),
-        n => Ok(n as u64),
-    }
 }
 
 /// A running simulator. Close it with `await simulator.close()`.
@@ -73,10 +62,9 @@ impl Simulator {
         })
         .napi()?;
         let started = tokio::task::spawn_blocking(move || SimHandle::start(options)).await;
-        let inner =
-            started.map_err(|e| invalid_input(format!("the simulator did not start: {e}")))?;
+        let started = started.map_err(|e| invalid_input(format!("did not start: {e}")))?;
         Ok(Simulator {
-            inner: inner.napi()?,
+            inner: started.napi()?,
         })
     }
 
@@ -116,8 +104,7 @@ impl Simulator {
         Ok(json!({ "url": callback.url, "body": callback.body, "bodyText": text }))
     }
 
-    /// Moves the simulator's clock forward by `ms` milliseconds (tokens and MSAL results expire,
-    /// the 30-minute wait passes).
+    /// Moves the simulator's clock forward by `ms` milliseconds (tokens expire, waits pass).
     #[napi(catch_unwind)]
     pub fn advance_clock(&self, ms: f64) -> napi::Result<()> {
         let d = duration_ms("advanceClock", ms)?;
@@ -161,7 +148,12 @@ impl Simulator {
     /// Changes the lifetime of tokens issued from now on, in milliseconds.
     #[napi(catch_unwind)]
     pub fn set_token_ttl(&self, ttl: f64) -> napi::Result<()> {
-        self.inner.set_token_ttl_ms(ms("token TTL", ttl)?).napi()
+        match duration_ms("token TTL", ttl)?.as_millis() {
+            0 => Err(invalid_input(format!(
+                "token TTL is {ttl}; it must be positive"
+            ))),
+            ms => self.inner.set_token_ttl_ms(ms as u64).napi(),
+        }
     }
 
     /// Token requests that succeeded at `level` (`reseller` or `enterprise`).
