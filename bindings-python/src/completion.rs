@@ -24,6 +24,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// A finished call's result or error, turned into a Python object once the GIL is held.
 type Ready = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
@@ -49,7 +50,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A call in flight: the asyncio future to resolve and the task to abort on cancellation.
 struct Pending {
     future: Py<PyAny>,
-    task: tokio::task::AbortHandle,
+    task: tokio::task::JoinHandle<()>,
 }
 
 /// One asyncio loop's completion queue; the Python layer makes one per loop and registers
@@ -118,11 +119,18 @@ impl Completions {
         }
     }
 
-    /// Aborts call `call` (its awaiting task was cancelled); a finished call is not affected.
-    fn cancel(&self, call: u64) {
-        if let Some(pending) = lock(&self.pending).remove(&call) {
-            pending.task.abort();
-        }
+    /// Aborts call `call` (its awaiting task was cancelled) and waits, without the GIL, until its
+    /// core future is dropped (so an advance it ran no longer counts as running); a finished
+    /// call is not affected.
+    fn cancel(&self, py: Python<'_>, call: u64) -> PyResult<()> {
+        let Some(pending) = lock(&self.pending).remove(&call) else {
+            return Ok(());
+        };
+        pending.task.abort();
+        let rt = py_runtime()?;
+        let wait = async { tokio::time::timeout(Duration::from_secs(5), pending.task).await };
+        py.detach(|| drop(rt.block_on(wait)));
+        Ok(())
     }
 }
 
@@ -138,41 +146,20 @@ impl Completions {
     where
         T: for<'py> IntoPyObject<'py> + Send + 'static,
     {
-        self.start_with(py, future, fut, to_py)
-    }
-
-    /// [`start`](Self::start), with `on_error` converting an error (with the GIL, in `drain`).
-    pub fn start_with<T, E>(
-        &self,
-        py: Python<'_>,
-        future: Py<PyAny>,
-        fut: impl Future<Output = Result<T>> + Send + 'static,
-        on_error: E,
-    ) -> PyResult<u64>
-    where
-        T: for<'py> IntoPyObject<'py> + Send + 'static,
-        E: FnOnce(Python<'_>, ctt_onboard::Error) -> PyErr + Send + 'static,
-    {
         let rt = py_runtime()?;
         let call = self.next.fetch_add(1, Ordering::Relaxed);
         let shared = self.shared.clone();
         let task = rt.spawn(async move {
             let ready: Ready = match catch_panic(fut).await {
                 Ok(v) => Box::new(move |py| v.into_py_any(py)),
-                Err(e) => Box::new(move |py| Err(on_error(py, e))),
+                Err(e) => Box::new(move |py| Err(to_py(py, e))),
             };
             shared.finish(call, ready);
         });
         // Registering after the spawn is safe: the call cannot be drained before this returns,
         // since draining needs the GIL, which `py` proves this thread holds.
         let _ = py;
-        lock(&self.pending).insert(
-            call,
-            Pending {
-                future,
-                task: task.abort_handle(),
-            },
-        );
+        lock(&self.pending).insert(call, Pending { future, task });
         Ok(call)
     }
 }

@@ -49,6 +49,20 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     Ok(err)
 }
 
+/// A Python exception as a core error: one with a core `code` and a `message` (a `CttError`)
+/// keeps them, anything else is `flow_state` with its text.
+pub fn from_py(py: Python<'_>, err: &PyErr) -> Error {
+    let value = err.value(py);
+    let attr = |name| value.getattr(name).and_then(|v| v.extract::<String>()).ok();
+    match (
+        attr("code").and_then(|c| ErrorCode::parse(&c)),
+        attr("message"),
+    ) {
+        (Some(code), Some(message)) => Error::new(code, message),
+        _ => Error::flow_state(value.to_string()),
+    }
+}
+
 fn parse_code(code: &str) -> PyResult<ErrorCode> {
     ErrorCode::parse(code)
         .ok_or_else(|| PyValueError::new_err(format!("unknown error code {code:?}")))

@@ -36,21 +36,8 @@ impl<'a, 'py, T: DeserializeOwned> FromPyObject<'a, 'py> for Arg<T> {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let name = std::any::type_name::<T>()
-            .rsplit("::")
-            .next()
-            .unwrap_or_default();
-        let snake = name
-            .chars()
-            .enumerate()
-            .fold(String::new(), |mut s, (i, c)| {
-                if c.is_uppercase() && i > 0 {
-                    s.push('_');
-                }
-                s.push(c.to_ascii_lowercase());
-                s
-            });
-        from_value(&snake, py_to_value(&obj)?)
+        let name = std::any::type_name::<T>().rsplit("::").next();
+        from_value(name.unwrap_or_default(), py_to_value(&obj)?)
             .map(Arg)
             .map_err(|e| to_py(obj.py(), e))
     }
@@ -315,9 +302,9 @@ pub fn auth_tenant_id(auth: Arg<ctt_onboard::AuthenticationResult>) -> Option<St
 /// Checks a new enterprise (its wire-named dict) the way `create_enterprise` does before
 /// sending anything.
 #[pyfunction]
-pub fn validate_enterprise(
-    py: Python<'_>,
-    enterprise: Arg<ctt_onboard::NewEnterprise>,
-) -> PyResult<()> {
-    enterprise.0.validate().map_err(|e| to_py(py, e))
+pub fn validate_enterprise(py: Python<'_>, enterprise: &Bound<'_, PyAny>) -> PyResult<()> {
+    let value = py_to_value(enterprise)?;
+    let checked =
+        from_value::<ctt_onboard::NewEnterprise>("enterprise", value).and_then(|e| e.validate());
+    checked.map_err(|e| to_py(py, e))
 }

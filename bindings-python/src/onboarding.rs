@@ -13,15 +13,15 @@
 
 use crate::client::{ManualClock, NativeClient, seconds_arg, unix_seconds};
 use crate::completion::Completions;
-use crate::error::{guarded, to_py};
+use crate::error::{from_py, guarded, to_py};
 use crate::models::{Arg, Json, to_value};
 use crate::runtime::{block_on, py_runtime};
 use ctt_onboard::__bindings::catch_panic;
 use ctt_onboard::{
-    CallbackKey, CallbackKeys, Checkpoint, Client, Error, ErrorCode, FlowHandle, NoCheckpoint,
-    Onboarding, OnboardingPlan, Result,
+    CallbackKey, CallbackKeys, Checkpoint, Client, Error, FlowHandle, NoCheckpoint, Onboarding,
+    OnboardingPlan, Result,
 };
-use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
@@ -119,9 +119,6 @@ impl NativeCallbackKeys {
 
 // ---------------------------------------------------------------- the checkpoint
 
-/// The exception a checkpoint raised, with the core error it became, for `advance` to raise.
-type Raised = Arc<std::sync::Mutex<Option<(PyErr, ErrorCode, String)>>>;
-
 type SaveFuture = Pin<Box<dyn Future<Output = Result<()>> + Send + 'static>>;
 
 /// What the blocking `advance`'s task asks of the calling thread: a save, or its end.
@@ -139,7 +136,7 @@ enum Request {
 /// for `advance_async`).
 enum PyCheckpoint {
     Caller(std::sync::mpsc::Sender<Request>),
-    Worker(Arc<Py<PyAny>>, Raised),
+    Worker(Arc<Py<PyAny>>),
 }
 
 impl Checkpoint for PyCheckpoint {
@@ -155,31 +152,29 @@ impl Checkpoint for PyCheckpoint {
                     answer.await.unwrap_or_else(unanswered)
                 })
             }
-            PyCheckpoint::Worker(callable, raised) => {
-                let (callable, raised) = (callable.clone(), raised.clone());
-                let call =
-                    move || call_checkpoint(&callable, *snapshot, previous_revision, &raised);
+            PyCheckpoint::Worker(callable) => {
+                let callable = callable.clone();
+                let call = move || call_checkpoint(&callable, *snapshot, previous_revision);
                 Box::pin(async move {
                     let joined = tokio::task::spawn_blocking(call).await;
-                    joined.unwrap_or_else(|e| {
+                    let unfinished = |e| {
                         Err(Error::flow_state(format!(
                             "the checkpoint did not finish: {e}"
                         )))
-                    })
+                    };
+                    joined.unwrap_or_else(unfinished)
                 })
             }
         }
     }
 }
 
-/// Calls the checkpoint with the flow being saved; what it raises is kept in `raised` and becomes
-/// the core error that stops `advance`: a `CttError` keeps its code and message, anything else is
-/// `flow_state` naming the exception.
+/// Calls the checkpoint with the flow being saved; what it raises (the Python layer makes that
+/// a `CttError`) is the core error that stops `advance`.
 fn call_checkpoint(
     callable: &Py<PyAny>,
     snapshot: Onboarding,
     previous_revision: u64,
-    raised: &Raised,
 ) -> Result<()> {
     Python::attach(|py| {
         let flow = Bound::new(
@@ -188,62 +183,9 @@ fn call_checkpoint(
                 flow: FlowHandle::from_flow(snapshot),
             },
         );
-        let Err(err) = flow.and_then(|flow| callable.bind(py).call1((flow, previous_revision)))
-        else {
-            return Ok(());
-        };
-        let value = err.value(py);
-        let (code, message) = if is_ctt_error(py, value) {
-            let code = value
-                .getattr("code")
-                .and_then(|c| c.extract::<String>())
-                .ok();
-            let message = value.getattr("message").and_then(|m| m.extract::<String>());
-            let code = code
-                .and_then(|c| ErrorCode::parse(&c))
-                .unwrap_or(ErrorCode::FlowState);
-            (code, message.unwrap_or_else(|_| value.to_string()))
-        } else {
-            let name = value
-                .get_type()
-                .qualname()
-                .map_or_else(|_| "an exception".into(), |n| n.to_string());
-            (
-                ErrorCode::FlowState,
-                format!("the checkpoint raised {name}: {value}"),
-            )
-        };
-        *raised.lock().unwrap_or_else(|p| p.into_inner()) = Some((err, code, message.clone()));
-        Err(Error::new(code, message))
+        let called = flow.and_then(|flow| callable.bind(py).call1((flow, previous_revision)));
+        called.map(drop).map_err(|err| from_py(py, &err))
     })
-}
-
-fn is_ctt_error(py: Python<'_>, value: &Bound<'_, pyo3::exceptions::PyBaseException>) -> bool {
-    let class = py
-        .import("ctt_onboard.errors")
-        .and_then(|m| m.getattr("CttError"));
-    class
-        .and_then(|class| value.is_instance(&class))
-        .unwrap_or(false)
-}
-
-/// The exception `advance` raises for `error`: when it is the error a checkpoint's exception
-/// became, that exception itself if it is a `CttError` or not an `Exception` at all
-/// (`KeyboardInterrupt`), else a `FlowStateError` whose `__cause__` is it.
-fn advance_error(py: Python<'_>, error: Error, raised: &Raised) -> PyErr {
-    let taken = raised.lock().unwrap_or_else(|p| p.into_inner()).take();
-    match taken {
-        Some((original, code, message)) if error.code() == code && error.message() == message => {
-            let value = original.value(py);
-            if is_ctt_error(py, value) || !value.is_instance_of::<PyException>() {
-                return original;
-            }
-            let converted = to_py(py, error);
-            converted.set_cause(py, Some(original));
-            converted
-        }
-        _ => to_py(py, error),
-    }
 }
 
 async fn advance(
@@ -280,7 +222,6 @@ impl NativeOnboarding {
         callable: Py<PyAny>,
     ) -> PyResult<Json> {
         let rt = py_runtime()?;
-        let raised = Raised::default();
         let (requests, served) = std::sync::mpsc::channel();
         let fut = advance(
             self.flow.clone(),
@@ -297,10 +238,10 @@ impl NativeOnboarding {
             served = back;
             match message {
                 Ok(Request::Save(snapshot, previous, reply)) => {
-                    let _ = reply.send(call_checkpoint(&callable, *snapshot, previous, &raised));
+                    let _ = reply.send(call_checkpoint(&callable, *snapshot, previous));
                 }
                 Ok(Request::Done(result)) => {
-                    return result.map_err(|e| advance_error(py, e, &raised));
+                    return result.map_err(|e| to_py(py, e));
                 }
                 Err(_) => {
                     return Err(PyRuntimeError::new_err(
@@ -415,10 +356,9 @@ impl NativeOnboarding {
         client: PyRef<'_, NativeClient>,
         checkpoint: Option<Py<PyAny>>,
     ) -> PyResult<u64> {
-        let raised = Raised::default();
-        let checkpoint = checkpoint.map(|c| PyCheckpoint::Worker(Arc::new(c), raised.clone()));
+        let checkpoint = checkpoint.map(|c| PyCheckpoint::Worker(Arc::new(c)));
         let fut = advance(self.flow.clone(), client.inner.clone(), checkpoint);
-        completions.start_with(py, future, fut, move |py, e| advance_error(py, e, &raised))
+        completions.start(py, future, fut)
     }
 
     /// Takes the callback the portal received at `url` with `body`, verified with `keys`;

@@ -24,7 +24,7 @@ import sys
 from . import _logs, _native
 from ._client import CallbackKeys, _awaited, _Base, _key_bytes
 from ._record import Record, field
-from .errors import InvalidInputError
+from .errors import CttError, FlowStateError, InvalidInputError
 from .models import ActionType, CallbackPayload, NewEnterprise
 
 TYPE_CHECKING = False
@@ -188,6 +188,43 @@ def _ring(keys: Keys) -> _native.NativeCallbackKeys:
     return _native.NativeCallbackKeys(_key_bytes(keys, "keys"), None)
 
 
+class _Saves:
+    """A checkpoint as the native layer calls it, with the Python manners of what it raises: a
+    ``CttError`` stops the advance with its code and message, anything else as a
+    ``FlowStateError`` naming it; ``error`` then gives back what ``advance`` raises."""
+
+    def __init__(self, save: Callable[[_native.NativeOnboarding, int], None]) -> None:
+        self._save = save
+        #: What the checkpoint raised, and the ``CttError`` it became.
+        self._raised: Optional[tuple[BaseException, CttError]] = None
+
+    def __call__(self, snapshot: _native.NativeOnboarding, previous_revision: int) -> None:
+        try:
+            self._save(snapshot, previous_revision)
+        except CttError as e:
+            self._raised = (e, e)
+            raise
+        except BaseException as e:
+            name = type(e).__qualname__
+            became = FlowStateError(f"the checkpoint raised {name}: {e}")
+            self._raised = (e, became)
+            raise became from e
+
+    def error(self, error: CttError) -> BaseException:
+        """What ``advance`` raises for ``error``: when it is what the checkpoint's exception
+        became, that exception itself if it is a ``CttError`` or not an ``Exception`` at all
+        (``KeyboardInterrupt``), else ``error`` with it as ``__cause__``."""
+        if self._raised is None:
+            return error
+        original, became = self._raised
+        if (error.code, error.message) != (became.code, became.message):
+            return error
+        if isinstance(original, CttError) or not isinstance(original, Exception):
+            return original
+        error.__cause__ = original
+        return error
+
+
 class Onboarding:
     """One enterprise's onboarding. See the module docs."""
 
@@ -312,7 +349,12 @@ class Onboarding:
                 _logs.flush()
                 checkpoint(wrap(snapshot), previous_revision)
 
-            return _progress(self._native.advance(client.native, save))
+            saves = _Saves(save)
+            try:
+                return _progress(self._native.advance(client.native, saves))
+            except CttError as e:
+                raised = saves.error(e)
+                raise raised from raised.__cause__
         finally:
             _logs.flush()
 
@@ -347,7 +389,12 @@ class Onboarding:
                 # On a blocking thread of the runtime: run it on the loop and wait for it there.
                 asyncio.run_coroutine_threadsafe(run(snapshot, previous_revision), loop).result()
 
-            return _progress(await _awaited(start, self._native, client.native, save))
+            saves = _Saves(save)
+            try:
+                return _progress(await _awaited(start, self._native, client.native, saves))
+            except CttError as e:
+                raised = saves.error(e)
+                raise raised from raised.__cause__
         finally:
             _logs.flush()
 
