@@ -249,42 +249,9 @@ impl Error {
     }
 }
 
-/// Runs `f`, turning a panic into [`Error::from_panic`]. Bindings wrap every call in this (or
-/// [`catch_panic`]) so that no panic crosses into a host language.
-pub fn catch_panic_sync<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .unwrap_or_else(|p| Err(Error::from_panic(p)))
-}
-
-/// Awaits `fut`, turning a panic while polling it into [`Error::from_panic`].
-pub async fn catch_panic<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    use futures::FutureExt as _;
-    std::panic::AssertUnwindSafe(fut)
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|p| Err(Error::from_panic(p)))
-}
-
-/// Panics on purpose: the hook each binding's test uses to show that a panic becomes an error.
-#[doc(hidden)]
-pub fn forced_panic_for_tests() -> Result<()> {
-    panic!("forced panic (test hook)")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_panic_becomes_an_api_error() {
-        let e = catch_panic_sync(forced_panic_for_tests).expect_err("panicked");
-        assert_eq!(e.code(), ErrorCode::Api);
-        assert!(e.message().contains("forced panic"), "{e}");
-        let e = futures::executor::block_on(catch_panic(async { forced_panic_for_tests() }))
-            .expect_err("panicked");
-        assert!(e.message().contains("internal error"), "{e}");
-        assert_eq!(catch_panic_sync(|| Ok(3)).expect("no panic"), 3);
-    }
 
     #[test]
     fn codes_round_trip() {

@@ -40,7 +40,7 @@ pub use callback::{
 pub use client::{Client, ClientBuilder};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Credentials, Endpoint, EnterpriseAuth, RetryPolicy};
-pub use error::{Error, ErrorCode, Result, catch_panic, catch_panic_sync};
+pub use error::{Error, ErrorCode, Result};
 pub use models::*;
 pub use onboarding::{
     CallbackOutcome, Checkpoint, FlowHandle, NoCheckpoint, Onboarding, OnboardingPlan, Progress,
