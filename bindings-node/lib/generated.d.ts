@@ -655,3 +655,25 @@ export interface UserInfo {
   /** The Microsoft tenant id. */
   tenantId?: string | null
 }
+
+/**
+ * A callback that passed verification: its ask and the parsed body. Serialized (for the
+ * bindings) with camelCase names and `issuedAt` in milliseconds since the Unix epoch.
+ */
+export interface VerifiedCallback {
+  /** The id of the flow that asked for the URL: load that flow and hand it the callback. */
+  flowId: string
+  /** The action the URL was for. */
+  action: ActionType
+  /** The ask's nonce; the flow accepts it only while it is the ask it waits for. */
+  nonce: string
+  /** When the URL was issued. */
+  issuedAt: number
+  /** The parsed body (it holds the admin's MSAL result: data a portal must hold like a token). */
+  payload: CallbackPayload
+  /**
+   * A digest of the body's JSON value (not its bytes): two bodies that differ only in
+   * whitespace or key order have the same digest.
+   */
+  payloadDigest: string
+}

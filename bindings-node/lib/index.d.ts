@@ -67,20 +67,7 @@ export interface AdvanceOptions {
 }
 
 /** A callback that passed verification (`verifyCallback`): which flow and ask it answers. */
-export interface VerifiedCallback {
-  /** The flow's id (`Onboarding.id`): load that flow and call `handleCallback` on it. */
-  flowId: string
-  /** The action the callback answers, such as `REGISTRATION`. */
-  action: G.ActionType
-  /** The ask's nonce; a flow accepts it only while it is the ask it waits for. */
-  nonce: string
-  /** When the URL was issued. */
-  issuedAt: Date
-  /** A digest of the body's JSON value (not its bytes: whitespace and key order aside). */
-  payloadDigest: string
-  /** The parsed body (it holds the admin's MSAL result: data your portal must hold like a token). */
-  payload: G.CallbackPayload
-}
+export type VerifiedCallback = WithDates<G.VerifiedCallback, 'issuedAt'>
 
 declare module '../native/index' {
   interface Simulator {

@@ -96,6 +96,7 @@ fn generate() -> Vec<(PathBuf, String)> {
         .add::<core::Step>()
         .add::<core::StepState>()
         .add_out::<core::StepStatus>()
+        .add_out::<core::VerifiedCallback>()
         .add::<core::Progress>()
         .add::<core::client::ClientOptions>()
         .add::<core::client::RetryOptions>()

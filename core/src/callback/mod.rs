@@ -81,7 +81,7 @@ pub struct Ask {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifiedCallback {
-    /// The id of the flow that asked for the URL.
+    /// The id of the flow that asked for the URL: load that flow and hand it the callback.
     pub flow_id: String,
     /// The action the URL was for.
     pub action: ActionType,
@@ -91,7 +91,7 @@ pub struct VerifiedCallback {
     #[serde(with = "crate::wire_time::unix_ms")]
     #[cfg_attr(feature = "schema", schemars(with = "u64"))]
     pub issued_at: SystemTime,
-    /// The parsed body.
+    /// The parsed body (it holds the admin's MSAL result: data a portal must hold like a token).
     pub payload: CallbackPayload,
     /// A digest of the body's JSON value (not its bytes): two bodies that differ only in
     /// whitespace or key order have the same digest.
