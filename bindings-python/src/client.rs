@@ -159,8 +159,12 @@ calls! {
     create_enterprise, create_enterprise_async(enterprise: Arg<NewEnterprise>)
         = |c| Wire::plain(&c.create_enterprise(&enterprise.0).await?);
     /// The URL to show the Global Admin for `action`.
-    action_item_url, action_item_url_async(action: String, enterprise_name: String, redirect_url: String)
-        = |c| Wire::plain(&c.action_item_url(&ActionType::from_wire(&action), &enterprise_name, &redirect_url).await?);
+    action_item_url, action_item_url_async(
+        action: String, enterprise_name: String, redirect_url: String
+    ) = |c| {
+        let action = ActionType::from_wire(&action);
+        Wire::plain(&c.action_item_url(&action, &enterprise_name, &redirect_url).await?)
+    };
     /// Whether the tenant has the Teams Tenant Admin API (`O365UserInfo`), given the MSAL result.
     o365_user_info, o365_user_info_async(auth: Arg<AuthenticationResult>)
         = |c| Wire::model("O365UserInfo", &c.o365_user_info(&auth.0).await?);
@@ -168,8 +172,9 @@ calls! {
     provision_tenant_admin_api, provision_tenant_admin_api_async(auth: Arg<AuthenticationResult>)
         = |c| Wire::plain(&c.provision_tenant_admin_api(&auth.0).await?);
     /// Records "management by service provider" after the Global Admin granted that consent.
-    update_management_consent, update_management_consent_async(auth: Arg<AuthenticationResult>, reseller_id: i64, tenant_id: String)
-        = |c| Wire::plain(&c.update_management_consent(&auth.0, reseller_id, &tenant_id).await?);
+    update_management_consent, update_management_consent_async(
+        auth: Arg<AuthenticationResult>, reseller_id: i64, tenant_id: String
+    ) = |c| Wire::plain(&c.update_management_consent(&auth.0, reseller_id, &tenant_id).await?);
     /// The reseller's enterprises (`list[EnterpriseSummary]`).
     enterprises, enterprises_async(reseller_id: i64)
         = |c| Wire::model("EnterpriseSummary", &c.enterprises(reseller_id).await?);

@@ -4,6 +4,27 @@
 //! onboarding logic lives in the `ctt-onboard` crate, and the Python sugar (typed models, the
 //! `Client` / `AsyncClient` facades, context managers, reprs) in `python/ctt_onboard/`.
 
+/// The `#[pymethods]` of `$ty`: the `extra` methods as written, then one declaration per method,
+/// `fn name(args) -> T = body;`, whose body (a `PyResult<T>`) sees `&self` as `$s` and the GIL
+/// token as `$py`.
+macro_rules! methods {
+    ($ty:ty, |$s:ident, $py:ident| { $($extra:tt)* }
+     $($(#[$meta:meta])* fn $name:ident($($arg:ident: $aty:ty),*) -> $out:ty = $body:expr;)*) => {
+        #[pymethods]
+        impl $ty {
+            $($extra)*
+            $(
+                $(#[$meta])*
+                #[allow(unused_variables)]
+                fn $name(&self, $py: Python<'_>, $($arg: $aty),*) -> PyResult<$out> {
+                    let $s = self;
+                    $body
+                }
+            )*
+        }
+    };
+}
+
 mod client;
 mod completion;
 mod error;

@@ -253,8 +253,7 @@ impl NativeOnboarding {
     }
 }
 
-#[pymethods]
-impl NativeOnboarding {
+methods! { NativeOnboarding, |s, py| {
     /// A new flow for a plan (a dict in the shape of core's `OnboardingPlan`).
     #[new]
     fn new(py: Python<'_>, plan: Arg<OnboardingPlan>) -> PyResult<Self> {
@@ -272,107 +271,56 @@ impl NativeOnboarding {
     fn id(&self) -> String {
         self.flow.read(|f| f.id().to_owned())
     }
-
+}
     /// True while an advance of this flow runs.
-    fn is_advancing(&self) -> bool {
-        self.flow.is_advancing()
-    }
-
+    fn is_advancing() -> bool = Ok(s.flow.is_advancing());
     /// The flow as versioned JSON (it holds the admin's latest MSAL result).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        guarded(py, || self.flow.read(Onboarding::to_json))
-    }
-
+    fn to_json() -> String = guarded(py, || s.flow.read(Onboarding::to_json));
     /// The flow as JSON with no MSAL token in it.
-    fn to_json_without_tokens(&self, py: Python<'_>) -> PyResult<String> {
-        guarded(py, || self.flow.read(Onboarding::to_json_without_tokens))
-    }
-
+    fn to_json_without_tokens() -> String =
+        guarded(py, || s.flow.read(Onboarding::to_json_without_tokens));
     /// The flow's revision: 0 when new, rising with every change.
-    fn revision(&self) -> u64 {
-        self.flow.read(Onboarding::revision)
-    }
-
+    fn revision() -> u64 = Ok(s.flow.read(Onboarding::revision));
     /// True while a callback was accepted and `advance` has yet to confirm it.
-    fn has_unconfirmed_callback(&self) -> bool {
-        self.flow.read(Onboarding::has_unconfirmed_callback)
-    }
-
+    fn has_unconfirmed_callback() -> bool = Ok(s.flow.read(Onboarding::has_unconfirmed_callback));
     /// The plan (core's serde shape).
-    fn plan(&self, py: Python<'_>) -> PyResult<Json> {
-        guarded(py, || self.flow.read(|f| to_value(f.plan())).map(Json))
-    }
-
+    fn plan() -> Json = guarded(py, || s.flow.read(|f| to_value(f.plan())).map(Json));
     /// Every step in the seed's order (core's `StepStatus` shape, times in Unix ms).
-    fn status(&self, py: Python<'_>) -> PyResult<Json> {
-        guarded(py, || self.flow.read(|f| to_value(&f.status())).map(Json))
-    }
-
+    fn status() -> Json = guarded(py, || s.flow.read(|f| to_value(&f.status())).map(Json));
     /// What the last `advance` returned (core's `Progress` shape), or None before the first.
-    fn progress(&self, py: Python<'_>) -> PyResult<Json> {
-        guarded(py, || self.flow.read(|f| to_value(&f.progress())).map(Json))
-    }
-
+    fn progress() -> Json = guarded(py, || s.flow.read(|f| to_value(&f.progress())).map(Json));
     /// The enterprise's id, once created (or given).
-    fn enterprise_id(&self) -> Option<i64> {
-        self.flow.read(Onboarding::enterprise_id)
-    }
-
+    fn enterprise_id() -> Option<i64> = Ok(s.flow.read(Onboarding::enterprise_id));
     /// The Microsoft tenant bound at registration.
-    fn tenant_id(&self) -> Option<String> {
-        self.flow.read(|f| f.tenant_id().map(str::to_owned))
-    }
-
+    fn tenant_id() -> Option<String> = Ok(s.flow.read(|f| f.tenant_id().map(str::to_owned)));
     /// True once every step is done or skipped.
-    fn is_complete(&self) -> bool {
-        self.flow.read(Onboarding::is_complete)
-    }
-
+    fn is_complete() -> bool = Ok(s.flow.read(Onboarding::is_complete));
     /// Performs every API step it can and returns where it stopped (a progress dict);
     /// `checkpoint(snapshot, previous_revision)` is called on this thread for every save.
     #[pyo3(signature = (client, checkpoint=None))]
-    fn advance(
-        &self,
-        py: Python<'_>,
-        client: PyRef<'_, NativeClient>,
-        checkpoint: Option<Py<PyAny>>,
-    ) -> PyResult<Json> {
-        let client = client.inner.clone();
+    fn advance(client: PyRef<'_, NativeClient>, checkpoint: Option<Py<PyAny>>) -> Json =
         match checkpoint {
-            Some(callable) => self.advance_serving(py, client, callable),
-            None => block_on(py, advance(self.flow.clone(), client, None)),
-        }
-    }
-
+            Some(callable) => s.advance_serving(py, client.inner.clone(), callable),
+            None => block_on(py, advance(s.flow.clone(), client.inner.clone(), None)),
+        };
     /// `advance` for asyncio: resolves `future` through `completions` (returns the call number
     /// for `Completions.cancel`; cancelling keeps every step that finished). The checkpoint is
     /// called on a blocking thread of the runtime.
     #[pyo3(signature = (completions, future, client, checkpoint=None))]
     fn advance_async(
-        &self,
-        py: Python<'_>,
         completions: PyRef<'_, Completions>,
         future: Py<PyAny>,
         client: PyRef<'_, NativeClient>,
-        checkpoint: Option<Py<PyAny>>,
-    ) -> PyResult<u64> {
+        checkpoint: Option<Py<PyAny>>
+    ) -> u64 = {
         let checkpoint = checkpoint.map(|c| PyCheckpoint::Worker(Arc::new(c)));
-        let fut = advance(self.flow.clone(), client.inner.clone(), checkpoint);
-        completions.start(py, future, fut)
-    }
-
+        completions.start(py, future, advance(s.flow.clone(), client.inner.clone(), checkpoint))
+    };
     /// Takes the callback the portal received at `url` with `body`, verified with `keys`;
     /// `"accepted"` or `"duplicate"`, or raises `CallbackInvalidError` (`FlowStateError` while
     /// an advance runs).
-    fn handle_callback(
-        &self,
-        py: Python<'_>,
-        keys: PyRef<'_, NativeCallbackKeys>,
-        url: &str,
-        body: &str,
-    ) -> PyResult<&'static str> {
-        guarded(py, || self.flow.handle_callback(&keys.inner, url, body)).map(|o| o.as_str())
-    }
+    fn handle_callback(keys: PyRef<'_, NativeCallbackKeys>, url: &str, body: &str) -> &'static str =
+        guarded(py, || s.flow.handle_callback(&keys.inner, url, body)).map(|o| o.as_str());
 }
 
 /// What `verify_callback` returns: flow id, action, nonce, issue time (Unix ms), payload digest,

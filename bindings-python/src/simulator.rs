@@ -39,8 +39,7 @@ fn ms(name: &str, seconds: f64) -> PyResult<u64> {
     Ok(u64::try_from(seconds_arg(name, seconds)?.as_millis()).unwrap_or(u64::MAX))
 }
 
-#[pymethods]
-impl NativeSimulator {
+methods! { NativeSimulator, |s, py| {
     /// Starts a simulator from `options` (`ctt_sim`'s `SimOptions`, camelCase); `faults` is the
     /// CLI form (`rate=0.2,seed=7,kinds=429+500`).
     #[new]
@@ -57,47 +56,6 @@ impl NativeSimulator {
     #[getter]
     fn base_url(&self) -> &str {
         self.sim.base_url()
-    }
-
-    /// The credentials it accepts (a dict).
-    fn credentials(&self, py: Python<'_>) -> PyResult<Json> {
-        record(py, Ok(self.sim.credentials()))
-    }
-
-    /// The reseller id of its one reseller.
-    fn reseller_id(&self, py: Python<'_>) -> PyResult<i64> {
-        answer(py, self.sim.reseller_id())
-    }
-
-    /// The simulator's current time, in seconds since the Unix epoch.
-    fn now(&self, py: Python<'_>) -> PyResult<f64> {
-        answer(py, self.sim.now_ms()).map(|ms| ms as f64 / 1000.0)
-    }
-
-    /// Moves the simulator's clock forward by `seconds`.
-    fn advance_clock(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
-        answer(py, self.sim.advance_clock_ms(ms("seconds", seconds)?))
-    }
-
-    /// Replaces the fault configuration (CLI form; empty turns faults off).
-    fn set_faults(&self, py: Python<'_>, spec: &str) -> PyResult<()> {
-        answer(py, self.sim.set_faults_spec(spec))
-    }
-
-    /// Answers every API request under `canned["path_prefix"]` with `canned` (`ctt_sim`'s
-    /// `CannedResponse`: `path_prefix`, `status`, `content_type`, `body`).
-    fn set_canned(&self, py: Python<'_>, canned: Arg<CannedResponse>) -> PyResult<()> {
-        answer(py, self.sim.set_canned(canned.0))
-    }
-
-    /// Removes the canned responses.
-    fn clear_canned(&self, py: Python<'_>) -> PyResult<()> {
-        answer(py, self.sim.clear_canned())
-    }
-
-    /// Changes the lifetime of tokens issued from now on.
-    fn set_token_ttl(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
-        answer(py, self.sim.set_token_ttl_ms(ms("seconds", seconds)?))
     }
 
     /// Acts as `tenant`'s admin on an action item URL and returns the callback as (redirect URL,
@@ -119,29 +77,37 @@ impl NativeSimulator {
         answer(py, callback).map(|c| (c.url, c.body.to_string()))
     }
 
-    /// The redirect URL (with the flow's tag) a pending action item URL will post its callback
-    /// to, without approving it; None when the URL is not pending.
-    fn redirect_url_of(&self, py: Python<'_>, url: &str) -> PyResult<Option<String>> {
-        answer(py, self.sim.redirect_url_of(url))
-    }
-
-    /// Every API request answered so far (a list of dicts).
-    fn requests(&self, py: Python<'_>) -> PyResult<Json> {
-        record(py, self.sim.requests())
-    }
-
-    /// Token requests that succeeded at `level` (`reseller` or `enterprise`).
-    fn token_requests(&self, py: Python<'_>, level: &str) -> PyResult<u64> {
-        answer(py, self.sim.token_requests(level))
-    }
-
-    /// Everything it holds (enterprises, consents, requests, token counts), a dict.
-    fn snapshot(&self, py: Python<'_>) -> PyResult<Json> {
-        record(py, self.sim.snapshot())
-    }
-
     /// Stops the server (once no call on it is in flight). Closing twice is harmless.
     fn close(&self, py: Python<'_>) {
         py.detach(|| self.sim.close());
     }
+}
+    /// The credentials it accepts (a dict).
+    fn credentials() -> Json = record(py, Ok(s.sim.credentials()));
+    /// The reseller id of its one reseller.
+    fn reseller_id() -> i64 = answer(py, s.sim.reseller_id());
+    /// The simulator's current time, in seconds since the Unix epoch.
+    fn now() -> f64 = answer(py, s.sim.now_ms()).map(|ms| ms as f64 / 1000.0);
+    /// Moves the simulator's clock forward by `seconds`.
+    fn advance_clock(seconds: f64) -> () =
+        answer(py, s.sim.advance_clock_ms(ms("seconds", seconds)?));
+    /// Replaces the fault configuration (CLI form; empty turns faults off).
+    fn set_faults(spec: &str) -> () = answer(py, s.sim.set_faults_spec(spec));
+    /// Answers every API request under `canned["path_prefix"]` with `canned` (`ctt_sim`'s
+    /// `CannedResponse`: `path_prefix`, `status`, `content_type`, `body`).
+    fn set_canned(canned: Arg<CannedResponse>) -> () = answer(py, s.sim.set_canned(canned.0));
+    /// Removes the canned responses.
+    fn clear_canned() -> () = answer(py, s.sim.clear_canned());
+    /// Changes the lifetime of tokens issued from now on.
+    fn set_token_ttl(seconds: f64) -> () =
+        answer(py, s.sim.set_token_ttl_ms(ms("seconds", seconds)?));
+    /// The redirect URL (with the flow's tag) a pending action item URL will post its callback
+    /// to, without approving it; None when the URL is not pending.
+    fn redirect_url_of(url: &str) -> Option<String> = answer(py, s.sim.redirect_url_of(url));
+    /// Every API request answered so far (a list of dicts).
+    fn requests() -> Json = record(py, s.sim.requests());
+    /// Token requests that succeeded at `level` (`reseller` or `enterprise`).
+    fn token_requests(level: &str) -> u64 = answer(py, s.sim.token_requests(level));
+    /// Everything it holds (enterprises, consents, requests, token counts), a dict.
+    fn snapshot() -> Json = record(py, s.sim.snapshot());
 }
