@@ -1,6 +1,5 @@
-//! `Client`: core's client, built from core's `ClientOptions` record (the Kotlin `ClientBuilder`
-//! in `Builders.kt` fills it), and one suspend function per vendor endpoint. Arguments are
-//! converted, errors mapped; nothing else.
+//! `Client`: core's client, built from core's `ClientOptions` (filled by the Kotlin `ClientBuilder`
+//! in `Builders.kt`), and one suspend function per vendor endpoint.
 
 use crate::error::invalid_input;
 use crate::models::AuthenticationResult;
@@ -13,9 +12,8 @@ use ctt_onboard::{
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A test knob: the system clock plus an offset that moves only when told to. Give it to
-/// [`ClientBuilder::clock`] and move it together with the simulator's clock to cross the vendor's
-/// 30-minute wait in a test.
+/// A test knob: the system clock plus an offset that moves only when told to (core's
+/// `ManualClock`), to cross the vendor's 30-minute wait together with the simulator's clock.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct ManualClock {
     pub(crate) inner: core::ManualClock,
@@ -44,8 +42,8 @@ crate::export! {
     }
 }
 
-/// A client for the ConnecttoTeams provisioning API: one suspend function per endpoint. Share one
-/// per application; it holds the connection pool and the token cache. `close()` releases it.
+/// A client for the ConnecttoTeams provisioning API; share one per application (it holds the
+/// connection pool and the token cache). `close()` releases it.
 #[derive(Debug, uniffi::Object)]
 #[uniffi::export(Display)]
 pub struct Client {
@@ -60,10 +58,8 @@ impl std::fmt::Display for Client {
 
 crate::export! {
     impl Client {
-        /// A client for `options` (checked all at once; `CttException.InvalidInput` names the
-        /// option at fault), signing callback URLs with the ring of `key` (bytes, at least 16) or
-        /// with `keys`, and reading time from `clock` (a test knob). From Kotlin,
-        /// `Client.builder()...build()` fills these.
+        /// A client for `options` (`InvalidInput` names the option at fault), signing callback
+        /// URLs with `key` (at least 16 bytes) or `keys`; `Client.builder()` fills these.
         #[uniffi::constructor(default(key = None, keys = None, clock = None))]
         pub fn new(
             options: ClientOptions,
@@ -95,8 +91,7 @@ crate::export! {
             self.inner.has_enterprise_auth()
         }
 
-        /// The callback key ring `advance` signs with (the builder's, with the client's clock
-        /// unless it had its own), or null when none was configured.
+        /// The callback key ring `advance` signs with, or null when none was configured.
         pub fn callback_keys(&self) -> Option<Arc<CallbackKeys>> {
             self.inner.callback_keys().cloned().map(CallbackKeys::wrap)
         }
@@ -125,9 +120,8 @@ crate::export! {
             Ok(self.inner.pbx_types(reseller_id).await?)
         }
 
-        /// `POST /reseller/newEnterprise`: validates the body, creates the enterprise and returns its
-        /// id. Never repeated blindly: a lost answer is settled by looking the name up
-        /// (`CttException.OutcomeUnknown` when that does not settle it).
+        /// `POST /reseller/newEnterprise`: the new enterprise's id (never sent twice blindly:
+        /// `OutcomeUnknown` when a lost answer cannot be settled).
         pub async fn create_enterprise(&self, enterprise: NewEnterprise) -> Result<i64, CttError> {
             Ok(self.inner.create_enterprise(&enterprise).await?)
         }
@@ -139,25 +133,18 @@ crate::export! {
             enterprise_name: String,
             redirect_url: String,
         ) -> Result<String, CttError> {
-            Ok(self
-                .inner
-                .action_item_url(&action, &enterprise_name, &redirect_url)
-                .await?)
+            Ok(self.inner.action_item_url(&action, &enterprise_name, &redirect_url).await?)
         }
 
         /// `POST /provisioning/getO365UserInfo`: whether the tenant has the Teams Tenant Admin API.
-        pub async fn o365_user_info(
-            &self,
-            auth: Arc<AuthenticationResult>,
-        ) -> Result<O365UserInfo, CttError> {
+        pub async fn o365_user_info(&self, auth: Arc<AuthenticationResult>)
+            -> Result<O365UserInfo, CttError> {
             Ok(self.inner.o365_user_info(&auth.inner).await?)
         }
 
         /// `POST /provisioning/provisionTenantAdminAPI` for the admin's tenant.
-        pub async fn provision_tenant_admin_api(
-            &self,
-            auth: Arc<AuthenticationResult>,
-        ) -> Result<(), CttError> {
+        pub async fn provision_tenant_admin_api(&self, auth: Arc<AuthenticationResult>)
+            -> Result<(), CttError> {
             Ok(self.inner.provision_tenant_admin_api(&auth.inner).await?)
         }
 
@@ -169,14 +156,11 @@ crate::export! {
             reseller_id: i64,
             tenant_id: String,
         ) -> Result<(), CttError> {
-            Ok(self
-                .inner
-                .update_management_consent(&auth.inner, reseller_id, &tenant_id)
-                .await?)
+            let auth = &auth.inner;
+            Ok(self.inner.update_management_consent(auth, reseller_id, &tenant_id).await?)
         }
 
-        /// Test hook, not part of the API: panics inside an async call on purpose, to show that a
-        /// panic arrives as `CttException.Api` and leaves this client usable.
+        /// Test hook, not part of the API: panics inside an async call (arrives as `Api`).
         pub async fn force_panic_for_tests(&self) -> Result<(), CttError> {
             tokio::task::yield_now().await;
             Ok(ctt_onboard::__bindings::forced_panic_for_tests()?)
@@ -188,15 +172,9 @@ crate::export! {
         }
 
         /// One of the reseller's enterprises by its exact name, or null.
-        pub async fn find_enterprise(
-            &self,
-            reseller_id: i64,
-            name: String,
-        ) -> Result<Option<EnterpriseSummary>, CttError> {
-            Ok(self
-                .inner
-                .find_enterprise(reseller_id, &name)
-                .await?)
+        pub async fn find_enterprise(&self, reseller_id: i64, name: String)
+            -> Result<Option<EnterpriseSummary>, CttError> {
+            Ok(self.inner.find_enterprise(reseller_id, &name).await?)
         }
     }
 }

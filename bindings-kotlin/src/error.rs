@@ -1,6 +1,5 @@
-//! Errors: [`CttError`] is declared once, in core (behind its `uniffi` feature), one variant per
-//! stable error code, and uniffi turns it into `sealed class CttException`. This module keeps the
-//! binding's own argument errors and the test knobs.
+//! Errors: [`CttError`] is core's (its `uniffi` feature); here, the binding's argument errors and
+//! test knobs.
 
 use ctt_onboard::{CttError, Error, ErrorCode};
 
@@ -10,8 +9,7 @@ pub(crate) fn invalid_input(detail: impl Into<String>) -> CttError {
 }
 
 crate::export! {
-    /// Test knob: an error with every field set, for each code, so the Kotlin tests can check that
-    /// every code arrives as its own exception subclass with status, request id and wait.
+    /// Test knob: an error of `code` with every field set.
     pub fn error_for_code(code: String) -> Result<(), CttError> {
         let code = ErrorCode::parse(&code)
             .ok_or_else(|| invalid_input(format!("unknown error code {code:?}")))?;
@@ -22,8 +20,7 @@ crate::export! {
             .into())
     }
 
-    /// Test hook, not part of the API: panics on purpose inside a synchronous export, to show that
-    /// a panic arrives as `CttException.Api` ("internal error in ctt-onboard ...").
+    /// Test hook, not part of the API: panics inside a synchronous export (arrives as `Api`).
     pub fn force_panic_for_tests() -> Result<(), CttError> {
         Ok(ctt_onboard::__bindings::forced_panic_for_tests()?)
     }

@@ -1,8 +1,5 @@
-//! Logging: the app installs a [`Logger`] (a Kotlin interface) and receives the library's log
-//! events with their level (core's `LogLevel`), target (the Rust module, such as
-//! `ctt_onboard::auth`) and message. The forwarding (the process-wide `tracing` subscriber, the
-//! level filter, the formatting) is core's (`ctt_onboard::__bindings`); this module only adapts its
-//! sink to the Kotlin interface. Installing another logger replaces the receiver and the level.
+//! Logging: core's log sink (`ctt_onboard::__bindings`: the `tracing` subscriber, level filter and
+//! formatting) delivered to a Kotlin [`Logger`].
 
 use ctt_onboard::__bindings::{self as core_log, LogLevel};
 use ctt_onboard::CttError;
@@ -16,9 +13,8 @@ pub trait Logger: Send + Sync {
 }
 
 crate::export! {
-    /// Installs `logger` for every event at `level` or above (replacing any earlier logger).
-    /// Fails with `CttException.InvalidInput` when another `tracing` subscriber already owns the
-    /// process.
+    /// Installs `logger` for every event at `level` or above, replacing any earlier logger
+    /// (`InvalidInput` when another `tracing` subscriber owns the process).
     pub fn install_logger(logger: Arc<dyn Logger>, level: LogLevel) -> Result<(), CttError> {
         let sink: core_log::LogSink =
             Arc::new(move |r: core_log::LogRecord| logger.log(r.level, r.target, r.message));
@@ -26,7 +22,8 @@ crate::export! {
     }
 
     /// Removes the installed logger; events are dropped again.
-    pub fn uninstall_logger() {
+    pub fn uninstall_logger() -> Result<(), CttError> {
         core_log::uninstall_sink();
+        Ok(())
     }
 }

@@ -1,7 +1,6 @@
-//! The vendor's bodies are core's own types (uniffi derives behind core's `uniffi` feature); this
-//! module adds the wire spellings of the open enums, the create body's checks, and the two models
-//! that hold secrets as objects (a data class would print its tokens in `toString()`; theirs is
-//! core's `Debug`, which masks every secret).
+//! The models are core's types (its `uniffi` derives); this module adds the open enums' wire
+//! spellings, the create body's checks, and the two models holding secrets as objects (their
+//! `toString()` is core's masking `Debug`, where a data class would print the tokens).
 
 use crate::error::invalid_input;
 use ctt_onboard::{self as core, ActionType, CttError, NewEnterprise, Service};
@@ -28,8 +27,7 @@ crate::export! {
         ActionType::from_wire(&value)
     }
 
-    /// Checks what the vendor requires of a create body before anything is sent (core's
-    /// `NewEnterprise::validate`); throws `CttException.InvalidInput` naming the field.
+    /// Checks a create body as `createEnterprise` does; `InvalidInput` names the field.
     pub fn validate_new_enterprise(enterprise: NewEnterprise) -> Result<(), CttError> {
         Ok(enterprise.validate()?)
     }
@@ -51,9 +49,8 @@ crate::export! {
     }
 }
 
-/// The MSAL `authenticationResult` a Global Admin's sign-in produced; the provisioning calls need
-/// it. Its tokens are secrets: `toString()` masks them, and only [`AuthenticationResult::to_json`]
-/// (for storing it as you would store a token) returns them.
+/// The MSAL `authenticationResult` of a Global Admin's sign-in. `toString()` masks its tokens; only
+/// `toJson()` returns them.
 #[derive(Debug, uniffi::Object)]
 #[uniffi::export(Debug)]
 pub struct AuthenticationResult {
@@ -105,8 +102,8 @@ crate::export! {
     }
 }
 
-/// The JSON ConnecttoTeams posts to a `redirectUrl` after the Global Admin acts. Holds the admin's
-/// MSAL tokens: `toString()` masks them.
+/// The JSON ConnecttoTeams posts to a `redirectUrl` after the admin acts; `toString()` masks its
+/// tokens.
 #[derive(Debug, uniffi::Object)]
 #[uniffi::export(Debug)]
 pub struct CallbackPayload {

@@ -1,15 +1,5 @@
-//! The resumable onboarding flow and callback verification.
-//!
-//! The flow object wraps core's [`FlowHandle`], which decides once for every binding what a read,
-//! a callback or a second advance does while an `advance` runs: reads never wait (they see the
-//! flow as of the advance's last finished step), a callback or a second advance is
-//! `CttException.FlowState`. Cancelling the coroutine that awaits `advance` drops its future (see
-//! `runtime`), which cancels the advance: every step that finished is kept.
-//!
-//! Callbacks: [`CallbackKeys`] is core's key ring (keys are bytes); `handleCallback` takes a ring
-//! or a client (whose ring and clock it uses). `advanceWithCheckpoint` calls a Kotlin
-//! [`FlowCheckpoint`] through core's `Checkpoint`, on the binding's runtime thread that runs the
-//! advance, with a snapshot of the flow.
+//! The resumable flow (core's [`FlowHandle`]: its policy for reads, callbacks and cancelling while
+//! an `advance` runs), the callback key ring, and the Kotlin checkpoint as core's `Checkpoint`.
 
 use crate::client::{Client, ManualClock};
 use crate::error::invalid_input;
@@ -21,29 +11,25 @@ use ctt_onboard::{
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// A callback that passed verification: which flow, action and ask it belongs to, and its payload.
+/// A callback that passed verification: which flow, action and ask it belongs to, and its payload
+/// (core's `VerifiedCallback`, the payload as the object that masks its tokens).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct VerifiedCallback {
     /// The id of the flow that asked for the URL.
     pub flow_id: String,
     /// The action the URL was for.
     pub action: ActionType,
-    /// The ask's nonce (random, one per ask): the flow accepts the callback only while this is
-    /// the ask it waits for.
+    /// The ask's nonce: the flow accepts the callback only while it waits for this ask.
     pub nonce: String,
-    /// When the URL was issued (it answers until the key ring's maximum age has passed).
+    /// When the URL was issued.
     pub issued_at: SystemTime,
     /// The parsed body (its `toString()` masks the tokens).
     pub payload: Arc<CallbackPayload>,
 }
 
-/// The portal's callback keys (keys are bytes, at least 16; a string is its UTF-8 bytes): one key
-/// that signs new redirect URLs, older keys that still verify the URLs they signed, the ids of
-/// retired keys (their URLs fail saying "retired"), how long a URL answers (default 72 hours),
-/// and the clock that judges it. Every method returns a new ring and leaves this one as it was:
-/// `CallbackKeys(newKey, "k2").verifyAlso(oldKey, "k1").retire("k0")`. Give it to the client
-/// builder (`callbackKeys`) and to `handleCallback` / `verifyCallback`. `toString()` shows the
-/// key ids, never the keys.
+/// The portal's callback key ring (core's `CallbackKeys`; keys are bytes, at least 16). Every
+/// method returns a new ring: `CallbackKeys(newKey, "k2").verifyAlso(oldKey, "k1").retire("k0")`.
+/// `toString()` shows the key ids, never the keys.
 #[derive(uniffi::Object)]
 #[uniffi::export(Display)]
 pub struct CallbackKeys {
@@ -71,32 +57,26 @@ impl std::fmt::Display for CallbackKeys {
 
 crate::export! {
     impl CallbackKeys {
-        /// A ring whose signing key is `signingKey` (at least 16 bytes). `id` (1 to 32 of
-        /// `A-Z a-z 0-9 - _ .`) travels in every URL the key signs; without one, it is derived
-        /// from the key (the same key always gets the same id). `CttException.InvalidInput` says
-        /// what is wrong.
+        /// A ring signing with `signingKey`; `id` (1 to 32 of `A-Z a-z 0-9 - _ .`) is derived
+        /// from the key when not given.
         #[uniffi::constructor(default(id = None))]
         pub fn new(signing_key: Vec<u8>, id: Option<String>) -> Result<Arc<Self>, CttError> {
             Ok(Self::wrap(core::CallbackKeys::new(callback_key(signing_key, id)?)))
         }
 
-        /// This ring plus an older key that still verifies the URLs it signed (it signs nothing
-        /// new). `id` as for the constructor; an id already in the ring is `CttException.InvalidInput`.
+        /// This ring plus an older key that still verifies (never signs); `id` as for the constructor.
         #[uniffi::method(default(id = None))]
         pub fn verify_also(&self, key: Vec<u8>, id: Option<String>) -> Result<Arc<Self>, CttError> {
             let ring = self.inner.clone().with_verify_key(callback_key(key, id)?)?;
             Ok(Self::wrap(ring))
         }
 
-        /// This ring with the key id `id` retired: URLs that key signed are refused with
-        /// `CttException.CallbackInvalid` saying the key was retired. An id of a key still in the
-        /// ring is `CttException.InvalidInput`.
+        /// This ring with the key id `id` retired: its URLs are refused as retired.
         pub fn retire(&self, id: String) -> Result<Arc<Self>, CttError> {
             Ok(Self::wrap(self.inner.clone().with_retired(id)?))
         }
 
-        /// This ring with URLs answering for `seconds` after they were issued (at least 60;
-        /// the default is 72 hours).
+        /// This ring with URLs answering for `seconds` (at least 60; default 72 hours).
         pub fn max_age_seconds(&self, seconds: i64) -> Result<Arc<Self>, CttError> {
             let secs = u64::try_from(seconds).map_err(|_| {
                 invalid_input(format!("callback max_age is {seconds} s; it must be at least 60 s"))
@@ -104,8 +84,7 @@ crate::export! {
             Ok(Self::wrap(self.inner.clone().with_max_age(Duration::from_secs(secs))?))
         }
 
-        /// This ring judging URL ages by `clock` (a test knob). Without one, a ring given to a
-        /// client follows the client's clock, and a ring used alone the system's.
+        /// This ring judging URL ages by `clock` (a test knob; else the client's or the system's).
         pub fn clock(&self, clock: Arc<ManualClock>) -> Arc<Self> {
             let shared: core::SharedClock = Arc::new(clock.inner.clone());
             Self::wrap(self.inner.clone().with_clock(shared))
@@ -124,16 +103,10 @@ crate::export! {
 }
 
 crate::export! {
-    /// Checks that a callback is genuine: `url` is the absolute URL it was delivered to, `body`
-    /// the JSON posted, `keys` the portal's key ring. Returns the flow id, action and ask so the
-    /// portal can load that flow; `CttException.CallbackInvalid` says what is wrong (a bad tag, a
-    /// retired or unknown key, an expired URL, a body that is not the documented JSON). Whether
-    /// the ask is the one the flow waits for is `Onboarding.handleCallback`'s to judge.
-    pub fn verify_callback(
-        keys: Arc<CallbackKeys>,
-        url: String,
-        body: String,
-    ) -> Result<VerifiedCallback, CttError> {
+    /// Checks that a callback (absolute `url`, posted `body`) is genuine, without a flow;
+    /// `CttException.CallbackInvalid` says what is wrong.
+    pub fn verify_callback(keys: Arc<CallbackKeys>, url: String, body: String)
+        -> Result<VerifiedCallback, CttError> {
         let v = core::verify_callback(&keys.inner, &url, &body)?;
         Ok(VerifiedCallback {
             flow_id: v.flow_id,
@@ -144,35 +117,24 @@ crate::export! {
         })
     }
 
-    /// The flow id a callback URL claims, unverified (absolute, or the path and query the portal's
-    /// router saw), or null: which stored flow to load before `handleCallback` verifies it.
+    /// The flow id a callback URL claims, unverified, or null: which stored flow to load.
     pub fn claimed_flow_id(url: String) -> Option<String> {
         core::claimed_flow_id(&url)
     }
 }
 
-/// Saves a flow for `Onboarding.advance(client, checkpoint)`: called after every step that
-/// changed the flow and before the create, which is sent only when this returned.
-///
-/// Save `flow` (`flow.toJson()` and `flow.revision()`) only if the stored row is still at
-/// `previousRevision`, such as with `UPDATE flows SET json = ?, revision = ? WHERE id = ? AND
-/// revision = ?`, and throw when it is not (`CttException.FlowState` is the usual answer), so a
-/// stale writer never overwrites a newer one. A thrown `CttException` fails the advance with
-/// that exception; any other exception fails it with `CttException.FlowState`. Before the create,
-/// a failure means nothing is sent.
-///
-/// `flow` is a snapshot: a copy of the advancing flow at this point. The call runs on one of the
-/// binding's own threads while the advance waits for it: keep it short, and never wait there for
-/// another call of this library.
+/// Saves a snapshot of the advancing flow for `advance(client, checkpoint)`, after every step that
+/// changed it and before the create (sent only once this returned). Save with compare-and-swap on
+/// `previousRevision` and throw when the row moved on; a throw fails the advance. It runs on the
+/// binding's thread while the advance waits: keep it short, never call this library from it.
 #[uniffi::export(with_foreign)]
 pub trait FlowCheckpoint: Send + Sync {
     /// Saves `flow` if the stored row is still at `previousRevision`; throws otherwise.
     fn save(&self, flow: Arc<Onboarding>, previous_revision: i64) -> Result<(), CheckpointError>;
 }
 
-/// What a [`FlowCheckpoint`] throws: the `CttException` the advance fails with. (uniffi cannot
-/// yet lower another crate's error type from a Kotlin callback, so core's error travels inside
-/// this one; `advance(client, checkpoint)` wraps whatever the checkpoint throws.)
+/// What a [`FlowCheckpoint`] throws: the `CttException` the advance fails with (uniffi 0.32 cannot
+/// lower another crate's error from a Kotlin callback).
 #[derive(Debug, Clone, uniffi::Error)]
 pub enum CheckpointError {
     /// The save failed with `error`.
@@ -208,18 +170,15 @@ impl core::Checkpoint for ForeignCheckpoint {
         // Revisions stay below 2^53, so they always fit.
         let previous = i64::try_from(previous_revision).unwrap_or(i64::MAX);
         let checkpoint = Arc::clone(&self.0);
-        // A blocking foreign call from a task on the binding's runtime: let the runtime move its
-        // other tasks to another thread meanwhile, so a slow save never stalls other calls.
+        // A blocking foreign call: the runtime moves its other tasks to another thread meanwhile.
         let result = tokio::task::block_in_place(move || checkpoint.save(snapshot, previous));
         let result = result.map_err(|CheckpointError::Failed { error }| core::Error::from(error));
         Box::pin(std::future::ready(result))
     }
 }
 
-/// One enterprise's onboarding: a value to store (`toJson`) and resume (`Onboarding.fromJson`).
-/// Its JSON holds the Global Admin's latest MSAL result: store it as you would store a token.
-/// `toString()` shows no secret. While an `advance` is in flight, reads see the flow as of its
-/// last finished step, and `handleCallback` fails with `CttException.FlowState`.
+/// One enterprise's onboarding, to store (`toJson`, which holds the admin's MSAL result: a secret)
+/// and resume (`fromJson`). While an `advance` runs, reads see its last finished step.
 #[derive(uniffi::Object)]
 #[uniffi::export(Display)]
 pub struct Onboarding {
@@ -261,29 +220,23 @@ crate::export! {
             Ok(Self::wrap(FlowHandle::from_json(&json)?))
         }
 
-        /// The flow as versioned JSON, to store in the portal's database.
+        /// The flow as versioned JSON, to store in the portal's database (it holds tokens).
         pub fn to_json(&self) -> Result<String, CttError> {
             Ok(self.flow.read(|f| f.to_json())?)
         }
 
-        /// The flow as JSON with no MSAL token in it: a flow loaded from it asks the Global Admin
-        /// to sign in again (`LOGIN_ENTERPRISE_ADMIN`) when a step needs the admin's sign-in. A
-        /// callback still awaiting confirmation is not kept: `advance` after `handleCallback`
-        /// before saving this way, or the ask is made again.
+        /// The flow as JSON without MSAL tokens (the admin signs in again when needed; an
+        /// unconfirmed callback is not kept).
         pub fn to_json_without_tokens(&self) -> Result<String, CttError> {
             Ok(self.flow.read(|f| f.to_json_without_tokens())?)
         }
 
-        /// The flow's revision: 0 when new, rising with every change (a step, an accepted
-        /// callback), at most 2^53-1. Save with compare-and-swap on it (`UPDATE flows SET json = ?,
-        /// revision = ? WHERE id = ? AND revision = ?`): a writer whose row moved on reloads the
-        /// flow and applies its change again.
+        /// The flow's revision: 0 when new, rising with every change; save with compare-and-swap.
         pub fn revision(&self) -> i64 {
             self.flow.read(|f| i64::try_from(f.revision()).unwrap_or(i64::MAX))
         }
 
-        /// True while a callback was accepted and `advance` has yet to confirm it with
-        /// ConnecttoTeams.
+        /// True while an accepted callback awaits `advance`'s confirmation.
         pub fn has_unconfirmed_callback(&self) -> bool {
             self.flow.read(|f| f.has_unconfirmed_callback())
         }
@@ -328,26 +281,15 @@ crate::export! {
             self.flow.is_advancing()
         }
 
-        /// Takes the callback the portal received at `url` (absolute, or the path and query its
-        /// router saw) with `body`, checked with `keys`, the portal's key ring. It is accepted only
-        /// when its tag verifies, it answers the ask this flow waits for now and has not expired,
-        /// the signer is a Global Admin, the body's tenant agrees with its access token and with
-        /// the tenant bound at registration, and the token never answered before. A rejection is
-        /// `CttException.CallbackInvalid` and leaves the state as it was; the same ask answered
-        /// again with the same payload (whitespace and key order aside) is `DUPLICATE`. The next
-        /// `advance` confirms the sign-in with ConnecttoTeams before the flow relies on it.
-        /// `CttException.FlowState` while an `advance` runs.
-        pub fn handle_callback(
-            &self,
-            keys: Arc<CallbackKeys>,
-            url: String,
-            body: String,
-        ) -> Result<CallbackOutcome, CttError> {
+        /// Takes the callback the portal received at `url` with `body`, verified with `keys`; a
+        /// rejection (`CallbackInvalid`) leaves the flow as it was; `FlowState` while advancing.
+        pub fn handle_callback(&self, keys: Arc<CallbackKeys>, url: String, body: String)
+            -> Result<CallbackOutcome, CttError> {
             Ok(self.flow.handle_callback(&keys.inner, &url, &body)?)
         }
 
-        /// Stops the `advance` in flight at its next await point (it fails with
-        /// `CttException.FlowState`; every step that finished is kept); false when none runs.
+        /// Cancels the `advance` in flight (it fails with `FlowState`, finished steps kept);
+        /// false when none runs.
         pub fn cancel_advance(&self) -> bool {
             self.flow.cancel_advance()
         }
@@ -356,18 +298,14 @@ crate::export! {
 
 crate::export! {
     impl Onboarding {
-        /// Performs every API step it can, in the seed's order, and stops where the flow needs
-        /// the Global Admin or time. Cancelling the coroutine keeps every finished step; call it
-        /// again to go on. The client must have a callback key.
+        /// Performs every API step it can and stops where the flow needs the admin or time;
+        /// cancelling the coroutine keeps every finished step. The client needs a callback key.
         pub async fn advance(&self, client: Arc<Client>) -> Result<Progress, CttError> {
             Ok(self.flow.advance(&client.inner, &mut core::NoCheckpoint).await?)
         }
 
-        /// `advance`, calling `checkpoint` with a snapshot of the flow after every step that
-        /// changed it and before the create; when the checkpoint throws, `advance` stops with its
-        /// exception (before the create: nothing is sent). From Kotlin, call it as
-        /// `advance(client, checkpoint)`, which also turns any `Throwable` of the checkpoint
-        /// into `CttException.FlowState`.
+        /// `advance` with a [`FlowCheckpoint`]; from Kotlin call `advance(client, checkpoint)`,
+        /// which also turns any `Throwable` of the checkpoint into `CttException.FlowState`.
         pub async fn advance_with_checkpoint(
             &self,
             client: Arc<Client>,

@@ -1,47 +1,34 @@
-//! The one macro every export goes through ([`export!`]): each exported function runs under
-//! core's panic mapping, and each async one as a task on the binding's own tokio runtime.
+//! The one macro every export goes through ([`export!`]): each body runs under core's panic
+//! mapping, so a panic reaches Kotlin as `CttException.Api` (not uniffi's `InternalException`),
+//! and each async one as a task on the binding's own tokio runtime.
 //!
-//! Panics must never unwind into the JVM, nor reach Kotlin as uniffi's generic
-//! `InternalException`: [`export!`] wraps every body in core's `__bindings::catch_panic_sync`
-//! (`catch_panic` for an `async fn`), so a panic is `CttException.Api` ("internal error in
-//! ctt-onboard ...") and the object stays usable. So every export returns `Result<_, CttError>`
-//! (a plain return type `T` is exported as `Result<T, CttError>`).
+//! Tokio: reqwest needs a tokio reactor while its futures are polled. uniffi's `async_runtime =
+//! "tokio"` polls on Kotlin's coroutine threads while another thread runs the reactor, so a call
+//! went back and forth between the two (1.2-1.6 JNA callbacks and `poll` downcalls per call) and
+//! took 3-4x as long as reqwest alone. So [`guard_async`] spawns the whole call onto [`runtime`],
+//! beside the reactor, and uniffi's future only awaits the task: at most one continuation callback
+//! per call, from one of the runtime's few threads, which Kotlin keeps attached to the JVM
+//! (`CallbackThreads.kt`, bench/proposals/kotlin-jna-keep-attached.md).
 //!
-//! Tokio: reqwest needs a tokio reactor while its futures are polled, and Kotlin polls uniffi
-//! futures from its coroutine threads. uniffi's `async_runtime = "tokio"` polls there inside
-//! async-compat's context while another thread runs the reactor and hyper's connection task: a call
-//! went back and forth between the two (1.2-1.6 JNA continuation callbacks and `poll` downcalls per
-//! call) and took 3-4x as long as reqwest alone. So [`guard_async`] spawns the whole call onto
-//! [`runtime`], where it runs beside the reactor, and the future uniffi polls only awaits the task:
-//! at most one continuation callback per call, always from one of the runtime's few threads, which
-//! the Kotlin side keeps attached to the JVM (`CallbackThreads.kt`,
-//! bench/proposals/kotlin-jna-keep-attached.md). The call's future must be `Send + 'static`:
-//! [`export!`] gives every async method a `self: Arc<Self>` receiver (written `&self`).
-//!
-//! Cancellation: a cancelled coroutine drops the Rust future, and [`guard_async`]'s future then
-//! drops the spawned call on the cancelling thread before it returns (waiting at most for a poll
-//! in progress) and aborts the task. So what the call held (the advancing mark of core's
-//! `FlowHandle`, a connection) is released when the cancellation completes, and the flow can be
-//! advanced again at once, with every step that finished kept.
+//! Cancellation: a cancelled coroutine drops the Rust future, which drops the spawned call on the
+//! cancelling thread before it returns and aborts the task. So what the call held (the advancing
+//! mark of core's `FlowHandle`, a connection) is released when the cancellation completes.
 
 use ctt_onboard::CttError;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::task::{Context, Poll};
+use std::task::Poll;
 
-/// The worker threads of [`runtime`]. The calls are IO-bound and most of their CPU time is the
-/// JVM's (JNA's marshalling), so a few threads are plenty. One would do (in the bulk benchmark on
-/// two cores it used some 8% less CPU), but the app's `Logger` runs on these threads, and one slow
-/// log call would then stall every call in flight.
+/// The worker threads of [`runtime`]: the calls are IO-bound; one would do (8% less CPU in the bulk
+/// benchmark), but the app's `Logger` runs on them, and one slow log call would stall every call.
 const WORKER_THREADS: usize = 2;
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 
-/// The binding's tokio runtime, started by the first async call and kept for the life of the
-/// process (its workers never hold the JVM open at exit: native threads, attached to the JVM as
-/// daemons at most). A failure to
-/// start it (no threads left, say) is that call's `CttException.Api`; the next call tries again.
+/// The binding's tokio runtime, started by the first async call and kept for the process (its
+/// threads are daemons to the JVM). A failure to start is that call's `CttException.Api`; the next
+/// call tries again.
 fn runtime() -> Result<&'static tokio::runtime::Runtime, CttError> {
     // One builder at a time, so that a losing builder never has to drop its runtime.
     static STARTING: Mutex<()> = Mutex::new(());
@@ -76,22 +63,37 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, CttError>) -> Result<T, Ctt
     }
 }
 
-/// Runs `fut` to completion as a task on [`runtime`] and returns its result, a panic while
-/// polling it turned into `CttError::Api` through core's `__bindings::catch_panic`. Dropping
-/// the returned future drops `fut` at once (see the module's documentation).
+/// Runs `fut` as a task on [`runtime`], a panic turned into `CttError::Api` (core's
+/// `__bindings::catch_panic`). Dropping the returned future drops `fut` at once.
 pub(crate) async fn guard_async<T, F>(fut: F) -> Result<T, CttError>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, CttError>> + Send + 'static,
 {
     let runtime = runtime()?;
-    let call = async move {
+    let call: Slot<Result<T, CttError>> = Arc::new(Mutex::new(Some(Box::pin(async move {
         match ctt_onboard::__bindings::catch_panic(async { Ok(fut.await) }).await {
             Ok(result) => result,
             Err(panic) => Err(panic.into()),
         }
+    }))));
+    let polled = Arc::clone(&call);
+    let task = runtime.spawn(std::future::poll_fn(move |cx| {
+        let mut slot = polled.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(call) = slot.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let output = std::task::ready!(call.as_mut().poll(cx));
+        *slot = None;
+        Poll::Ready(Some(output))
+    }));
+    let runtime = runtime.handle().clone();
+    let mut spawned = Spawned {
+        call,
+        task,
+        runtime,
     };
-    match Spawned::new(runtime, call).await {
+    match (&mut spawned.task).await {
         Ok(Some(result)) => result,
         // The slot is emptied only by `Spawned::drop`, after which nobody awaits the task.
         Ok(None) => Err(internal("the call was cancelled".to_owned())),
@@ -106,46 +108,12 @@ where
 /// The spawned call, kept where both its task and whoever drops [`Spawned`] can reach it.
 type Slot<T> = Arc<Mutex<Option<Pin<Box<dyn Future<Output = T> + Send>>>>>;
 
-/// A call running as a task: awaiting it awaits the task; dropping it drops the call (waiting
-/// only for a poll in progress) and aborts the task. With a bare `JoinHandle::abort` the call
-/// would be dropped later, on a worker, and a cancelled `advance` could still hold its flow's lock
-/// when the coroutine's cancellation has completed.
+/// A call running as a task: dropping it drops the call at once (waiting only for a poll in
+/// progress), where a bare `JoinHandle::abort` would drop it later, on a worker.
 struct Spawned<T> {
     call: Slot<T>,
     task: tokio::task::JoinHandle<Option<T>>,
     runtime: tokio::runtime::Handle,
-}
-
-impl<T: Send + 'static> Spawned<T> {
-    fn new(
-        runtime: &tokio::runtime::Runtime,
-        call: impl Future<Output = T> + Send + 'static,
-    ) -> Self {
-        let call: Slot<T> = Arc::new(Mutex::new(Some(Box::pin(call))));
-        let polled = Arc::clone(&call);
-        let task = runtime.spawn(std::future::poll_fn(move |cx| {
-            let mut slot = polled.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(call) = slot.as_mut() else {
-                return Poll::Ready(None);
-            };
-            let output = std::task::ready!(call.as_mut().poll(cx));
-            *slot = None;
-            Poll::Ready(Some(output))
-        }));
-        Self {
-            call,
-            task,
-            runtime: runtime.handle().clone(),
-        }
-    }
-}
-
-impl<T> Future for Spawned<T> {
-    type Output = Result<Option<T>, tokio::task::JoinError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.task).poll(cx)
-    }
 }
 
 impl<T> Drop for Spawned<T> {
@@ -164,22 +132,9 @@ impl<T> Drop for Spawned<T> {
     }
 }
 
-/// Exports free functions and impl blocks through uniffi, each function's body under
-/// [`guard`] / [`guard_async`] (see the module's documentation). Write the items without a
-/// `#[uniffi::export]` attribute: the macro adds it (constructors keep `#[uniffi::constructor]`).
-/// An async method takes `&self` and owned arguments; it is exported with a `self: Arc<Self>`
-/// receiver and its body runs as a task on the binding's runtime.
-///
-/// ```text
-/// crate::export! {
-///     impl Client {
-///         pub fn base_url(&self) -> String { ... }            // exported as Result<String, CttError>
-///         pub async fn pbx_types(&self, id: i64) -> Result<Vec<PbxType>, CttError> { ... }
-///                                                   // exported with `self: Arc<Self>`, spawned
-///     }
-///     pub fn error_codes() -> Vec<String> { ... }
-/// }
-/// ```
+/// Exports free functions and impl blocks through uniffi (it adds `#[uniffi::export]`), each body
+/// under [`guard`] / [`guard_async`]. A plain return type `T` is exported as `Result<T, CttError>`;
+/// an async method takes `&self` and owned arguments and is exported with `self: Arc<Self>`.
 #[macro_export]
 macro_rules! export {
     // Rewriting one function; `$k` says where the result goes. An async method's `&self` becomes
@@ -210,15 +165,6 @@ macro_rules! export {
             $(#[$m])*
             $vis fn $name($($args)*) -> Result<$ret, CttError> {
                 $crate::runtime::guard(move || -> Result<$ret, CttError> { Ok({ $($body)* }) })
-            }
-        ] $($rest)*);
-    };
-    (@fn $k:tt $(#[$m:meta])* $vis:vis fn $name:ident ($($args:tt)*)
-        { $($body:tt)* } $($rest:tt)*) => {
-        $crate::export!(@emit $k [
-            $(#[$m])*
-            $vis fn $name($($args)*) -> Result<(), CttError> {
-                $crate::runtime::guard(move || -> Result<(), CttError> { { $($body)* }; Ok(()) })
             }
         ] $($rest)*);
     };
@@ -258,7 +204,7 @@ macro_rules! export {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::task::Waker;
+    use std::task::{Context, Waker};
     use std::time::Duration;
 
     fn local_runtime() -> tokio::runtime::Runtime {

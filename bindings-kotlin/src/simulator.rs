@@ -1,6 +1,5 @@
-//! The embedded simulator as a Kotlin object: `ctt_sim`'s one control surface, [`SimHandle`],
-//! with its records (`SimFaults`, `SimCanned`, `SimCallback`, ...) derived in `ctt_sim` itself.
-//! This module converts numbers and maps `SimError` onto `CttException` by its code.
+//! The embedded simulator: `ctt_sim`'s [`SimHandle`] and its records (derived in `ctt_sim`), with
+//! numbers converted and `SimError` mapped onto `CttException` by its code.
 
 use crate::error::invalid_input;
 use ctt_onboard::{CttError, Error, ErrorCode};
@@ -21,10 +20,8 @@ fn non_negative(what: &str, v: i64) -> Result<u64, CttError> {
     u64::try_from(v).map_err(|_| invalid_input(format!("{what} is {v}; it must not be negative")))
 }
 
-/// The callback the portal would receive after the admin acted: where, and the JSON body.
-/// The body holds the admin's MSAL tokens, so `toString()` shows only the URL. (The one record
-/// not taken from ctt-sim: uniffi 0.32 cannot rename its `Callback`, whose name collides with
-/// JNA's `Callback`, and also give it a `toString()`.)
+/// The callback the portal would receive after the admin acted; `toString()` masks the body's
+/// tokens. (Not ctt-sim's `Callback`: uniffi 0.32 cannot rename it away from JNA's `Callback`.)
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SimCallback {
@@ -61,8 +58,7 @@ crate::export! {
     }
 }
 
-/// A running simulator on 127.0.0.1 (its own thread and runtime). `close()` or `stop()` stops it;
-/// every later call fails with `CttException.FlowState`.
+/// A running simulator on 127.0.0.1; after `close()` or `stop()` every call is `FlowState`.
 #[derive(Debug, uniffi::Object)]
 #[uniffi::export(Display)]
 pub struct Simulator {
@@ -120,8 +116,7 @@ crate::export! {
             self.sim.set_faults(faults).map_err(sim_error)
         }
 
-        /// Answers every API request under `canned.pathPrefix` with `canned` until
-        /// `clearCanned()`. The request log still records them.
+        /// Answers every API request under `canned.pathPrefix` with `canned` until `clearCanned()`.
         pub fn set_canned(&self, canned: CannedResponse) -> Result<(), CttError> {
             self.sim.set_canned(canned).map_err(sim_error)
         }
@@ -177,19 +172,18 @@ crate::export! {
             Ok(self.sim.snapshot().map_err(sim_error)?.to_string())
         }
 
-        /// Stops the server now (also done when the object is closed; an `approve` in flight
-        /// finishes first). Later calls fail with `CttException.FlowState`.
-        pub fn stop(&self) {
+        /// Stops the server now (as `close()` does; an `approve` in flight finishes first).
+        pub fn stop(&self) -> Result<(), CttError> {
             self.sim.close();
+            Ok(())
         }
     }
 }
 
 crate::export! {
     impl Simulator {
-        /// Acts as `tenant`'s admin (`contoso`, `fabrikam`, `northwind`, `tailspin`) on an action
-        /// item URL the API returned; returns the callback the portal would receive, and posts it
-        /// to the redirect URL when that is on a loopback host.
+        /// Acts as `tenant`'s admin (`contoso`, `fabrikam`, ...) on an action item URL; returns
+        /// the callback, posted to the redirect URL when that is on a loopback host.
         pub async fn approve(&self, url: String, tenant: String) -> Result<SimCallback, CttError> {
             Ok(self.sim.approve(&url, &tenant).await.map_err(sim_error)?.into())
         }

@@ -1,10 +1,6 @@
-//! What uniffi needs beyond the derives on the boundary shapes (feature `uniffi`, enabled only by
-//! the Kotlin binding): the custom types that cross as strings, and [`CttError`], the one error
-//! enum uniffi turns into Kotlin's `sealed class CttException`.
-//!
-//! Custom types: a response's unknown fields (`extra`) cross as their JSON text, a [`Step`] and an
-//! [`ErrorCode`] as their snake_case names (the same names every binding shows), a [`Secret`] as
-//! its text (the records holding one print it masked: their `toString()` is their `Debug`).
+//! What uniffi needs beyond the derives (feature `uniffi`, for the Kotlin binding): the custom types
+//! crossing as strings (unknown fields as JSON, [`Step`] and [`ErrorCode`] by their snake_case
+//! names, a [`Secret`] as its text) and [`CttError`], Kotlin's `sealed class CttException`.
 
 use crate::client::ClientOptions;
 use crate::config::Credentials;
@@ -54,13 +50,7 @@ impl std::fmt::Display for Credentials {
 macro_rules! ctt_error {
     ($( $variant:ident ),+ $(,)?) => {
         /// Every failure of the library: one subclass per stable error code (`InvalidInput` for
-        /// `invalid_input`, ...; `errorCodes()` lists them, core's `ErrorCode` says what each means).
-        ///
-        /// Every variant carries the same fields: `detail` (the message for people; not named
-        /// `message`, which would collide with `Throwable.message`), the stable `code`, the HTTP
-        /// `status` and `requestId` where the API answered, and `retryAfterMs` for
-        /// `rate_limited`. `toString()` reads like core's errors. Core never puts a secret into a
-        /// message.
+        /// `invalid_input`, ...), each with the same fields; `toString()` reads like core's errors.
         #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
         #[uniffi::export(Display)]
         pub enum CttError {
