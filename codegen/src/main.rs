@@ -69,6 +69,8 @@ const PYTHON_MODELS: &[&str] = &[
     "MsalAuthenticationResult",
     "CallbackPayload",
     "O365UserInfo",
+    "StepStatus",
+    "Progress",
     "ErrorCode",
 ];
 

@@ -11,7 +11,23 @@ use std::collections::BTreeMap;
 /// named `<Model>Methods`.
 const METHODS: &[&str] = &["NewEnterprise", "AuthenticationResult", "CallbackPayload"];
 
+/// The flow's results: frozen classes (and, for a tagged union, one per variant) whose fields
+/// the wire always has are required.
+const RESULTS: &[&str] = &["StepStatus", "Progress"];
+
+/// The fields that are times (integer Unix ms on the wire, core's `wire_time`), which Python
+/// shows as UTC `datetime`s: (definition, wire name).
+const TIMES: &[(&str, &str)] = &[("StepStatus", "updatedAt"), ("Progress", "notBefore")];
+
 const WIDTH: usize = 100;
+
+/// UpperCamel of a camelCase tag (`awaitingAdmin` is `AwaitingAdmin`).
+fn upper_camel(tag: &str) -> String {
+    let mut c = tag.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
 
 fn upper_snake(name: &str) -> String {
     crate::ir::snake(name).to_ascii_uppercase()
@@ -157,6 +173,69 @@ fn assignment(out: &mut String, head: &str, args: &[String]) {
     out.push_str("    )\n");
 }
 
+/// One class: `owner` is the definition the fields belong to (for [`RESULTS`] and [`TIMES`]) and
+/// the class's name.
+fn class(
+    out: &mut String,
+    ctx: &Ctx<'_>,
+    (owner, name): (&str, &str),
+    base: &str,
+    doc: &str,
+    o: &crate::ir::Obj,
+) {
+    let result = RESULTS.contains(&owner);
+    let base = if result {
+        "FrozenModel, frozen=True"
+    } else {
+        base
+    };
+    out.push_str(&format!("\n\nclass {name}({base}):\n"));
+    docstring(out, "    ", doc);
+    out.push('\n');
+    if o.extra {
+        out.push_str("    _KEEPS_EXTRA: ClassVar[bool] = True\n");
+    }
+    for f in o.fields.iter().filter(|f| !matches!(f.ty, Ty::Lit(_))) {
+        comment(out, "    ", &f.doc);
+        let nullable = matches!(f.ty, Ty::Nullable(_));
+        let time = TIMES.contains(&(owner, f.wire.as_str()));
+        let mut ann = if time {
+            "datetime.datetime".to_owned()
+        } else {
+            ctx.annotation(&f.ty)
+        };
+        let required = result && f.required && !nullable;
+        let dflt = if required || time {
+            "None".to_owned()
+        } else {
+            default(f)
+        };
+        if dflt == "None" && !required && ann != "Any" && !ann.starts_with("Optional[") {
+            ann = format!("Optional[{ann}]");
+        }
+        let mut args = vec![format!("{:?}", f.wire)];
+        if dflt != "None" {
+            args.push(dflt);
+        }
+        if required {
+            args.push("required=True".into());
+        }
+        if f.secret {
+            args.push("secret=True".into());
+        }
+        if time {
+            args.push("kind=_utc".into());
+        } else if let Some(k) = ctx.kind(&f.ty) {
+            args.push(format!("kind={k}"));
+        }
+        assignment(out, &format!("{}: {ann}", f.name), &args);
+    }
+    if o.extra {
+        out.push_str("    #: Every other field, as received.\n");
+        out.push_str("    extra: dict[str, Any] = _f(\"\", {})\n");
+    }
+}
+
 /// The module, for the definitions named in `models` (with what they refer to).
 pub fn write(defs: &[Def], models: &[&str]) -> String {
     let ctx = Ctx {
@@ -209,6 +288,9 @@ pub fn write(defs: &[Def], models: &[&str]) -> String {
          from __future__ import annotations\n\n",
     );
     let mut imports = vec!["Model".to_owned(), "OpenEnum".to_owned()];
+    if order.iter().any(|d| RESULTS.contains(&d.name.as_str())) {
+        imports.push("FrozenModel".to_owned());
+    }
     imports.extend(mixins.iter().cloned());
     imports.sort();
     let line = format!("from ._model import {}\n", imports.join(", "));
@@ -221,9 +303,10 @@ pub fn write(defs: &[Def], models: &[&str]) -> String {
         }
         out.push_str(")\n");
     }
-    out.push_str("from ._model import model_field as _f\n\n");
-    out.push_str("TYPE_CHECKING = False\nif TYPE_CHECKING:\n    from typing import Any, ClassVar, Optional\n");
+    out.push_str("from ._model import model_field as _f\n@@TIMES@@\n");
+    out.push_str("TYPE_CHECKING = False\nif TYPE_CHECKING:\n@@DATETIME@@    from typing import Any, ClassVar, Optional\n");
     let mut exported = Vec::new();
+    let mut uses_union = false;
     for d in &order {
         match &d.kind {
             Kind::OpenEnum(values) => {
@@ -242,36 +325,59 @@ pub fn write(defs: &[Def], models: &[&str]) -> String {
                 } else {
                     "Model".into()
                 };
-                out.push_str(&format!("\n\nclass {}({base}):\n", d.name));
-                docstring(&mut out, "    ", &d.doc);
-                out.push('\n');
-                if o.extra {
-                    out.push_str("    _KEEPS_EXTRA: ClassVar[bool] = True\n");
-                }
-                for f in &o.fields {
-                    comment(&mut out, "    ", &f.doc);
-                    let mut ann = ctx.annotation(&f.ty);
-                    let dflt = default(f);
-                    if dflt == "None" && ann != "Any" && !ann.starts_with("Optional[") {
-                        ann = format!("Optional[{ann}]");
-                    }
-                    let mut args = vec![format!("{:?}", f.wire)];
-                    if dflt != "None" {
-                        args.push(dflt);
-                    }
-                    if f.secret {
-                        args.push("secret=True".into());
-                    }
-                    if let Some(k) = ctx.kind(&f.ty) {
-                        args.push(format!("kind={k}"));
-                    }
-                    assignment(&mut out, &format!("{}: {ann}", f.name), &args);
-                }
-                if o.extra {
-                    out.push_str("    #: Every other field, as received.\n");
-                    out.push_str("    extra: dict[str, Any] = _f(\"\", {})\n");
-                }
+                class(&mut out, &ctx, (&d.name, &d.name), &base, &d.doc, o);
                 exported.push(d.name.clone());
+            }
+            Kind::Union(variants) => {
+                let mut names = Vec::new();
+                for (doc, o) in variants {
+                    let Some(tag) = o.fields.iter().find_map(|f| match &f.ty {
+                        Ty::Lit(tag) => Some(tag),
+                        _ => None,
+                    }) else {
+                        continue;
+                    };
+                    let name = upper_camel(tag);
+                    class(&mut out, &ctx, (&d.name, &name), "Model", doc, o);
+                    names.push((tag.clone(), name.clone()));
+                    exported.push(name);
+                }
+                let list: Vec<&str> = names.iter().map(|(_, n)| n.as_str()).collect();
+                out.push_str("\n\n");
+                comment(&mut out, "", &d.doc);
+                out.push_str(&format!(
+                    "if sys.version_info >= (3, 10):\n    {} = {}\nelse:\n    from typing import Union\n\n    {} = Union[{}]\n",
+                    d.name,
+                    list.join(" | "),
+                    d.name,
+                    list.join(", ")
+                ));
+                let snake = crate::ir::snake(&d.name);
+                out.push_str(&format!(
+                    "\n\ndef {snake}_from_dict(data: dict[str, Any]) -> {}:\n",
+                    d.name
+                ));
+                docstring(
+                    &mut out,
+                    "    ",
+                    &format!(
+                        "The `{}` a dict with the wire's names stands for (by its tag).",
+                        d.name
+                    ),
+                );
+                out.push_str("    kinds: dict[str, Any] = {\n");
+                for (tag, name) in &names {
+                    out.push_str(&format!("        {tag:?}: {name},\n"));
+                }
+                out.push_str("    }\n");
+                out.push_str(&format!(
+                    "    found: {} = kinds[data[\"kind\"]].from_dict(data)\n",
+                    d.name
+                ));
+                out.push_str("    return found\n");
+                exported.push(d.name.clone());
+                exported.push(format!("{snake}_from_dict"));
+                uses_union = true;
             }
             _ => {}
         }
@@ -327,5 +433,18 @@ pub fn write(defs: &[Def], models: &[&str]) -> String {
         out.push_str(&format!("    {e:?},\n"));
     }
     out.push_str("]\n");
-    out
+    let times = out.contains("kind=_utc");
+    let header = |on: bool, text: &str| if on { text.to_owned() } else { String::new() };
+    out.replace(
+        "@@TIMES@@",
+        &header(times, "from ._model import utc_from_ms as _utc\n"),
+    )
+    .replace("@@DATETIME@@", &header(times, "    import datetime\n"))
+    .replace(
+        "from __future__ import annotations\n\n",
+        &format!(
+            "from __future__ import annotations\n\n{}",
+            header(uses_union, "import sys\n\n")
+        ),
+    )
 }

@@ -5,17 +5,22 @@ rewrites this file; ``make check-generated`` fails when it is stale.
 
 from __future__ import annotations
 
+import sys
+
 from ._model import (
     AuthenticationResultMethods,
     CallbackPayloadMethods,
+    FrozenModel,
     Model,
     NewEnterpriseMethods,
     OpenEnum,
 )
 from ._model import model_field as _f
+from ._model import utc_from_ms as _utc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime
     from typing import Any, ClassVar, Optional
 
 
@@ -59,6 +64,55 @@ class ActionType(OpenEnum):
     GET_CDR_CONSENT = "GET_CDR_CONSENT"
     #: Call recording consent (ASSUMED name: the vendor does not publish it).
     GET_CALL_RECORDING_CONSENT = "GET_CALL_RECORDING_CONSENT"
+
+
+class AwaitingAdmin(FrozenModel, frozen=True):
+    """Show ``url`` to the enterprise's Global Admin; the flow continues after the callback."""
+
+    #: What the admin is asked to do.
+    action: ActionType = _f("action", required=True, kind=ActionType)
+    #: The action item URL.
+    url: str = _f("url", required=True)
+
+
+class WaitingUntil(FrozenModel, frozen=True):
+    """Nothing can happen before ``not_before`` (the vendor's 30 minutes after enabling roles)."""
+
+    #: The earliest time to call ``advance`` again.
+    not_before: datetime.datetime = _f("notBefore", required=True, kind=_utc)
+    #: Why.
+    reason: str = _f("reason", required=True)
+
+
+class Complete(FrozenModel, frozen=True):
+    """Every step is done."""
+
+    #: The enterprise's id.
+    enterprise_id: int = _f("enterpriseId", required=True)
+    #: The Microsoft tenant it is registered to.
+    tenant_id: str = _f("tenantId", required=True)
+
+
+#: Where ``advance`` stopped. Serialized (for the bindings) as an object whose ``kind`` is
+#: ``awaitingAdmin``, ``waitingUntil`` or ``complete``, with camelCase fields and ``notBefore`` in
+#: milliseconds since the Unix epoch.
+if sys.version_info >= (3, 10):
+    Progress = AwaitingAdmin | WaitingUntil | Complete
+else:
+    from typing import Union
+
+    Progress = Union[AwaitingAdmin, WaitingUntil, Complete]
+
+
+def progress_from_dict(data: dict[str, Any]) -> Progress:
+    """The ``Progress`` a dict with the wire's names stands for (by its tag)."""
+    kinds: dict[str, Any] = {
+        "awaitingAdmin": AwaitingAdmin,
+        "waitingUntil": WaitingUntil,
+        "complete": Complete,
+    }
+    found: Progress = kinds[data["kind"]].from_dict(data)
+    return found
 
 
 class AuthenticatedUser(Model):
@@ -272,6 +326,25 @@ class O365UserInfo(Model):
     extra: dict[str, Any] = _f("", {})
 
 
+class StepStatus(FrozenModel, frozen=True):
+    """One line of ``Onboarding.status``. Serialized (for the bindings) with camelCase names and
+    ``updatedAt`` in milliseconds since the Unix epoch.
+    """
+
+    #: The step (its snake_case name, such as ``create_enterprise``).
+    step: str = _f("step", required=True)
+    #: The step's title for people, as a portal's checklist shows it.
+    title: str = _f("title", required=True)
+    #: Its state.
+    state: str = _f("state", required=True)
+    #: The result that matters (an id, a URL), why it was skipped, or what failed.
+    detail: Optional[str] = _f("detail")
+    #: The error code of the last failure, for ``failed``.
+    error_code: Optional[str] = _f("errorCode")
+    #: When the state last changed.
+    updated_at: Optional[datetime.datetime] = _f("updatedAt", kind=_utc)
+
+
 #: The stable, language-independent kind of an ``Error``. Each value with its description, in the
 #: core's order.
 ERROR_CODES: tuple[tuple[str, str], ...] = (
@@ -320,7 +393,9 @@ __all__ = [
     "ActionType",
     "AuthenticatedUser",
     "AuthenticationResult",
+    "AwaitingAdmin",
     "CallbackPayload",
+    "Complete",
     "ConfigDetails",
     "EntConfigInfo",
     "EnterpriseSummary",
@@ -328,7 +403,11 @@ __all__ = [
     "NewEnterprise",
     "O365UserInfo",
     "PbxType",
+    "Progress",
     "SbcGateway",
     "Service",
+    "StepStatus",
     "UserInfo",
+    "WaitingUntil",
+    "progress_from_dict",
 ]

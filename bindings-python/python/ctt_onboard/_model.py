@@ -10,8 +10,11 @@ import enum
 from . import _native
 from ._record import Field, Record
 
+_set = object.__setattr__
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime
     from typing import Any, ClassVar, Optional
 
     from typing_extensions import Self
@@ -44,12 +47,32 @@ class OpenEnum(str, enum.Enum):
         return self._name_ in type(self).__members__
 
 
-def model_field(wire: str, default: Any = None, *, secret: bool = False, kind: Any = None) -> Any:
-    """A model field: its wire name, whether it is a secret, and how to convert nested values.
-    A list or dict default is copied for each instance."""
+def model_field(
+    wire: str,
+    default: Any = None,
+    *,
+    required: bool = False,
+    secret: bool = False,
+    kind: Any = None,
+) -> Any:
+    """A model field: its wire name, whether it is required or a secret, and how to convert
+    nested values. A list or dict default is copied for each instance."""
+    if required:
+        return Field(secret=secret, wire=wire, kind=kind)
     if isinstance(default, (list, dict)):
         return Field(default_factory=type(default), secret=secret, wire=wire, kind=kind)
     return Field(default, secret=secret, wire=wire, kind=kind)
+
+
+def utc_from_ms(ms: Optional[int]) -> Optional[datetime.datetime]:
+    """A time at the boundary (integer Unix milliseconds, core's ``wire_time``) as a UTC
+    ``datetime``: the one place the binding converts one."""
+    if ms is None:
+        return None
+    # Only the flow's results need datetime: clients never pay for importing it.
+    import datetime
+
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
 
 
 def _from_wire(kind: Any, value: Any) -> Any:
@@ -57,13 +80,13 @@ def _from_wire(kind: Any, value: Any) -> Any:
         return value
     if isinstance(kind, list):
         return [_from_wire(kind[0], v) for v in value]
-    if isinstance(kind, type) and issubclass(kind, Model):
+    if isinstance(kind, type) and issubclass(kind, _Wire):
         return kind.from_dict(value)
     return kind(value)
 
 
 def _to_wire(value: Any) -> Any:
-    if isinstance(value, Model):
+    if isinstance(value, _Wire):
         return value.to_dict()
     if isinstance(value, list):
         return [_to_wire(v) for v in value]
@@ -72,9 +95,17 @@ def _to_wire(value: Any) -> Any:
     return value
 
 
-class Model(Record):
-    """Shared behaviour of the models: wire-named dicts, JSON, masked repr, ``replace()``; open
-    enum fields given as strings become the enum."""
+class _Wire:
+    """Shared behaviour of the models (mutable ``Model`` and frozen ``FrozenModel``): wire-named
+    dicts, JSON; open enum fields given as strings become the enum. A mixin before ``Record``
+    (mypy refuses a frozen dataclass under a mutable one)."""
+
+    if TYPE_CHECKING:
+        _fields_: ClassVar[tuple[Field, ...]]
+        _post_init_: ClassVar[bool]
+
+        @classmethod
+        def _build(cls, attrs: dict[str, Any]) -> Self: ...
 
     #: True when unknown wire keys are kept in ``extra``.
     _KEEPS_EXTRA: ClassVar[bool] = False
@@ -102,12 +133,13 @@ class Model(Record):
             cls._post_init_ = True
 
     def __post_init__(self) -> None:
+        # object.__setattr__: also for the frozen models (the flow's results).
         for name, kind in self._enums_:
             value = getattr(self, name)
             if isinstance(kind, list):
-                setattr(self, name, [kind[0](v) for v in value] if value is not None else None)
+                _set(self, name, [kind[0](v) for v in value] if value is not None else None)
             elif value is not None:
-                setattr(self, name, kind(value))
+                _set(self, name, kind(value))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
@@ -155,6 +187,14 @@ class Model(Record):
         return cls.from_dict(json.loads(text))
 
     __str__ = Record.__repr__
+
+
+class Model(_Wire, Record):
+    """The base of the generated models: wire-named dicts, JSON, masked repr, ``replace()``."""
+
+
+class FrozenModel(_Wire, Record, frozen=True):
+    """The base of the generated frozen models, the flow's results (read-only, hashable)."""
 
 
 class NewEnterpriseMethods(Model):

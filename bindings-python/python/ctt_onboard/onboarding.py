@@ -19,10 +19,18 @@ the core's; this module only converts.
 from __future__ import annotations
 
 import enum
-import sys
 
 from . import _logs, _native
 from ._client import CallbackKeys, _awaited, _Base, _key_bytes
+from ._generated import (
+    AwaitingAdmin,
+    Complete,
+    Progress,
+    StepStatus,
+    WaitingUntil,
+)
+from ._generated import progress_from_dict as _progress
+from ._model import utc_from_ms as _utc
 from ._record import Record, field
 from .errors import CttError, FlowStateError, InvalidInputError
 from .models import ActionType, CallbackPayload, NewEnterprise
@@ -85,44 +93,6 @@ class OnboardingPlan(Record):
         )
 
 
-class AwaitingAdmin(Record, frozen=True):
-    """Show ``url`` to the enterprise's Global Admin; the flow continues after the callback."""
-
-    #: What the admin is asked to do.
-    action: ActionType
-    #: The action item URL.
-    url: str
-
-
-class WaitingUntil(Record, frozen=True):
-    """Nothing can happen before ``not_before`` (the vendor's 30 minutes after enabling the
-    Teams admin roles); call ``advance`` again then."""
-
-    #: The earliest time to call ``advance`` again (UTC).
-    not_before: datetime.datetime
-    #: Why.
-    reason: str
-
-
-class Complete(Record, frozen=True):
-    """Every step is done."""
-
-    #: The enterprise's id.
-    enterprise_id: int
-    #: The Microsoft tenant it is registered to.
-    tenant_id: str
-
-
-# ``typing`` is a sixth of the package's import time on its own; since 3.10 a union needs none.
-if sys.version_info >= (3, 10):
-    #: Where ``advance`` stopped.
-    Progress = AwaitingAdmin | WaitingUntil | Complete
-else:
-    from typing import Union
-
-    Progress = Union[AwaitingAdmin, WaitingUntil, Complete]
-
-
 class CallbackOutcome(str, enum.Enum):
     """What ``handle_callback`` did with a callback."""
 
@@ -130,48 +100,6 @@ class CallbackOutcome(str, enum.Enum):
     ACCEPTED = "accepted"
     #: The same callback arrived before; nothing changed.
     DUPLICATE = "duplicate"
-
-
-def _utc(ms: Optional[int]) -> Optional[datetime.datetime]:
-    """A time at the boundary (integer Unix milliseconds, core's ``wire_time``) as a UTC
-    ``datetime``: the one place the binding converts one."""
-    if ms is None:
-        return None
-    # Only the flow's status and progress need datetime: clients never pay for importing it.
-    import datetime
-
-    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
-
-
-class StepStatus(Record, frozen=True):
-    """One line of ``Onboarding.status()``."""
-
-    #: The step's snake_case name, such as ``create_enterprise``.
-    step: str
-    #: The step's title for people, such as "Create the enterprise".
-    title: str
-    #: ``pending``, ``done``, ``skipped``, ``waiting`` or ``failed``.
-    state: str
-    #: The result that matters (an id, a URL), why it was skipped, or what failed.
-    detail: Optional[str]
-    #: When the state last changed (UTC).
-    updated_at: Optional[datetime.datetime]
-    #: The error code of the last failure, for ``failed``.
-    error_code: Optional[str]
-
-
-def _progress(data: dict[str, Any]) -> Progress:
-    # Core's ``Progress`` as serialized: tagged by ``kind``, camelCase, times in Unix ms.
-    kind = data["kind"]
-    if kind == "awaitingAdmin":
-        return AwaitingAdmin(action=ActionType(data["action"]), url=data["url"])
-    if kind == "waitingUntil":
-        not_before = _utc(data["notBefore"])
-        assert not_before is not None
-        return WaitingUntil(not_before=not_before, reason=data["reason"])
-    if kind == "complete":
-        return Complete(enterprise_id=int(data["enterpriseId"]), tenant_id=data["tenantId"])
-    raise ValueError(f"unknown progress kind {kind!r}")
 
 
 def _ring(keys: Keys) -> _native.NativeCallbackKeys:
@@ -294,17 +222,7 @@ class Onboarding:
 
     def status(self) -> list[StepStatus]:
         """Every step in the seed's order with its state."""
-        return [
-            StepStatus(
-                step=s["step"],
-                title=s["title"],
-                state=s["state"],
-                detail=s["detail"],
-                updated_at=_utc(s["updatedAt"]),
-                error_code=s["errorCode"],
-            )
-            for s in self._native.status()
-        ]
+        return [StepStatus.from_dict(s) for s in self._native.status()]
 
     def progress(self) -> Optional[Progress]:
         """What the last ``advance`` returned (no call is made), or None before the first."""
