@@ -42,8 +42,7 @@ fn named(what: &str, e: Error) -> Error {
     Error::new(e.code(), format!("{what}: {}", e.message()))
 }
 
-#[pymethods]
-impl NativeCallbackKeys {
+methods! { NativeCallbackKeys, |s, py| {
     /// A ring whose signing key is `signing_key` (at least 16 bytes); `key_id` is the id the URLs
     /// carry, derived from the key when None.
     #[new]
@@ -53,33 +52,8 @@ impl NativeCallbackKeys {
             Some(id) => CallbackKey::new(id, signing_key),
             None => CallbackKey::derived(signing_key),
         };
-        let inner = key
-            .map(CallbackKeys::new)
-            .map_err(|e| named("signing_key", e));
+        let inner = key.map(CallbackKeys::new).map_err(|e| named("signing_key", e));
         inner.map(|inner| Self { inner }).map_err(|e| to_py(py, e))
-    }
-
-    /// A copy that also verifies the URLs `key` (id `key_id`) tagged; it signs nothing new.
-    fn with_verify_key(&self, py: Python<'_>, key: &[u8], key_id: String) -> PyResult<Self> {
-        let key = CallbackKey::new(key_id, key).map_err(|e| named("verify key", e));
-        self.with(py, |ring| ring.with_verify_key(key?))
-    }
-
-    /// A copy that refuses the URLs key `key_id` tagged, saying it was retired.
-    fn with_retired(&self, py: Python<'_>, key_id: String) -> PyResult<Self> {
-        self.with(py, |ring| ring.with_retired(key_id))
-    }
-
-    /// A copy whose URLs answer for `seconds` (at least 60).
-    fn with_max_age(&self, py: Python<'_>, seconds: f64) -> PyResult<Self> {
-        let age = seconds_arg("max_age", seconds)?;
-        self.with(py, |ring| ring.with_max_age(age))
-    }
-
-    /// A copy that stamps and judges URLs by `clock`.
-    fn with_clock(&self, clock: PyRef<'_, ManualClock>) -> Self {
-        let inner = self.inner.clone().with_clock(Arc::new(clock.inner.clone()));
-        Self { inner }
     }
 
     /// The id of the key that signs new URLs.
@@ -93,16 +67,26 @@ impl NativeCallbackKeys {
     fn max_age(&self) -> f64 {
         self.inner.max_age().as_secs_f64()
     }
-
+}
+    /// A copy that also verifies the URLs `key` (id `key_id`) tagged; it signs nothing new.
+    fn with_verify_key(key: &[u8], key_id: String) -> Self = {
+        let key = CallbackKey::new(key_id, key).map_err(|e| named("verify key", e));
+        s.with(py, |ring| ring.with_verify_key(key?))
+    };
+    /// A copy that refuses the URLs key `key_id` tagged, saying it was retired.
+    fn with_retired(key_id: String) -> Self = s.with(py, |ring| ring.with_retired(key_id));
+    /// A copy whose URLs answer for `seconds` (at least 60).
+    fn with_max_age(seconds: f64) -> Self = {
+        let age = seconds_arg("max_age", seconds)?;
+        s.with(py, |ring| ring.with_max_age(age))
+    };
+    /// A copy that stamps and judges URLs by `clock`.
+    fn with_clock(clock: PyRef<'_, ManualClock>) -> Self =
+        s.with(py, |ring| Ok(ring.with_clock(Arc::new(clock.inner.clone()))));
     /// The time on the ring's clock, in seconds since the Unix epoch.
-    fn now(&self) -> f64 {
-        unix_seconds(self.inner.now())
-    }
-
+    fn now() -> f64 = Ok(unix_seconds(s.inner.now()));
     /// The ring with its secrets masked.
-    fn __repr__(&self) -> String {
-        format!("{:?}", self.inner)
-    }
+    fn __repr__() -> String = Ok(format!("{:?}", s.inner));
 }
 
 impl NativeCallbackKeys {
