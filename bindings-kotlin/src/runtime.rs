@@ -57,10 +57,7 @@ fn internal(detail: String) -> CttError {
 
 /// Runs `f`, turning a panic into `CttError::Api` through core's `__bindings::catch_panic_sync`.
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, CttError>) -> Result<T, CttError> {
-    match ctt_onboard::__bindings::catch_panic_sync(|| Ok(f())) {
-        Ok(result) => result,
-        Err(panic) => Err(panic.into()),
-    }
+    ctt_onboard::__bindings::catch_panic_sync(|| Ok(f())).unwrap_or_else(|panic| Err(panic.into()))
 }
 
 /// Runs `fut` as a task on [`runtime`], a panic turned into `CttError::Api` (core's
@@ -72,10 +69,8 @@ where
 {
     let runtime = runtime()?;
     let call: Slot<Result<T, CttError>> = Arc::new(Mutex::new(Some(Box::pin(async move {
-        match ctt_onboard::__bindings::catch_panic(async { Ok(fut.await) }).await {
-            Ok(result) => result,
-            Err(panic) => Err(panic.into()),
-        }
+        let caught = ctt_onboard::__bindings::catch_panic(async { Ok(fut.await) }).await;
+        caught.unwrap_or_else(|panic| Err(panic.into()))
     }))));
     let polled = Arc::clone(&call);
     let task = runtime.spawn(std::future::poll_fn(move |cx| {

@@ -225,7 +225,7 @@ impl RetryPolicy {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi::export(Display))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug))]
 pub struct Credentials {
     /// The OAuth client id.
     pub client_id: String,

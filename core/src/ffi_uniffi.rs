@@ -1,9 +1,8 @@
 //! What uniffi needs beyond the derives (feature `uniffi`, for the Kotlin binding): the custom types
 //! crossing as strings (unknown fields as JSON, [`Step`] and [`ErrorCode`] by their snake_case
-//! names, a [`Secret`] as its text) and [`CttError`], Kotlin's `sealed class CttException`.
+//! names, a [`Secret`] as its text: the records holding one print it masked, their `toString()`
+//! being their `Debug`) and [`CttError`], Kotlin's `sealed class CttException`.
 
-use crate::client::ClientOptions;
-use crate::config::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::onboarding::Step;
 use crate::secret::Secret;
@@ -32,20 +31,6 @@ uniffi::custom_type!(Secret, String, {
     lower: |secret| secret.expose().to_owned(),
     try_lift: |text| Ok(Secret::new(text)),
 });
-
-/// `toString()` in Kotlin: the secrets masked.
-impl std::fmt::Display for ClientOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?}")
-    }
-}
-
-/// `toString()` in Kotlin: the secret and the password masked.
-impl std::fmt::Display for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?}")
-    }
-}
 
 macro_rules! ctt_error {
     ($( $variant:ident ),+ $(,)?) => {

@@ -22,7 +22,7 @@ use std::time::Duration;
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi::export(Display))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug))]
 pub struct ClientOptions {
     /// The API's base URL. Default `https://api.connecttoteams.com`; plain http only on loopback.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
