@@ -1,6 +1,7 @@
 //! The core's log events, forwarded to Python's `logging.getLogger("ctt_onboard")`.
 //!
-//! Core owns the `tracing` subscriber (`ctt_onboard::logging`); this binding supplies its sink.
+//! Core owns the `tracing` subscriber (the hidden `ctt_onboard::__bindings`); this binding supplies
+//! its sink.
 //! The sink runs on whichever thread logged, often a tokio worker, where taking the GIL could
 //! deadlock against a Python thread waiting for that very future. So the sink never touches
 //! Python: it queues the record. The Python layer drains the queue (`drain_logs`) before and
@@ -9,7 +10,7 @@
 //! The queue is bounded (the oldest records are dropped first), and its lock is only ever tried,
 //! never waited on indefinitely, so a process forked while a worker held it cannot deadlock.
 
-use ctt_onboard::logging::{LogLevel, LogRecord, install_sink};
+use ctt_onboard::__bindings::{LogLevel, LogRecord, install_sink};
 use pyo3::prelude::*;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
