@@ -4,9 +4,10 @@
 use crate::client::{Client, ManualClock};
 use crate::error::invalid_input;
 use crate::models::CallbackPayload;
+use crate::runtime::{guard, guard_async};
 use ctt_onboard::{
-    self as core, ActionType, CallbackOutcome, CttError, FlowHandle, OnboardingPlan, Progress,
-    StepStatus,
+    self as core, ActionType, CallbackOutcome, Checkpoint, CttError, FlowHandle, OnboardingPlan,
+    Progress, StepStatus,
 };
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -160,7 +161,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for CheckpointError {
 /// Core's `Checkpoint` over the Kotlin [`FlowCheckpoint`].
 struct ForeignCheckpoint(Arc<dyn FlowCheckpoint>);
 
-impl core::Checkpoint for ForeignCheckpoint {
+impl Checkpoint for ForeignCheckpoint {
     fn save(
         &mut self,
         flow: &core::Onboarding,
@@ -296,23 +297,32 @@ crate::export! {
     }
 }
 
-crate::export! {
-    impl Onboarding {
-        /// Performs every API step it can and stops where the flow needs the admin or time;
-        /// cancelling the coroutine keeps every finished step. The client needs a callback key.
-        pub async fn advance(&self, client: Arc<Client>) -> Result<Progress, CttError> {
-            Ok(self.flow.advance(&client.inner, &mut core::NoCheckpoint).await?)
-        }
+// Not through `export!`: the flow is marked advancing when the call starts (core's
+// `start_advance`, on the caller's thread), before the call is spawned, so a `cancelAdvance()` or
+// `isAdvancing()` right after it sees this advance. The rest runs as `export!` runs it.
+#[uniffi::export]
+impl Onboarding {
+    /// Performs every API step it can and stops where the flow needs the admin or time;
+    /// cancelling the coroutine keeps every finished step. The client needs a callback key.
+    pub async fn advance(self: Arc<Self>, client: Arc<Client>) -> Result<Progress, CttError> {
+        self.run(&client, Box::new(core::NoCheckpoint)).await
+    }
 
-        /// `advance` with a [`FlowCheckpoint`]; from Kotlin call `advance(client, checkpoint)`,
-        /// which also turns any `Throwable` of the checkpoint into `CttException.FlowState`.
-        pub async fn advance_with_checkpoint(
-            &self,
-            client: Arc<Client>,
-            checkpoint: Arc<dyn FlowCheckpoint>,
-        ) -> Result<Progress, CttError> {
-            let mut checkpoint = ForeignCheckpoint(checkpoint);
-            Ok(self.flow.advance(&client.inner, &mut checkpoint).await?)
-        }
+    /// `advance` with a [`FlowCheckpoint`]; from Kotlin call `advance(client, checkpoint)`,
+    /// which also turns any `Throwable` of the checkpoint into `CttException.FlowState`.
+    pub async fn advance_with_checkpoint(
+        self: Arc<Self>,
+        client: Arc<Client>,
+        checkpoint: Arc<dyn FlowCheckpoint>,
+    ) -> Result<Progress, CttError> {
+        let checkpoint = ForeignCheckpoint(checkpoint);
+        self.run(&client, Box::new(checkpoint)).await
+    }
+}
+
+impl Onboarding {
+    async fn run(&self, client: &Client, saves: Box<dyn Checkpoint>) -> Result<Progress, CttError> {
+        let advance = guard(|| Ok(self.flow.start_advance(client.inner.clone(), saves)?))?;
+        guard_async(async move { Ok(advance.await?) }).await
     }
 }

@@ -1,6 +1,7 @@
 package dev.cttonboard
 
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -140,6 +141,21 @@ class ConcurrencyTest {
         assertTrue(cancelled.detail.contains("cancelled"), cancelled.detail)
         assertEquals(StepState.DONE, flow.status().single { it.step == "create_enterprise" }.state)
         sim.setFaults(SimFaults(rate = 0.0))
+        assertIs<Progress.AwaitingAdmin>(flow.advance(client))
+        client.close()
+    }
+
+    @Test
+    fun `an advance is marked advancing as its call starts, so an immediate cancelAdvance is never lost`(): Unit = runBlocking {
+        val client = Fixtures.client(sim) { callbackKey("cancel-at-once-key-0123456789") }
+        val flow = Onboarding(OnboardingPlan(Fixtures.smsEnterprise(), Fixtures.REDIRECT))
+        // UNDISPATCHED: the coroutine runs on this thread until advance first suspends, and no further.
+        val advancing = async(start = CoroutineStart.UNDISPATCHED) { runCatching { flow.advance(client) } }
+        assertTrue(flow.isAdvancing(), "marked before the call's task ran")
+        assertTrue(flow.cancelAdvance())
+        val cancelled = assertIs<CttException.FlowState>(advancing.await().exceptionOrNull())
+        assertTrue(cancelled.detail.contains("cancelled"), cancelled.detail)
+        assertTrue(!flow.isAdvancing())
         assertIs<Progress.AwaitingAdmin>(flow.advance(client))
         client.close()
     }
