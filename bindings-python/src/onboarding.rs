@@ -15,13 +15,11 @@ use crate::client::{ManualClock, NativeClient, seconds_arg, unix_seconds};
 use crate::completion::Completions;
 use crate::error::{from_py, guarded, to_py};
 use crate::models::{Arg, Json, to_value};
-use crate::runtime::{block_on, py_runtime};
-use ctt_onboard::__bindings::catch_panic;
+use crate::runtime::block_on;
 use ctt_onboard::{
     CallbackKey, CallbackKeys, Checkpoint, Client, Error, FlowHandle, NoCheckpoint, Onboarding,
     OnboardingPlan, Result,
 };
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
@@ -105,21 +103,12 @@ impl NativeCallbackKeys {
 
 type SaveFuture = Pin<Box<dyn Future<Output = Result<()>> + Send + 'static>>;
 
-/// What the blocking `advance`'s task asks of the calling thread: a save, or its end.
-enum Request {
-    Save(
-        Box<Onboarding>,
-        u64,
-        tokio::sync::oneshot::Sender<Result<()>>,
-    ),
-    Done(Result<Json>),
-}
-
-/// A Python callable `(snapshot, previous_revision)` as the core's [`Checkpoint`]: called on the
-/// blocking `advance`'s own thread (`Caller`), or on a blocking thread of the runtime (`Worker`,
-/// for `advance_async`).
+/// A Python callable `(snapshot, previous_revision)` as the core's [`Checkpoint`]: called where
+/// the advance is polled, the blocking `advance`'s own thread (`Caller`, see
+/// [`crate::runtime::block_on`]), or on a blocking thread of the runtime (`Worker`, for
+/// `advance_async`).
 enum PyCheckpoint {
-    Caller(std::sync::mpsc::Sender<Request>),
+    Caller(Arc<Py<PyAny>>),
     Worker(Arc<Py<PyAny>>),
 }
 
@@ -127,14 +116,9 @@ impl Checkpoint for PyCheckpoint {
     fn save(&mut self, flow: &Onboarding, previous_revision: u64) -> SaveFuture {
         let snapshot = Box::new(flow.clone());
         match self {
-            PyCheckpoint::Caller(requests) => {
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                let sent = requests.send(Request::Save(snapshot, previous_revision, reply));
-                Box::pin(async move {
-                    sent.map_err(|_| Error::flow_state("the advance's caller is gone"))?;
-                    let unanswered = |_| Err(Error::flow_state("the checkpoint was not called"));
-                    answer.await.unwrap_or_else(unanswered)
-                })
+            PyCheckpoint::Caller(callable) => {
+                let callable = callable.clone();
+                Box::pin(async move { call_checkpoint(&callable, *snapshot, previous_revision) })
             }
             PyCheckpoint::Worker(callable) => {
                 let callable = callable.clone();
@@ -196,45 +180,6 @@ impl NativeOnboarding {
     fn wrap(py: Python<'_>, flow: impl FnOnce() -> Result<FlowHandle>) -> PyResult<Self> {
         guarded(py, flow).map(|flow| Self { flow })
     }
-
-    /// The blocking advance with a checkpoint: runs it as a task and serves its saves on this
-    /// thread, detached from the interpreter while it waits.
-    fn advance_serving(
-        &self,
-        py: Python<'_>,
-        client: Client,
-        callable: Py<PyAny>,
-    ) -> PyResult<Json> {
-        let rt = py_runtime()?;
-        let (requests, served) = std::sync::mpsc::channel();
-        let fut = advance(
-            self.flow.clone(),
-            client,
-            Some(PyCheckpoint::Caller(requests.clone())),
-        );
-        rt.spawn(async move {
-            let _ = requests.send(Request::Done(catch_panic(fut).await));
-        });
-        // A `Receiver` is not `Sync`: it goes into the detached closure and comes back.
-        let mut served = served;
-        loop {
-            let (message, back) = py.detach(move || (served.recv(), served));
-            served = back;
-            match message {
-                Ok(Request::Save(snapshot, previous, reply)) => {
-                    let _ = reply.send(call_checkpoint(&callable, *snapshot, previous));
-                }
-                Ok(Request::Done(result)) => {
-                    return result.map_err(|e| to_py(py, e));
-                }
-                Err(_) => {
-                    return Err(PyRuntimeError::new_err(
-                        "the advance ended without an answer (the runtime shut down)",
-                    ));
-                }
-            }
-        }
-    }
 }
 
 methods! { NativeOnboarding, |s, py| {
@@ -283,9 +228,9 @@ methods! { NativeOnboarding, |s, py| {
     /// `checkpoint(snapshot, previous_revision)` is called on this thread for every save.
     #[pyo3(signature = (client, checkpoint=None))]
     fn advance(client: PyRef<'_, NativeClient>, checkpoint: Option<Py<PyAny>>) -> Json =
-        match checkpoint {
-            Some(callable) => s.advance_serving(py, client.inner.clone(), callable),
-            None => block_on(py, advance(s.flow.clone(), client.inner.clone(), None)),
+        {
+            let checkpoint = checkpoint.map(|c| PyCheckpoint::Caller(Arc::new(c)));
+            block_on(py, advance(s.flow.clone(), client.inner.clone(), checkpoint))
         };
     /// `advance` for asyncio: resolves `future` through `completions` (returns the call number
     /// for `Completions.cancel`; cancelling keeps every step that finished). The checkpoint is

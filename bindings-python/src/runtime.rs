@@ -83,13 +83,42 @@ pub fn py_runtime() -> PyResult<Arc<tokio::runtime::Runtime>> {
     })
 }
 
-/// Runs a core future to completion with the GIL released; converts its error afterwards. A
-/// panic becomes an `api` error, never an unwind into Python.
+/// Runs a core future to completion on this thread with the GIL released, inside the runtime's
+/// context (its workers drive the I/O) but not as `Runtime::block_on`, so that Python code the
+/// future calls back on this thread (a checkpoint using this thread's `sqlite3` connection, or
+/// making a blocking `Client` call: a `block_on` of its own) works there. A panic becomes an
+/// `api` error, never an unwind into Python.
 pub fn block_on<T: Send>(
     py: Python<'_>,
     fut: impl Future<Output = Result<T>> + Send,
 ) -> PyResult<T> {
     let rt = py_runtime()?;
-    py.detach(|| rt.block_on(catch_panic(fut)))
-        .map_err(|e| to_py(py, e))
+    py.detach(|| {
+        let _context = rt.enter();
+        park_on(catch_panic(fut))
+    })
+    .map_err(|e| to_py(py, e))
+}
+
+/// Wakes the thread that polls a [`park_on`] future.
+struct Unpark(std::thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `fut` on this thread, parking it between wake-ups (nests: a wake-up meant for an outer
+/// future only costs it a poll).
+fn park_on<F: Future>(fut: F) -> F::Output {
+    let waker = Arc::new(Unpark(std::thread::current())).into();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
 }
