@@ -104,36 +104,29 @@ impl NativeCallbackKeys {
 type SaveFuture = Pin<Box<dyn Future<Output = Result<()>> + Send + 'static>>;
 
 /// A Python callable `(snapshot, previous_revision)` as the core's [`Checkpoint`]: called where
-/// the advance is polled, the blocking `advance`'s own thread (`Caller`, see
-/// [`crate::runtime::block_on`]), or on a blocking thread of the runtime (`Worker`, for
-/// `advance_async`).
-enum PyCheckpoint {
-    Caller(Arc<Py<PyAny>>),
-    Worker(Arc<Py<PyAny>>),
+/// the advance is polled, the blocking `advance`'s own thread (see [`crate::runtime::block_on`]),
+/// or, `on_worker` (for `advance_async`), on a blocking thread of the runtime.
+struct PyCheckpoint {
+    callable: Arc<Py<PyAny>>,
+    on_worker: bool,
 }
 
 impl Checkpoint for PyCheckpoint {
     fn save(&mut self, flow: &Onboarding, previous_revision: u64) -> SaveFuture {
-        let snapshot = Box::new(flow.clone());
-        match self {
-            PyCheckpoint::Caller(callable) => {
-                let callable = callable.clone();
-                Box::pin(async move { call_checkpoint(&callable, *snapshot, previous_revision) })
-            }
-            PyCheckpoint::Worker(callable) => {
-                let callable = callable.clone();
-                let call = move || call_checkpoint(&callable, *snapshot, previous_revision);
-                Box::pin(async move {
-                    let joined = tokio::task::spawn_blocking(call).await;
-                    let unfinished = |e| {
-                        Err(Error::flow_state(format!(
-                            "the checkpoint did not finish: {e}"
-                        )))
-                    };
-                    joined.unwrap_or_else(unfinished)
-                })
-            }
+        let (snapshot, callable) = (flow.clone(), self.callable.clone());
+        let call = move || call_checkpoint(&callable, snapshot, previous_revision);
+        if !self.on_worker {
+            return Box::pin(async move { call() });
         }
+        Box::pin(async move {
+            let joined = tokio::task::spawn_blocking(call).await;
+            let unfinished = |e| {
+                Err(Error::flow_state(format!(
+                    "the checkpoint did not finish: {e}"
+                )))
+            };
+            joined.unwrap_or_else(unfinished)
+        })
     }
 }
 
@@ -156,13 +149,21 @@ fn call_checkpoint(
     })
 }
 
+/// `flow.advance` with the checkpoint, if any (see [`PyCheckpoint`]); its progress as a dict.
 async fn advance(
     flow: FlowHandle,
     client: Client,
-    checkpoint: Option<PyCheckpoint>,
+    checkpoint: Option<Py<PyAny>>,
+    on_worker: bool,
 ) -> Result<Json> {
     let progress = match checkpoint {
-        Some(mut checkpoint) => flow.advance(&client, &mut checkpoint).await?,
+        Some(c) => {
+            let mut checkpoint = PyCheckpoint {
+                callable: Arc::new(c),
+                on_worker,
+            };
+            flow.advance(&client, &mut checkpoint).await?
+        }
         None => flow.advance(&client, &mut NoCheckpoint).await?,
     };
     to_value(&progress).map(Json)
@@ -228,10 +229,7 @@ methods! { NativeOnboarding, |s, py| {
     /// `checkpoint(snapshot, previous_revision)` is called on this thread for every save.
     #[pyo3(signature = (client, checkpoint=None))]
     fn advance(client: PyRef<'_, NativeClient>, checkpoint: Option<Py<PyAny>>) -> Json =
-        {
-            let checkpoint = checkpoint.map(|c| PyCheckpoint::Caller(Arc::new(c)));
-            block_on(py, advance(s.flow.clone(), client.inner.clone(), checkpoint))
-        };
+        block_on(py, advance(s.flow.clone(), client.inner.clone(), checkpoint, false));
     /// `advance` for asyncio: resolves `future` through `completions` (returns the call number
     /// for `Completions.cancel`; cancelling keeps every step that finished). The checkpoint is
     /// called on a blocking thread of the runtime.
@@ -242,8 +240,8 @@ methods! { NativeOnboarding, |s, py| {
         client: PyRef<'_, NativeClient>,
         checkpoint: Option<Py<PyAny>>
     ) -> u64 = {
-        let checkpoint = checkpoint.map(|c| PyCheckpoint::Worker(Arc::new(c)));
-        completions.start(py, future, advance(s.flow.clone(), client.inner.clone(), checkpoint))
+        let fut = advance(s.flow.clone(), client.inner.clone(), checkpoint, true);
+        completions.start(py, future, fut)
     };
     /// Takes the callback the portal received at `url` with `body`, verified with `keys`;
     /// `"accepted"` or `"duplicate"`, or raises `CallbackInvalidError` (`FlowStateError` while
