@@ -400,6 +400,16 @@ mod tests {
     }
 
     #[test]
+    fn credentials_print_without_their_secrets() {
+        let c = SimCredentials::default();
+        let printed = format!("{c:?}");
+        for secret in [&c.client_secret, &c.password, &c.enterprise_password] {
+            assert!(!printed.contains(secret.as_str()), "{printed}");
+        }
+        assert!(printed.contains(&c.username), "{printed}");
+    }
+
+    #[test]
     fn tenants_cover_every_branch() {
         let tenants = sim_tenants();
         assert_eq!(tenants.len(), TENANTS.len());

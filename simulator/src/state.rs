@@ -160,10 +160,10 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// The credentials the simulator accepts. Reading JSON, a field left out keeps its default and
 /// an unknown one is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi::export(Display))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimCredentials {
     /// OAuth client id.
@@ -178,6 +178,21 @@ pub struct SimCredentials {
     pub enterprise_username: String,
     /// Its password.
     pub enterprise_password: String,
+}
+
+/// Prints the names, never the secret or the passwords (even a simulator's test credentials
+/// should not teach a log to hold passwords).
+impl std::fmt::Debug for SimCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("enterprise_username", &self.enterprise_username)
+            .field("enterprise_password", &"***")
+            .finish()
+    }
 }
 
 impl Default for SimCredentials {
