@@ -250,30 +250,17 @@ methods! { NativeOnboarding, |s, py| {
         guarded(py, || s.flow.handle_callback(&keys.inner, url, body)).map(|o| o.as_str());
 }
 
-/// What `verify_callback` returns: flow id, action, nonce, issue time (Unix ms), payload digest,
-/// payload (a wire-named dict).
-type Verified = (String, String, String, i64, String, Json);
-
-/// Verifies a callback without loading its flow (`url` absolute), or raises
-/// `CallbackInvalidError`.
+/// Verifies a callback without loading its flow (`url` absolute): core's `VerifiedCallback` as a
+/// dict, or raises `CallbackInvalidError`.
 #[pyfunction]
 pub fn verify_callback(
     py: Python<'_>,
     keys: PyRef<'_, NativeCallbackKeys>,
     url: &str,
     body: &str,
-) -> PyResult<Verified> {
+) -> PyResult<Json> {
     let v = guarded(py, || ctt_onboard::verify_callback(&keys.inner, url, body))?;
-    let payload = to_value(&v.payload).map_err(|e| to_py(py, e))?;
-    let issued_at = ctt_onboard::wire_time::to_unix_ms(v.issued_at);
-    Ok((
-        v.flow_id,
-        v.action.as_str().to_owned(),
-        v.nonce,
-        issued_at,
-        v.payload_digest,
-        Json(payload),
-    ))
+    to_value(&v).map(Json).map_err(|e| to_py(py, e))
 }
 
 /// The flow id a callback URL claims (absolute, or the path and query), unverified; None when it

@@ -71,6 +71,8 @@ const PYTHON_MODELS: &[&str] = &[
     "O365UserInfo",
     "StepStatus",
     "Progress",
+    "OnboardingPlan",
+    "VerifiedCallback",
     "ErrorCode",
 ];
 

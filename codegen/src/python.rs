@@ -13,11 +13,20 @@ const METHODS: &[&str] = &["NewEnterprise", "AuthenticationResult", "CallbackPay
 
 /// The flow's results: frozen classes (and, for a tagged union, one per variant) whose fields
 /// the wire always has are required.
-const RESULTS: &[&str] = &["StepStatus", "Progress"];
+const RESULTS: &[&str] = &["StepStatus", "Progress", "VerifiedCallback"];
+
+/// Input models whose required fields (serde has no default for them) are required in Python
+/// too, and come first: constructing one without them is a `TypeError`, and positional
+/// arguments mean what they meant for the hand-written classes.
+const REQUIRED: &[&str] = &["OnboardingPlan"];
 
 /// The fields that are times (integer Unix ms on the wire, core's `wire_time`), which Python
 /// shows as UTC `datetime`s: (definition, wire name).
-const TIMES: &[(&str, &str)] = &[("StepStatus", "updatedAt"), ("Progress", "notBefore")];
+const TIMES: &[(&str, &str)] = &[
+    ("StepStatus", "updatedAt"),
+    ("Progress", "notBefore"),
+    ("VerifiedCallback", "issuedAt"),
+];
 
 const WIDTH: usize = 100;
 
@@ -195,7 +204,17 @@ fn class(
     if o.extra {
         out.push_str("    _KEEPS_EXTRA: ClassVar[bool] = True\n");
     }
-    for f in o.fields.iter().filter(|f| !matches!(f.ty, Ty::Lit(_))) {
+    let mut fields: Vec<_> = o
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.ty, Ty::Lit(_)))
+        .collect();
+    if REQUIRED.contains(&owner) {
+        // The required fields first, so positional construction reads as it always did
+        // (`OnboardingPlan(enterprise, redirect_url)`).
+        fields.sort_by_key(|f| !f.required);
+    }
+    for f in fields {
         comment(out, "    ", &f.doc);
         let nullable = matches!(f.ty, Ty::Nullable(_));
         let time = TIMES.contains(&(owner, f.wire.as_str()));
@@ -204,7 +223,7 @@ fn class(
         } else {
             ctx.annotation(&f.ty)
         };
-        let required = result && f.required && !nullable;
+        let required = (result || REQUIRED.contains(&owner)) && f.required && !nullable;
         let dflt = if required || time {
             "None".to_owned()
         } else {

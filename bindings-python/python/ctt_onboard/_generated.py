@@ -345,6 +345,47 @@ class StepStatus(FrozenModel, frozen=True):
     updated_at: Optional[datetime.datetime] = _f("updatedAt", kind=_utc)
 
 
+class OnboardingPlan(Model):
+    """What to onboard and how."""
+
+    #: The enterprise to create. ``sbc_gateways`` and ``pbx_id`` may be left empty to have them
+    #: chosen in Part I: gateways by ``gateway_regions``, the PBX type marked default. With
+    #: ``existing_enterprise_id``, only the name and services are used.
+    enterprise: NewEnterprise = _f("enterprise", required=True, kind=NewEnterprise)
+    #: The portal's callback URL (https, or http on a loopback host). Each URL the flow asks for
+    #: gets this plus the flow's query parameters.
+    redirect_url: str = _f("redirect_url", required=True)
+    #: Region names (``sbcGatewayRegion``) to choose gateways by, when ``enterprise.sbc_gateways``
+    #: is empty.
+    gateway_regions: list[str] = _f("gateway_regions", [])
+    #: The id of an enterprise that already exists: the flow starts at Part II.
+    existing_enterprise_id: Optional[int] = _f("existing_enterprise_id")
+    #: Optional consents to ask for: contacts, CDR, call recording.
+    optional_consents: list[ActionType] = _f("optional_consents", [], kind=[ActionType])
+    #: Ask for "Allow Management by Service Provider" and record it (recommended). Default true.
+    service_provider_management: bool = _f("service_provider_management", True)
+
+
+class VerifiedCallback(FrozenModel, frozen=True):
+    """A callback that passed verification: its ask and the parsed body. Serialized (for the
+    bindings) with camelCase names and ``issuedAt`` in milliseconds since the Unix epoch.
+    """
+
+    #: The id of the flow that asked for the URL: load that flow and hand it the callback.
+    flow_id: str = _f("flowId", required=True)
+    #: The action the URL was for.
+    action: ActionType = _f("action", required=True, kind=ActionType)
+    #: The ask's nonce; the flow accepts it only while it is the ask it waits for.
+    nonce: str = _f("nonce", required=True)
+    #: When the URL was issued.
+    issued_at: datetime.datetime = _f("issuedAt", required=True, kind=_utc)
+    #: The parsed body (it holds the admin's MSAL result: data a portal must hold like a token).
+    payload: CallbackPayload = _f("payload", required=True, kind=CallbackPayload)
+    #: A digest of the body's JSON value (not its bytes): two bodies that differ only in whitespace
+    #: or key order have the same digest.
+    payload_digest: str = _f("payloadDigest", required=True)
+
+
 #: The stable, language-independent kind of an ``Error``. Each value with its description, in the
 #: core's order.
 ERROR_CODES: tuple[tuple[str, str], ...] = (
@@ -402,12 +443,14 @@ __all__ = [
     "MsalAuthenticationResult",
     "NewEnterprise",
     "O365UserInfo",
+    "OnboardingPlan",
     "PbxType",
     "Progress",
     "SbcGateway",
     "Service",
     "StepStatus",
     "UserInfo",
+    "VerifiedCallback",
     "WaitingUntil",
     "progress_from_dict",
 ]

@@ -386,12 +386,10 @@ class NativeOnboarding:
         with ``keys``; returns ``"accepted"`` or ``"duplicate"``, or raises
         ``CallbackInvalidError``."""
 
-def verify_callback(
-    keys: NativeCallbackKeys, url: str, body: str
-) -> tuple[str, str, str, int, str, dict[str, Any]]:
-    """Verifies a callback without loading its flow (``url`` absolute): returns (flow id,
-    action, nonce, issued at in Unix ms, payload digest, payload as a wire-named dict), or
-    raises ``CallbackInvalidError``."""
+def verify_callback(keys: NativeCallbackKeys, url: str, body: str) -> dict[str, Any]:
+    """Verifies a callback without loading its flow (``url`` absolute): core's
+    ``VerifiedCallback`` as a dict (camelCase names, ``issuedAt`` in Unix ms), or raises
+    ``CallbackInvalidError``."""
 
 def claimed_flow_id(url: str) -> Optional[str]:
     """The flow id a callback URL claims (absolute, or the path and query), unverified: which

@@ -25,72 +25,25 @@ from ._client import CallbackKeys, _awaited, _Base, _key_bytes
 from ._generated import (
     AwaitingAdmin,
     Complete,
+    OnboardingPlan,
     Progress,
     StepStatus,
+    VerifiedCallback,
     WaitingUntil,
 )
 from ._generated import progress_from_dict as _progress
-from ._model import utc_from_ms as _utc
-from ._record import Record, field
 from .errors import CttError, FlowStateError, InvalidInputError
-from .models import ActionType, CallbackPayload, NewEnterprise
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import datetime
     from collections.abc import Awaitable, Callable
-    from typing import Any, Optional, Union
+    from typing import Optional, Union
 
     from ._client import AsyncClient, Client
 
     #: What ``handle_callback`` and ``verify_callback`` verify with: a key (bytes, or ``str``
     #: as its UTF-8 bytes), a ``CallbackKeys`` ring, or a client (its ring and its clock).
     Keys = Union[bytes, bytearray, memoryview, str, CallbackKeys, Client, AsyncClient]
-
-
-class OnboardingPlan(Record):
-    """What to onboard and how.
-
-    ``enterprise.sbc_gateways`` and ``pbx_id`` may be left empty to have them chosen in Part I:
-    gateways by ``gateway_regions``, the PBX type marked default. With ``existing_enterprise_id``
-    the flow starts at Part II with an enterprise that already exists.
-    """
-
-    #: The enterprise to create.
-    enterprise: NewEnterprise
-    #: The portal's callback URL (https, or http on a loopback host).
-    redirect_url: str
-    #: Region names (``sbcGatewayRegion``) to choose gateways by.
-    gateway_regions: list[str] = field(default_factory=list)
-    #: The id of an enterprise that already exists.
-    existing_enterprise_id: Optional[int] = None
-    #: Optional consents to ask for: contacts, CDR, call recording.
-    optional_consents: list[ActionType] = field(default_factory=list)
-    #: Ask for "Allow Management by Service Provider" and record it (recommended).
-    service_provider_management: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        """The plan as the core serializes it (the enterprise with the wire's names)."""
-        return {
-            "enterprise": self.enterprise.to_dict(),
-            "redirect_url": self.redirect_url,
-            "gateway_regions": list(self.gateway_regions),
-            "existing_enterprise_id": self.existing_enterprise_id,
-            "optional_consents": [ActionType(a).value for a in self.optional_consents],
-            "service_provider_management": self.service_provider_management,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> OnboardingPlan:
-        """The plan from ``to_dict()``'s shape."""
-        return cls(
-            enterprise=NewEnterprise.from_dict(data["enterprise"]),
-            redirect_url=data["redirect_url"],
-            gateway_regions=list(data.get("gateway_regions") or []),
-            existing_enterprise_id=data.get("existing_enterprise_id"),
-            optional_consents=[ActionType(a) for a in data.get("optional_consents") or []],
-            service_provider_management=bool(data.get("service_provider_management", True)),
-        )
 
 
 class CallbackOutcome(str, enum.Enum):
@@ -342,42 +295,11 @@ class Onboarding:
         return f"<Onboarding {self.id} {where}>"
 
 
-class VerifiedCallback(Record, frozen=True):
-    """A callback that passed verification (the tag, the age, the body's shape); whether it is
-    the ask a flow waits for is the flow's to judge (``Onboarding.handle_callback``)."""
-
-    #: The id of the flow that asked for the URL.
-    flow_id: str
-    #: The action the URL was for.
-    action: ActionType
-    #: The parsed body (its tokens print as ``***``).
-    payload: CallbackPayload
-    #: The ask's nonce (unique to the ask).
-    nonce: str
-    #: When the URL was issued (UTC, whole seconds).
-    issued_at: datetime.datetime
-    #: A digest of the body's JSON value (not its bytes): bodies that differ only in whitespace
-    #: or key order have the same one.
-    payload_digest: str
-
-
 def verify_callback(keys: Keys, url: str, body: str) -> VerifiedCallback:
     """Verifies a callback (``url`` absolute, as delivered; ``body`` as posted) without loading
     its flow, with ``keys`` as for ``Onboarding.handle_callback``: returns the flow id, the
     action, the nonce, the issue time and the payload, or raises ``CallbackInvalidError``."""
-    flow_id, action, nonce, issued_at, digest, payload = _native.verify_callback(
-        _ring(keys), url, body
-    )
-    issued = _utc(issued_at)
-    assert issued is not None
-    return VerifiedCallback(
-        flow_id=flow_id,
-        action=ActionType(action),
-        payload=CallbackPayload.from_dict(payload),
-        nonce=nonce,
-        issued_at=issued,
-        payload_digest=digest,
-    )
+    return VerifiedCallback.from_dict(_native.verify_callback(_ring(keys), url, body))
 
 
 def claimed_flow_id(url: str) -> Optional[str]:
