@@ -4,7 +4,8 @@
 # binding's ordinary build; no binding file is edited). It adds `cost_center: Option<String>` to
 # core/src/models/enterprise.rs in the working tree, regenerates, builds the three bindings, and
 # checks in each language that the field exists with its type and goes out on the wire as
-# `costCenter`; then it restores the tree (and regenerates again) whatever happens.
+# `costCenter`; then it restores the tree whatever happens. The field goes last, as a new
+# optional field should, so positional callers in every language keep working.
 #
 #     bash scripts/field-demo.sh        # after `make python-setup node-setup kotlin-setup`
 set -euo pipefail
@@ -29,13 +30,15 @@ python3 - "$model" <<'PY'
 import sys
 path = sys.argv[1]
 src = open(path).read()
-anchor = "    /// The enterprise's name, unique in the vendor's system.\n    pub enterprise_name: String,\n"
-assert anchor in src, "NewEnterprise.enterprise_name moved"
-src = src.replace(anchor, anchor + (
+# Appended as the last field, as a new optional field should be: positional callers (Kotlin's
+# `NewEnterprise("name", services)`, Python's) keep working.
+anchor = "    pub user_provisioning_enabled: Option<bool>,\n}\n"
+assert anchor in src, "NewEnterprise's last field moved"
+src = src.replace(anchor, anchor[:-2] + (
     "    /// The customer's cost centre in the provider's billing system.\n"
     "    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n"
     "    #[cfg_attr(feature = \"uniffi\", uniffi(default))]\n"
-    "    pub cost_center: Option<String>,\n"), 1)
+    "    pub cost_center: Option<String>,\n}\n"), 1)
 open(path, "w").write(src)
 PY
 git diff --stat -- "$model"
@@ -49,41 +52,45 @@ bash bindings-python/scripts/setup.sh >/dev/null
 
 step "3. Python: the attribute, its type (mypy --strict) and its wire name"
 cat >"$work/demo.py" <<'PY'
-from ctt_onboard import NewEnterprise, Service
+from ctt_onboard import NewEnterprise, Onboarding, OnboardingPlan, Service
 
 e = NewEnterprise(enterprise_name="Demo", services=[Service.SMS], cost_center="CC-42")
 cost: str | None = e.cost_center
 assert e.to_dict()["costCenter"] == "CC-42", e.to_dict()
 assert NewEnterprise.from_dict({"enterpriseName": "D", "costCenter": "CC-7"}).cost_center == "CC-7"
-print("python: NewEnterprise.cost_center =", repr(cost), "->", e.to_dict())
+# Through core and back: the flow keeps its plan in core's types, and hands it back.
+flow = Onboarding(OnboardingPlan(e, "https://portal.example/cb"))
+assert flow.plan.enterprise.cost_center == "CC-42", flow.plan
+print("python: NewEnterprise.cost_center =", repr(cost), "->", e.to_dict(), "; back from core:",
+      repr(flow.plan.enterprise.cost_center))
 PY
 .venv/bin/mypy --strict "$work/demo.py"
 .venv/bin/python "$work/demo.py"
 
 step "4. Node: the property in the generated types (tsc --strict) and on the wire"
-cat >"$work/demo.ts" <<'TS'
+# Type-checked beside the package's own type test, so it resolves `ctt-onboard` as that does.
+demo_ts=bindings-node/test/field-demo.ts
+cat >"$demo_ts" <<'TS'
 import type { NewEnterprise } from 'ctt-onboard'
 const e: NewEnterprise = { enterpriseName: 'Demo', services: ['SMS'], costCenter: 'CC-42' }
 const cost: string | null | undefined = e.costCenter
 console.log(cost)
 TS
-cat >"$work/tsconfig.json" <<JSON
-{ "compilerOptions": { "strict": true, "noEmit": true, "module": "commonjs", "moduleResolution": "node",
-  "baseUrl": ".", "paths": { "ctt-onboard": ["$PWD/bindings-node/lib/index.d.ts"] }, "types": [] },
-  "files": ["demo.ts"] }
-JSON
-bindings-node/node_modules/.bin/tsc -p "$work/tsconfig.json"
+demo_tsconfig=bindings-node/test/tsconfig.field-demo.json
+echo '{ "extends": "./tsconfig.json", "files": ["field-demo.ts"] }' >"$demo_tsconfig"
+status=0
+bindings-node/node_modules/.bin/tsc -p "$demo_tsconfig" || status=$?
+rm -f "$demo_ts" "$demo_tsconfig"
+[ "$status" -eq 0 ] || exit "$status"
 echo "node: tsc --strict accepts NewEnterprise.costCenter (string | null | undefined)"
 node -e "
-const { Simulator, Client } = require('./bindings-node');
-(async () => {
-  const sim = await Simulator.start();
-  const client = new Client(sim.clientOptions());
-  const id = await client.createEnterprise({ enterpriseName: 'Field Demo', services: ['SMS'], costCenter: 'CC-42' });
-  const sent = sim.snapshot().requests.filter(r => r.path.includes('newEnterprise')).length;
-  console.log('node: created enterprise', id, 'with costCenter; create requests seen by the simulator:', sent);
-  await sim.close();
-})().catch(e => { console.error(e); process.exit(1); });
+const { Onboarding } = require('./bindings-node');
+const enterprise = { enterpriseName: 'Field Demo', services: ['SMS'], costCenter: 'CC-42' };
+// Through core and back: the flow keeps its plan in core's types, and hands it back.
+const flow = new Onboarding({ enterprise, redirectUrl: 'https://portal.example/cb' });
+const back = flow.plan.enterprise.costCenter;
+if (back !== 'CC-42') { console.error('costCenter did not survive core:', flow.plan); process.exit(1); }
+console.log('node: NewEnterprise.costCenter back from core:', JSON.stringify(back));
 "
 
 step "5. Kotlin: the generated record's property and its type (javap on the built jar)"
