@@ -23,7 +23,7 @@ pub mod config;
 pub mod error;
 #[cfg(feature = "uniffi")]
 mod ffi_uniffi;
-pub mod logging;
+mod logging;
 pub mod models;
 pub mod numbers;
 pub mod onboarding;
