@@ -161,7 +161,7 @@ impl StepState {
     }
 }
 
-/// One line of [`Onboarding::status`]. Serialized (for the bindings) with camelCase names and
+/// One line of [`Onboarding::status`](super::Onboarding::status). Serialized (for the bindings) with camelCase names and
 /// `updatedAt` in milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
