@@ -628,8 +628,8 @@ export type StepState =
   | 'failed'
 
 /**
- * One line of `Onboarding::status`. Serialized (for the
- * bindings) with camelCase names and `updatedAt` in milliseconds since the Unix epoch.
+ * One line of `Onboarding::status`. Serialized (for the bindings)
+ * with camelCase names and `updatedAt` in milliseconds since the Unix epoch.
  */
 export interface StepStatus {
   /** The step (its snake_case name, such as `create_enterprise`). */

@@ -161,8 +161,8 @@ impl StepState {
     }
 }
 
-/// One line of [`Onboarding::status`](super::Onboarding::status). Serialized (for the
-/// bindings) with camelCase names and `updatedAt` in milliseconds since the Unix epoch.
+/// One line of [`Onboarding::status`](super::Onboarding::status). Serialized (for the bindings)
+/// with camelCase names and `updatedAt` in milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
