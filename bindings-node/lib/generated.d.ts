@@ -106,6 +106,98 @@ export interface CannedResponse {
 }
 
 /**
+ * One call of the ConnecttoTeams client, by name (`"call"`), with its arguments as fields.
+ * `Client::call` performs it.
+ */
+export type ClientCall =
+  /** `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`. */
+  | {
+    call: 'authenticatedUser'
+  }
+  /** The reseller id: the one given in the options, or read once from `getAuthenticatedUser`. */
+  | {
+    call: 'resellerId'
+  }
+  /** The SBC gateways the reseller may assign. */
+  | {
+    call: 'sbcGateways'
+    /** The reseller whose gateways to list. */
+    resellerId: number
+  }
+  /** The PBX types the reseller may assign. */
+  | {
+    call: 'pbxTypes'
+    /** The reseller whose PBX types to list. */
+    resellerId: number
+  }
+  /**
+   * `POST /reseller/newEnterprise`: creates the enterprise and returns its id. It is validated
+   * first (nothing is sent when that fails) and never sent twice blindly: a lost answer is
+   * settled by looking the name up, and is `outcome_unknown` when that cannot tell.
+   */
+  | {
+    call: 'createEnterprise'
+    /** The enterprise to create. */
+    enterprise: NewEnterprise
+  }
+  /** `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`. */
+  | {
+    call: 'actionItemUrl'
+    /** What the Global Admin is asked to do. */
+    action: ActionType
+    /** The enterprise's name, as created. */
+    enterpriseName: string
+    /** Where ConnecttoTeams posts the callback: https (http only on a loopback host). */
+    redirectUrl: string
+  }
+  /**
+   * `POST /provisioning/getO365UserInfo`: whether the admin's tenant has the Teams Tenant
+   * Admin API.
+   */
+  | {
+    call: 'o365UserInfo'
+    /** The Global Admin's MSAL result, from the registration callback. */
+    auth: AuthenticationResult
+  }
+  /**
+   * `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
+   * API" (and the roles it needs) for the admin's tenant.
+   */
+  | {
+    call: 'provisionTenantAdminApi'
+    /** The Global Admin's MSAL result. */
+    auth: AuthenticationResult
+  }
+  /**
+   * `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
+   * service provider" after the Global Admin granted that consent; `tenant_roles_missing` when
+   * the tenant lacks the Teams/Skype Administrator roles.
+   */
+  | {
+    call: 'updateManagementConsent'
+    /** The Global Admin's MSAL result. */
+    auth: AuthenticationResult
+    /** The reseller managing the enterprise. */
+    resellerId: number
+    /** The enterprise's Microsoft tenant. */
+    tenantId: string
+  }
+  /** The reseller's enterprises (every page of the list). */
+  | {
+    call: 'enterprises'
+    /** The reseller whose enterprises to list. */
+    resellerId: number
+  }
+  /** One of the reseller's enterprises by its exact name, or nothing. */
+  | {
+    call: 'findEnterprise'
+    /** The reseller whose enterprises to search. */
+    resellerId: number
+    /** The enterprise's exact name. */
+    name: string
+  }
+
+/**
  * How to build a `Client`. Every field is optional; `reseller` (or
  * `resellerToken`) is needed for almost every call, `enterprise` (or `enterpriseToken`) for the
  * `/provisioning` calls.

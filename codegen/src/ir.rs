@@ -308,3 +308,66 @@ pub fn defs(
         })
         .collect()
 }
+
+/// One client call (a variant of `ctt_onboard::client::ClientCall`), as the emitters write a
+/// host method for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// The call's name on the wire, its serde tag (`sbcGateways`).
+    pub wire: String,
+    /// snake_case of the wire name (`sbc_gateways`).
+    pub name: String,
+    pub doc: String,
+    /// The arguments in declaration order (the tag left out).
+    pub args: Vec<Field>,
+    /// The result's type; `None` when the call answers nothing.
+    pub returns: Option<Ty>,
+}
+
+/// The calls of a `ClientCall`-shaped schema: a `oneOf` of objects tagged by `call`, each with
+/// its result under `x-returns` (a shape's name, `int`, `string` or `null`; `[]` for a list of
+/// it, `?` for one or nothing). A variant without `x-returns` is a mistake in core: it panics
+/// at generation time naming the call, which `make check-generated` reports.
+pub fn calls(schema: &Value) -> Vec<Call> {
+    let variants = schema.get("oneOf").and_then(Value::as_array);
+    variants
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            let mut fields = obj(v, None).fields;
+            let tag = fields.iter().position(|f| f.wire == "call");
+            let wire = match tag.map(|i| fields.remove(i).ty) {
+                Some(Ty::Lit(name)) => name,
+                other => panic!("a ClientCall variant without its `call` tag: {other:?}"),
+            };
+            let returns = v.get("x-returns").and_then(Value::as_str);
+            let returns = returns.unwrap_or_else(|| panic!("ClientCall {wire} has no x-returns"));
+            Call {
+                name: snake(&wire),
+                doc: text(v, "description"),
+                args: fields,
+                returns: returns_ty(returns),
+                wire,
+            }
+        })
+        .collect()
+}
+
+/// An `x-returns` type (see [`calls`]).
+fn returns_ty(spec: &str) -> Option<Ty> {
+    let base = |name: &str| match name {
+        "int" => Ty::Int,
+        "string" => Ty::Str,
+        "bool" => Ty::Bool,
+        other => Ty::Ref(other.to_owned()),
+    };
+    if spec == "null" {
+        None
+    } else if let Some(item) = spec.strip_suffix("[]") {
+        Some(Ty::List(Box::new(base(item))))
+    } else if let Some(item) = spec.strip_suffix('?') {
+        Some(Ty::Nullable(Box::new(base(item))))
+    } else {
+        Some(base(spec))
+    }
+}

@@ -104,7 +104,8 @@ fn generate() -> Vec<(PathBuf, String)> {
         .add::<core::Progress>()
         .add::<core::client::ClientOptions>()
         .add::<core::client::RetryOptions>()
-        .add::<core::Credentials>();
+        .add::<core::Credentials>()
+        .add_out::<core::client::ClientCall>();
     roots
         .add::<ctt_sim::SimOptions>()
         .add::<ctt_sim::SimCredentials>()
@@ -118,15 +119,16 @@ fn generate() -> Vec<(PathBuf, String)> {
         .add_out::<ctt_sim::ConsentRecord>();
     let schemas = roots.generator.take_definitions(true);
     let defs = ir::defs(&schemas, &roots.orders, &roots.out_only);
+    let calls = schemas.get("ClientCall").map(ir::calls).unwrap_or_default();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     vec![
         (
             root.join("bindings-python/python/ctt_onboard/_generated.py"),
-            python::write(&defs, PYTHON_MODELS),
+            python::write(&defs, PYTHON_MODELS, &calls),
         ),
         (
             root.join("bindings-node/lib/generated.d.ts"),
-            ts::write(&defs),
+            ts::write(&defs, &calls),
         ),
     ]
 }
@@ -165,5 +167,49 @@ fn main() -> ExitCode {
             eprintln!("usage: ctt-codegen --write | --check");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The calls as the emitters see them, read from core's real schema.
+    fn calls() -> Vec<ir::Call> {
+        let mut roots = Roots::new();
+        roots.add_out::<ctt_onboard::client::ClientCall>();
+        let schemas = roots.generator.take_definitions(true);
+        ir::calls(&schemas["ClientCall"])
+    }
+
+    #[test]
+    fn every_client_call_has_its_arguments_in_order_and_its_result() {
+        let calls = calls();
+        assert_eq!(calls.len(), 11);
+        let url = calls
+            .iter()
+            .find(|c| c.wire == "actionItemUrl")
+            .expect("actionItemUrl");
+        let args: Vec<&str> = url.args.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(args, ["action", "enterprise_name", "redirect_url"]);
+        assert_eq!(url.returns, Some(ir::Ty::Str));
+        let find = calls
+            .iter()
+            .find(|c| c.name == "find_enterprise")
+            .expect("find");
+        let summary = ir::Ty::Ref("EnterpriseSummary".into());
+        assert_eq!(find.returns, Some(ir::Ty::Nullable(Box::new(summary))));
+        let gateways = calls
+            .iter()
+            .find(|c| c.wire == "sbcGateways")
+            .expect("gateways");
+        let gateway = ir::Ty::Ref("SbcGateway".into());
+        assert_eq!(gateways.returns, Some(ir::Ty::List(Box::new(gateway))));
+        let consent = calls.iter().find(|c| c.wire == "updateManagementConsent");
+        assert_eq!(consent.map(|c| &c.returns), Some(&None));
+        assert!(
+            calls.iter().all(|c| !c.doc.is_empty()),
+            "every call documented"
+        );
     }
 }

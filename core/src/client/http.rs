@@ -28,7 +28,7 @@ pub(super) struct Answer {
 }
 
 impl Client {
-    pub(super) async fn call(
+    pub(super) async fn request(
         &self,
         endpoint: Endpoint,
         reseller_id: Option<i64>,

@@ -18,6 +18,7 @@ use crate::secret::redact_excerpt;
 use std::sync::Arc;
 
 mod builder;
+mod calls;
 mod failure;
 mod http;
 mod list;
@@ -30,6 +31,7 @@ use process::Inner;
 
 pub use builder::ClientBuilder;
 pub(crate) use builder::{is_loopback, parse_endpoint_url};
+pub use calls::ClientCall;
 pub use options::{ClientOptions, RetryOptions};
 
 /// The vendor's text for the missing Teams/Skype Administrator roles (matched case-insensitively).
@@ -87,7 +89,7 @@ impl Client {
             _ => String::new(),
         };
         let answer = self
-            .call(
+            .request(
                 Endpoint::AuthenticatedUser,
                 None,
                 TokenLevel::Reseller,
@@ -128,7 +130,7 @@ impl Client {
     ) -> Result<T> {
         check_id("reseller_id", reseller_id)?;
         let answer = self
-            .call(
+            .request(
                 endpoint,
                 Some(reseller_id),
                 TokenLevel::Reseller,
@@ -243,7 +245,7 @@ impl Client {
             "redirectUrl": redirect_url,
         });
         let answer = self
-            .call(
+            .request(
                 Endpoint::ActionItemUrl,
                 None,
                 TokenLevel::Reseller,

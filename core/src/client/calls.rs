@@ -1,0 +1,263 @@
+//! Every [`Client`] call as data, so that each binding forwards one call instead of declaring
+//! (and documenting, and converting) a dozen methods of its own.
+//!
+//! [`ClientCall`] names a call and carries its arguments; [`Client::call`] performs it and hands
+//! back its result as the serde value core's own types serialize to. The enum is the one
+//! declaration of the client's surface outside Rust: its JSON Schema (feature `schema`) gives the
+//! generator each call's name, arguments, documentation and, under `x-returns`, its result type,
+//! from which it writes the Python and TypeScript methods. `x-returns` is a shape's name, `int`,
+//! `string` or `null`, with `[]` after it for a list and `?` for one or nothing. Adding a variant here and a line in
+//! [`Client::call`] is all a new call needs to reach every language.
+
+use super::Client;
+use crate::error::{Error, Result};
+use crate::models::{ActionType, AuthenticationResult, NewEnterprise};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One call of the ConnecttoTeams client, by name (`"call"`), with its arguments as fields.
+/// [`Client::call`] performs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(
+    tag = "call",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum ClientCall {
+    /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "AuthenticatedUser")))]
+    AuthenticatedUser,
+    /// The reseller id: the one given in the options, or read once from `getAuthenticatedUser`.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "int")))]
+    ResellerId,
+    /// The SBC gateways the reseller may assign.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "SbcGateway[]")))]
+    SbcGateways {
+        /// The reseller whose gateways to list.
+        reseller_id: i64,
+    },
+    /// The PBX types the reseller may assign.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "PbxType[]")))]
+    PbxTypes {
+        /// The reseller whose PBX types to list.
+        reseller_id: i64,
+    },
+    /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id. It is validated
+    /// first (nothing is sent when that fails) and never sent twice blindly: a lost answer is
+    /// settled by looking the name up, and is `outcome_unknown` when that cannot tell.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "int")))]
+    CreateEnterprise {
+        /// The enterprise to create.
+        enterprise: NewEnterprise,
+    },
+    /// `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "string")))]
+    ActionItemUrl {
+        /// What the Global Admin is asked to do.
+        action: ActionType,
+        /// The enterprise's name, as created.
+        enterprise_name: String,
+        /// Where ConnecttoTeams posts the callback: https (http only on a loopback host).
+        redirect_url: String,
+    },
+    /// `POST /provisioning/getO365UserInfo`: whether the admin's tenant has the Teams Tenant
+    /// Admin API.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "O365UserInfo")))]
+    O365UserInfo {
+        /// The Global Admin's MSAL result, from the registration callback.
+        auth: AuthenticationResult,
+    },
+    /// `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
+    /// API" (and the roles it needs) for the admin's tenant.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "null")))]
+    ProvisionTenantAdminApi {
+        /// The Global Admin's MSAL result.
+        auth: AuthenticationResult,
+    },
+    /// `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
+    /// service provider" after the Global Admin granted that consent; `tenant_roles_missing` when
+    /// the tenant lacks the Teams/Skype Administrator roles.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "null")))]
+    UpdateManagementConsent {
+        /// The Global Admin's MSAL result.
+        auth: AuthenticationResult,
+        /// The reseller managing the enterprise.
+        reseller_id: i64,
+        /// The enterprise's Microsoft tenant.
+        tenant_id: String,
+    },
+    /// The reseller's enterprises (every page of the list).
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "EnterpriseSummary[]")))]
+    Enterprises {
+        /// The reseller whose enterprises to list.
+        reseller_id: i64,
+    },
+    /// One of the reseller's enterprises by its exact name, or nothing.
+    #[cfg_attr(feature = "schema", schemars(extend("x-returns" = "EnterpriseSummary?")))]
+    FindEnterprise {
+        /// The reseller whose enterprises to search.
+        reseller_id: i64,
+        /// The enterprise's exact name.
+        name: String,
+    },
+}
+
+impl ClientCall {
+    /// The call's name on the wire (`sbcGateways`), for errors and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::AuthenticatedUser => "authenticatedUser",
+            Self::ResellerId => "resellerId",
+            Self::SbcGateways { .. } => "sbcGateways",
+            Self::PbxTypes { .. } => "pbxTypes",
+            Self::CreateEnterprise { .. } => "createEnterprise",
+            Self::ActionItemUrl { .. } => "actionItemUrl",
+            Self::O365UserInfo { .. } => "o365UserInfo",
+            Self::ProvisionTenantAdminApi { .. } => "provisionTenantAdminApi",
+            Self::UpdateManagementConsent { .. } => "updateManagementConsent",
+            Self::Enterprises { .. } => "enterprises",
+            Self::FindEnterprise { .. } => "findEnterprise",
+        }
+    }
+
+    /// A call read from its serde value (a host's dict or object); `invalid_input` names the
+    /// call and the field at fault.
+    pub fn from_value(value: Value) -> Result<Self> {
+        let name = value
+            .get("call")
+            .and_then(Value::as_str)
+            .unwrap_or("(no \"call\")")
+            .to_owned();
+        serde_json::from_value(value)
+            .map_err(|e| Error::invalid_input(format!("client call {name}: {e}")))
+    }
+}
+
+impl Client {
+    /// Performs `call` and returns its result as a serde value: the serialized form of what the
+    /// matching method returns (`null` for nothing).
+    pub async fn call(&self, call: ClientCall) -> Result<Value> {
+        let name = call.name();
+        match call {
+            ClientCall::AuthenticatedUser => out(name, self.authenticated_user().await?),
+            ClientCall::ResellerId => out(name, self.reseller_id().await?),
+            ClientCall::SbcGateways { reseller_id } => {
+                out(name, self.sbc_gateways(reseller_id).await?)
+            }
+            ClientCall::PbxTypes { reseller_id } => out(name, self.pbx_types(reseller_id).await?),
+            ClientCall::CreateEnterprise { enterprise } => {
+                out(name, self.create_enterprise(&enterprise).await?)
+            }
+            ClientCall::ActionItemUrl {
+                action,
+                enterprise_name,
+                redirect_url,
+            } => out(
+                name,
+                self.action_item_url(&action, &enterprise_name, &redirect_url)
+                    .await?,
+            ),
+            ClientCall::O365UserInfo { auth } => out(name, self.o365_user_info(&auth).await?),
+            ClientCall::ProvisionTenantAdminApi { auth } => {
+                out(name, self.provision_tenant_admin_api(&auth).await?)
+            }
+            ClientCall::UpdateManagementConsent {
+                auth,
+                reseller_id,
+                tenant_id,
+            } => out(
+                name,
+                self.update_management_consent(&auth, reseller_id, &tenant_id)
+                    .await?,
+            ),
+            ClientCall::Enterprises { reseller_id } => {
+                out(name, self.enterprises(reseller_id).await?)
+            }
+            ClientCall::FindEnterprise {
+                reseller_id,
+                name: n,
+            } => out(name, self.find_enterprise(reseller_id, &n).await?),
+        }
+    }
+}
+
+/// A call's result as its serde value.
+fn out<T: Serialize>(call: &str, value: T) -> Result<Value> {
+    serde_json::to_value(value)
+        .map_err(|e| Error::decode(format!("the result of {call} could not be serialized: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_calls_by_name_with_camel_case_arguments() {
+        let call = ClientCall::from_value(
+            json!({"call": "findEnterprise", "resellerId": 7, "name": "Acme"}),
+        );
+        assert_eq!(
+            call.ok(),
+            Some(ClientCall::FindEnterprise {
+                reseller_id: 7,
+                name: "Acme".into()
+            })
+        );
+        let call = ClientCall::from_value(json!({"call": "resellerId"}));
+        assert_eq!(call.ok(), Some(ClientCall::ResellerId));
+    }
+
+    #[test]
+    fn a_bad_call_is_invalid_input_naming_the_call_and_the_field() {
+        let e = ClientCall::from_value(json!({"call": "sbcGateways", "resellerId": "x"}))
+            .expect_err("a string id is refused");
+        assert_eq!(e.code(), crate::ErrorCode::InvalidInput);
+        assert!(e.message().contains("sbcGateways"), "{}", e.message());
+        let e = ClientCall::from_value(json!({"call": "sbcGateways", "resellerId": 1, "x": 2}))
+            .expect_err("an unknown field is refused");
+        assert!(e.message().contains("unknown field `x`"), "{}", e.message());
+        let e = ClientCall::from_value(json!({"call": "deleteEverything"}))
+            .expect_err("an unknown call is refused");
+        assert!(e.message().contains("deleteEverything"), "{}", e.message());
+        let e = ClientCall::from_value(json!({"resellerId": 1})).expect_err("no call");
+        assert!(e.message().contains("no \"call\""), "{}", e.message());
+    }
+
+    #[test]
+    fn every_call_name_is_its_serde_tag() {
+        let auth = AuthenticationResult::default();
+        let enterprise = NewEnterprise::new("Acme", vec![]);
+        let calls = [
+            ClientCall::AuthenticatedUser,
+            ClientCall::ResellerId,
+            ClientCall::SbcGateways { reseller_id: 1 },
+            ClientCall::PbxTypes { reseller_id: 1 },
+            ClientCall::CreateEnterprise { enterprise },
+            ClientCall::ActionItemUrl {
+                action: ActionType::Registration,
+                enterprise_name: "Acme".into(),
+                redirect_url: "https://p.example/cb".into(),
+            },
+            ClientCall::O365UserInfo { auth: auth.clone() },
+            ClientCall::ProvisionTenantAdminApi { auth: auth.clone() },
+            ClientCall::UpdateManagementConsent {
+                auth,
+                reseller_id: 1,
+                tenant_id: "t".into(),
+            },
+            ClientCall::Enterprises { reseller_id: 1 },
+            ClientCall::FindEnterprise {
+                reseller_id: 1,
+                name: "Acme".into(),
+            },
+        ];
+        for call in calls {
+            let value = serde_json::to_value(&call).expect("serializes");
+            assert_eq!(value["call"], call.name());
+            assert_eq!(ClientCall::from_value(value).ok(), Some(call));
+        }
+    }
+}

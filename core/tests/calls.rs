@@ -1,0 +1,106 @@
+//! `Client::call` against the in-process simulator: every `ClientCall` performs its method and
+//! answers with that method's result, serialized; an error keeps its code.
+
+mod common;
+
+use common::*;
+use ctt_onboard::client::ClientCall;
+use ctt_onboard::{ActionType, CallbackPayload, ErrorCode, NewEnterprise, Service};
+use serde_json::{Value, json};
+
+const REDIRECT: &str = "https://portal.example/ctt/callback";
+
+async fn call(client: &ctt_onboard::Client, value: Value) -> Value {
+    let call = ClientCall::from_value(value.clone()).expect("a well-formed call");
+    client
+        .call(call)
+        .await
+        .unwrap_or_else(|e| panic!("{value}: {e}"))
+}
+
+#[tokio::test]
+async fn every_call_answers_what_its_method_returns() {
+    let sim = sim();
+    let client = client(&sim);
+
+    let user = call(&client, json!({"call": "authenticatedUser"})).await;
+    let direct = client.authenticated_user().await.expect("user");
+    assert_eq!(user, serde_json::to_value(&direct).expect("json"));
+    assert_eq!(user["resellerId"], 54);
+    assert_eq!(call(&client, json!({"call": "resellerId"})).await, 54);
+
+    let gateways = call(&client, json!({"call": "sbcGateways", "resellerId": 54})).await;
+    assert_eq!(gateways[0]["sbcGatewayId"], 5678);
+    let pbx = call(&client, json!({"call": "pbxTypes", "resellerId": 54})).await;
+    assert_eq!(
+        pbx,
+        serde_json::to_value(client.pbx_types(54).await.expect("pbx")).expect("json")
+    );
+
+    let enterprise = NewEnterprise::new("Acme Ltd", vec![Service::Sms]);
+    let id = call(
+        &client,
+        json!({"call": "createEnterprise", "enterprise": enterprise}),
+    )
+    .await;
+    assert!(id.as_i64().is_some_and(|id| id >= 123_456_789), "{id}");
+    let found = json!({"call": "findEnterprise", "resellerId": 54, "name": "Acme Ltd"});
+    assert_eq!(call(&client, found).await["enterpriseId"], id);
+    let missing = json!({"call": "findEnterprise", "resellerId": 54, "name": "Nobody"});
+    assert_eq!(call(&client, missing).await, Value::Null);
+    let list = call(&client, json!({"call": "enterprises", "resellerId": 54})).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+
+    let registration = json!({"call": "actionItemUrl", "action": "REGISTRATION",
+        "enterpriseName": "Acme Ltd", "redirectUrl": REDIRECT});
+    let url = call(&client, registration).await;
+    let url = url.as_str().expect("a URL");
+    let callback = sim.approve(url, "fabrikam").await.expect("approve");
+    let payload = CallbackPayload::parse(&callback.body.to_string()).expect("payload");
+    let auth = serde_json::to_value(payload.authentication_result()).expect("json");
+    let info = call(&client, json!({"call": "o365UserInfo", "auth": auth})).await;
+    assert_eq!(info["containsTeamsTenantAdminAPI"], false);
+    let provision = json!({"call": "provisionTenantAdminApi", "auth": auth});
+    assert_eq!(call(&client, provision).await, Value::Null);
+    let info = call(&client, json!({"call": "o365UserInfo", "auth": auth})).await;
+    assert_eq!(info["containsTeamsTenantAdminAPI"], true);
+
+    let tenant = payload.tenant_id().expect("tenant").to_owned();
+    let consent = ClientCall::UpdateManagementConsent {
+        auth: payload.authentication_result().clone(),
+        reseller_id: 54,
+        tenant_id: tenant,
+    };
+    let refused = client
+        .call(consent.clone())
+        .await
+        .expect_err("not granted yet");
+    assert_eq!(refused.code(), ErrorCode::InvalidInput);
+    let url = client
+        .action_item_url(
+            &ActionType::GetServiceProviderManagementConsent,
+            "Acme Ltd",
+            REDIRECT,
+        )
+        .await
+        .expect("consent url");
+    sim.approve(&url, "fabrikam")
+        .await
+        .expect("approve consent");
+    assert_eq!(client.call(consent).await.expect("recorded"), Value::Null);
+    assert!(sim.enterprises()[0].managed_by_provider);
+}
+
+#[tokio::test]
+async fn a_call_refused_before_sending_keeps_its_code_and_sends_nothing() {
+    let sim = sim();
+    let client = client(&sim);
+    let before = sim.requests().len();
+    let e = client
+        .call(ClientCall::SbcGateways { reseller_id: 0 })
+        .await
+        .expect_err("id 0");
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    assert!(e.message().contains("reseller_id"), "{}", e.message());
+    assert_eq!(sim.requests().len(), before);
+}
