@@ -14,6 +14,11 @@ Interleaving, so that drift in the machine's load lands on every implementation 
 Medians are of the samples pooled over the rounds (latency) or of the per-round throughputs
 (bulk); ratios are of those medians, and the per-round ratios (same round) give their spread.
 
+Before the run it waits (``--max-wait``) for issue 16's quiet machine, a one-minute load average
+under 1.5, and reports the load before and after (``wait_for_quiet``). The latency cases also time
+no-IO probes in the same blocks, from which ``breakdown`` splits each binding call into IO, core,
+FFI crossing, runtime hand-off and conversion (bench/README.md, "Where the time goes").
+
     python bench/run.py --profile release --write BENCHMARKS.md     # make bench
     python bench/run.py --profile debug --quick                     # make test-bench
 """
@@ -27,6 +32,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -130,6 +136,7 @@ class Bench:
         self.kotlin_jar = kt / "ctt-bench-kotlin-binding.jar"
         self.results: dict[str, Any] = {
             "latency": [],
+            "probes": [],
             "bulk": [],
             "simload": [],
             "singleflight": [],
@@ -199,11 +206,15 @@ class Bench:
         rounds = self.runs
         pooled: dict[tuple[str, str, str], list[float]] = {}
         per_round: dict[tuple[str, str, str], list[float]] = {}
+        # The no-IO probes of the per-call breakdown, timed in the same blocks (breakdown()).
+        p_pooled: dict[tuple[str, str, str], list[float]] = {}
+        p_round: dict[tuple[str, str, str], list[float]] = {}
+        p_what: dict[tuple[str, str, str], dict[str, Any]] = {}
         for _ in range(rounds):
             for lang in ("rust", "python", "node", "kotlin"):
                 # The JVM's JIT takes far longer to settle than V8's or CPython's warm-up: the
                 # Kotlin binding's own cost per call halves between 1,500 and 20,000 warm-up
-                # calls (bench/kotlin `overhead`). Kotlin rows are the settled figure, as in a
+                # calls (its no-IO probes). Kotlin rows are the settled figure, as in a
                 # long-running portal or billing service; every JVM implementation gets the
                 # same warm-up.
                 w = 20_000 if lang == "kotlin" and not self.quick else warmup
@@ -220,6 +231,16 @@ class Bench:
                     ],
                 )
                 for item in r["results"]:
+                    if item.get("kind") == "probe":
+                        key = (item["lang"], item["impl"], item["probe"])
+                        p_pooled.setdefault(key, []).extend(item["samples_us"])
+                        p_round.setdefault(key, []).append(
+                            statistics.median(item["samples_us"])
+                        )
+                        p_what[key] = {
+                            k: item[k] for k in ("call", "batch", "items") if k in item
+                        }
+                        continue
                     key = (item["lang"], item["impl"], item["op"])
                     pooled.setdefault(key, []).extend(item["samples_us"])
                     per_round.setdefault(key, []).append(
@@ -234,6 +255,17 @@ class Bench:
                     "runs": rounds,
                     "blocks": self.blocks,
                     "round_medians": per_round[(lang, impl, op)],
+                    **stats(samples),
+                }
+            )
+        for (lang, impl, probe), samples in p_pooled.items():
+            self.results["probes"].append(
+                {
+                    "lang": lang,
+                    "impl": impl,
+                    "probe": probe,
+                    **p_what[(lang, impl, probe)],
+                    "round_medians": p_round[(lang, impl, probe)],
                     **stats(samples),
                 }
             )
@@ -437,6 +469,9 @@ class Verdict:
         limit: float | None = None,
         sense: str = "",
         detail: str = "",
+        subject: tuple[str, str] | None = None,
+        base: tuple[str, str] | None = None,
+        op: str | None = None,
     ) -> None:
         self.group, self.case, self.impl, self.target = group, case, impl, target
         self.met, self.ratio, self.limit, self.sense, self.detail = (
@@ -446,6 +481,9 @@ class Verdict:
             sense,
             detail,
         )
+        # (language, implementation) of the row judged and of its baseline, and the latency op:
+        # what attainable() needs to look the figures up again.
+        self.subject, self.base, self.op = subject, base, op
 
     def margin(self) -> str:
         """By how much the ratio is over or under its limit, in words."""
@@ -543,14 +581,17 @@ def table(r: dict[str, Any]) -> tuple[str, list[Verdict]]:
                         1.15,
                         "<=",
                         f"{x['median']:.0f} vs {raw['median']:.0f} us; per round {rounds(rng)}",
+                        (lang, impl),
+                        ("rust", "raw reqwest"),
+                        op,
                     )
                 )
                 for blang, bimpl, limit in LAT_TARGETS.get((lang, impl), []):
-                    b = lat.get((blang, bimpl, op))
-                    if b is None:
+                    bx = lat.get((blang, bimpl, op))
+                    if bx is None:
                         continue
-                    br = x["median"] / b["median"]
-                    rng = paired(x["round_medians"], b["round_medians"])
+                    br = x["median"] / bx["median"]
+                    rng = paired(x["round_medians"], bx["round_medians"])
                     checks.append(
                         Verdict(
                             "latency",
@@ -561,7 +602,10 @@ def table(r: dict[str, Any]) -> tuple[str, list[Verdict]]:
                             br,
                             limit,
                             "<=",
-                            f"{x['median']:.0f} vs {b['median']:.0f} us; per round {rounds(rng)}",
+                            f"{x['median']:.0f} vs {bx['median']:.0f} us; per round {rounds(rng)}",
+                            (lang, impl),
+                            (blang, bimpl),
+                            op,
                         )
                     )
             verdicts += checks
@@ -601,7 +645,7 @@ def table(r: dict[str, Any]) -> tuple[str, list[Verdict]]:
         if not b["handwritten"] and hand is not None and b["lang"] != "rust":
             hr = b["per_s_median"] / hand["per_s_median"]
             vs_hand = f"{fmt_ratio(hr, paired(b['round_per_s'], hand['round_per_s']))} {hand['impl']}"
-        elif hand is b and b["lang"] != "rust":
+        elif hand is not None and hand is b and b["lang"] != "rust":
             vs_hand = "(fastest hand-written)"
         checks = []
         for blang, bimpl, factor in BULK_TARGETS.get((b["lang"], b["impl"]), []):
@@ -622,6 +666,8 @@ def table(r: dict[str, Any]) -> tuple[str, list[Verdict]]:
                     ">=",
                     f"{b['per_s_median']:,.0f} vs {base['per_s_median']:,.0f} "
                     f"enterprises/s; per round {rounds(rng)}",
+                    (b["lang"], b["impl"]),
+                    (blang, bimpl),
                 )
             )
         verdicts += checks
@@ -740,6 +786,279 @@ def table(r: dict[str, Any]) -> tuple[str, list[Verdict]]:
     return "\n".join(lines), verdicts
 
 
+# ---------------------------------------------------------------- where the time goes
+
+# The parts of one binding call, in the order they are shown; each is measured (bench/NOTES.md,
+# "Where the time goes"): the IO is raw reqwest's call (the Rust process of the same round), the
+# core's layer is the core client over raw reqwest (same process), the rest comes from the no-IO
+# probes each language's latency case times in the same blocks as its real calls.
+PARTS = [
+    ("io", "IO: raw reqwest"),
+    ("core", "core's layer (core client - raw)"),
+    ("crossing", "FFI crossing (native getter)"),
+    ("wrapper", "host wrapper (noio - noio-native)"),
+    ("handoff", "runtime hand-off (no-IO call - crossing)"),
+    ("rest", "rest: call - core client - no-IO call"),
+    ("convert", "conversion alone (of the rest)"),
+    ("unexplained", "unexplained (rest - conversion)"),
+]
+
+
+class Part:
+    """One part of the breakdown: its value from the medians, and its value in each round (the
+    same subtraction of that round's medians), whose min-max is the part's spread."""
+
+    def __init__(self, value: float, per_round: list[float], note: str = "") -> None:
+        self.value, self.per_round, self.note = value, per_round, note
+
+    def __sub__(self, other: Part) -> Part:
+        return Part(
+            self.value - other.value,
+            [a - b for a, b in zip(self.per_round, other.per_round, strict=False)],
+        )
+
+    def __add__(self, other: Part) -> Part:
+        return Part(
+            self.value + other.value,
+            [a + b for a, b in zip(self.per_round, other.per_round, strict=False)],
+        )
+
+    def cell(self) -> str:
+        rng = ""
+        if len(self.per_round) > 1:
+            lo, hi = min(self.per_round), max(self.per_round)
+            rng = f" (rounds {lo:.1f} to {hi:.1f})"
+        return f"{self.value:.1f}{rng}{self.note}"
+
+
+def part_of(x: dict[str, Any]) -> Part:
+    return Part(x["median"], list(x["round_medians"]))
+
+
+def breakdown(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each binding call split into its measured parts (us per call), for each latency op.
+
+    total = IO + core's layer + no-IO call + rest, exactly (the rest is the remainder); the no-IO
+    call = crossing + (Python's wrapper) + hand-off, exactly. The conversion is then measured
+    alone where the binding lets it be (Python: the model building; Kotlin: the Kotlin read of
+    the result; both plus or minus Rust's serde work, timed in ctt-bench), and what the rest
+    holds beyond it is shown as unexplained, not guessed."""
+    lat = {(x["lang"], x["impl"], x["op"]): x for x in r["latency"]}
+    pr = {(x["lang"], x["impl"], x["probe"]): x for x in r.get("probes", [])}
+    rows = []
+    for op in ("sbc_gateways", "action_item_url"):
+        raw, core = (
+            lat.get(("rust", "raw reqwest", op)),
+            lat.get(("rust", "core client", op)),
+        )
+        if raw is None or core is None:
+            continue
+        for lang, impls in BINDINGS.items():
+            for impl in impls:
+                x = lat.get((lang, impl, op))
+                if x is None:
+                    continue
+
+                def probe(name: str, lg: str = lang, im: str = impl) -> Part | None:
+                    p = pr.get((lg, im, name))
+                    return part_of(p) if p is not None else None
+
+                total, io = part_of(x), part_of(raw)
+                parts: dict[str, Part | None] = {"io": io, "core": part_of(core) - io}
+                missing: list[str] = []
+                crossing, noio = probe("crossing"), probe("noio")
+                native = probe("noio-native")
+                parts["crossing"] = crossing
+                inner: Part | None = noio
+                parts["wrapper"] = None
+                if noio is not None and native is not None:
+                    parts["wrapper"] = noio - native
+                    inner = native
+                parts["handoff"] = (
+                    inner - crossing
+                    if inner is not None and crossing is not None
+                    else None
+                )
+                rest = total - part_of(core) - noio if noio is not None else None
+                parts["rest"] = rest
+                convert, how = conversion(lang, impl, op, probe)
+                parts["convert"] = convert
+                parts["unexplained"] = (
+                    rest - convert if rest is not None and convert is not None else None
+                )
+                for name in ("crossing", "noio"):
+                    if pr.get((lang, impl, name)) is None:
+                        missing.append(name)
+                rows.append(
+                    {
+                        "lang": lang,
+                        "impl": impl,
+                        "op": op,
+                        "total": total,
+                        "parts": parts,
+                        "convert_how": how,
+                        "missing": missing,
+                    }
+                )
+    return rows
+
+
+def conversion(lang: str, impl: str, op: str, probe: Any) -> tuple[Part | None, str]:
+    """The conversion of the `sbc_gateways` result measured alone, and how; None where the
+    binding has no entry point that converts a result without a call."""
+    if op != "sbc_gateways":
+        return None, "the result is a string: no conversion probe"
+    to_value = probe("to-value", "rust", "core client")
+    if lang == "python":
+        built, empty = probe("convert"), probe("convert-empty")
+        parse = probe("parse-items", "rust", "core client")
+        if built is None or empty is None or parse is None or to_value is None:
+            return None, "no `_native.build_models` in this build"
+        return (
+            built - empty - parse + to_value,
+            (
+                "build_models(items) - build_models([]) - parsing the items' text (Rust) "
+                "+ serde_json::to_value of the result (Rust)"
+            ),
+        )
+    if lang == "kotlin":
+        read = probe("convert")
+        if read is None:
+            return None, "no generated FfiConverterSequenceTypeSbcGateway in this build"
+        return (
+            Part(read.value, read.per_round, " (Kotlin half)"),
+            (
+                "the generated converter's read of the result from a ByteBuffer; the Rust half "
+                "(writing the RustBuffer) and JNA's access to it are not measured alone"
+            ),
+        )
+    if lang == "node" and to_value is not None:
+        return (
+            Part(to_value.value, to_value.per_round, " (Rust half)"),
+            (
+                "serde_json::to_value of the result (Rust) only: the JavaScript half (napi's "
+                "Value to JS objects, on the JavaScript thread) has no entry point without a call"
+            ),
+        )
+    return None, "no probe"
+
+
+def breakdown_text(r: dict[str, Any]) -> list[str]:
+    """The "where the time goes" section: one table and how each part was measured."""
+    rows = breakdown(r)
+    if not rows:
+        return []
+    out = [
+        (
+            "Microseconds per call, from the medians of this run; in brackets the same "
+            "subtraction of each round's medians (min to max). The call is IO + core's layer + "
+            "the no-IO call + the rest, exactly; the no-IO call is the crossing + (Python's "
+            "wrapper) + the hand-off, exactly. The rest holds what no no-IO probe can show: the "
+            "conversion of the result (measured alone where the binding allows, next column) and "
+            "the wake-ups the IO itself causes between the binding's threads (a no-IO call never "
+            "waits for a socket). A `-` is a part this build gives no way to measure (below)."
+        ),
+        "",
+        "| binding (op) | call | " + " | ".join(label for _, label in PARTS) + " |",
+        "|" + "---|" * (len(PARTS) + 2),
+    ]
+    for row in rows:
+        cells = [
+            f"{row['lang']}: {row['impl']} ({row['op']})",
+            row["total"].cell(),
+        ]
+        for key, _ in PARTS:
+            part = row["parts"].get(key)
+            cells.append(part.cell() if part is not None else "-")
+        out.append("| " + " | ".join(cells) + " |")
+    out += [
+        "",
+        (
+            "How each part was measured in this run (probe: what it calls, p10-p90 of its "
+            "samples, each sample the mean of a batch of calls):"
+        ),
+        "",
+    ]
+    seen: set[tuple[str, str, str]] = set()
+    for p in r.get("probes", []):
+        probe_key = (p["lang"], p["impl"], p["probe"])
+        if probe_key in seen:
+            continue
+        seen.add(probe_key)
+        out.append(
+            f"- {p['lang']}: {p['impl']} `{p['probe']}`: {p.get('call', '?')}; median "
+            f"{p['median']:.2f} us, p10-p90 {p['p10']:.2f}-{p['p90']:.2f} us "
+            f"(batches of {p.get('batch', 1)})."
+        )
+    hows = {}
+    for row in rows:
+        if row["op"] == "sbc_gateways":
+            hows[f"{row['lang']}: {row['impl']}"] = row["convert_how"]
+    out += ["", "Conversion alone (sbc_gateways):", ""]
+    out += [f"- {k}: {v}." for k, v in hows.items()]
+    out.append("")
+    return out
+
+
+def attainable(v: Verdict, r: dict[str, Any]) -> str:
+    """Whether a missed target can be met at all on this machine, from this run's figures: a
+    binding runs the core client, so the core client's own figure in the same run bounds it (its
+    latency from below, its throughput from above), and raw reqwest bounds the core."""
+    if v.subject is None or v.base is None or v.limit is None:
+        return ""
+    if v.group == "bulk":
+        by = {(b["lang"], b["impl"]): b for b in r["bulk"]}
+        me, base = by.get(v.subject), by.get(v.base)
+        core, raw = by.get(("rust", "core client")), by.get(("rust", "raw reqwest"))
+        if me is None or base is None or core is None or raw is None:
+            return ""
+        need = v.limit * base["per_s_median"]
+        c, w = core["per_s_median"], raw["per_s_median"]
+        said = (
+            f"it needs {need:,.0f} enterprises/s ({v.limit}x {base['per_s_median']:,.0f}); "
+            f"in this run the core client reached {c:,.0f} and raw reqwest {w:,.0f}"
+        )
+        if r["simload"]:
+            said += f", the simulator alone served {r['simload'][0]['rps_median'] / 2:,.0f} (2 requests each)"
+        if need > w:
+            return (
+                f"not attainable on this machine: {said}; even raw reqwest is "
+                f"{w / base['per_s_median']:.2f}x {v.base[1]}, below {v.limit}x, and a binding "
+                "cannot beat its own core"
+            )
+        if need > c:
+            return (
+                f"not attainable by the binding alone: {said}; the core client itself would "
+                f"have to be {need / c:.2f}x faster at bulk"
+            )
+        return (
+            f"attainable: {said}; the binding reached {me['per_s_median'] / c:.2f}x of its "
+            f"core's throughput and needs {need / c:.2f}x"
+        )
+    lat = {(x["lang"], x["impl"], x["op"]): x for x in r["latency"]}
+    me = lat.get((*v.subject, v.op))
+    base = lat.get((*v.base, v.op))
+    core = lat.get(("rust", "core client", v.op))
+    if me is None or base is None or core is None:
+        return ""
+    allowed = v.limit * base["median"]
+    budget = allowed - core["median"]
+    layer = me["median"] - core["median"]
+    said = (
+        f"{v.limit}x {base['median']:.0f} us allows {allowed:.0f} us per call, and the core "
+        f"client alone took {core['median']:.0f} us in the Rust process of the same rounds"
+    )
+    if budget <= 0:
+        return (
+            f"not attainable on this machine: {said}, so nothing is left for the binding's "
+            "own layer"
+        )
+    return (
+        f"attainable: {said}, which leaves {budget:.0f} us for the binding's own layer; it "
+        f"takes {layer:.0f} us now, {layer - budget:.0f} us too many"
+    )
+
+
 def summary(
     r: dict[str, Any], verdicts: list[Verdict], meta: dict[str, Any]
 ) -> list[str]:
@@ -783,6 +1102,8 @@ def summary(
                 f"- {mark(v.met)}: `{v.impl}`{where} {v.target}: {v.ratio:.2f}x "
                 f"({v.detail}), {v.margin()}."
             )
+            if not v.met and (why := attainable(v, r)):
+                out.append(f"  - Attainable here? {why[0].upper()}{why[1:]}.")
         out.append("")
     others = [v for v in verdicts if v.group == "other"]
     if others:
@@ -845,22 +1166,61 @@ def summary(
             )
         )
         out.append("")
-    lb, la = meta.get("load_before", "?"), meta.get("load_after", "?")
-    try:
-        quiet = float(lb.split()[0]) < 1.5 and float(la.split()[0]) < 1.5
-        q = (
-            "under 1.5 before and after (issue 16's condition for a quiet machine)"
-            if quiet
-            else "not under 1.5 before and after: issue 16's condition for a quiet machine "
-            "does not hold for this run, so read the ratios, not single medians"
-        )
-    except (ValueError, IndexError):
-        q = "unknown"
-    out.append(
-        f"Load average (1, 5, 15 min) before / after: {lb} / {la}: one-minute load {q}."
-    )
+    out.append(load_sentence(meta))
     out.append("")
     return out
+
+
+def load_header(meta: dict[str, Any]) -> str:
+    """The report header's line on the load: the readings, and whether the condition held."""
+    lb, la = meta.get("load_before", "?"), meta.get("load_after", "?")
+    one_b, one_a = load1(lb), load1(la)
+    held = (
+        "unknown"
+        if one_b is None or one_a is None
+        else "held"
+        if one_b < QUIET_LOAD and one_a < QUIET_LOAD
+        else "did NOT hold"
+    )
+    return (
+        f"Load average (1, 5, 15 min) before / after: {lb} / {la}; issue 16's quiet-machine "
+        f"condition (one-minute load under {QUIET_LOAD} before and after) {held} (Summary)."
+    )
+
+
+def load_sentence(meta: dict[str, Any]) -> str:
+    """Whether issue 16's quiet-machine condition held for the run, from its readings."""
+    lb, la = meta.get("load_before", "?"), meta.get("load_after", "?")
+    one_b, one_a = load1(lb), load1(la)
+    if one_b is None or one_a is None:
+        return f"Load average (1, 5, 15 min) before / after: {lb} / {la}."
+    quiet = one_b < QUIET_LOAD and one_a < QUIET_LOAD
+    said = (
+        f"Load average (1, 5, 15 min) before / after: {lb} / {la}: the one-minute load was "
+        + (
+            f"under {QUIET_LOAD} before and after, issue 16's condition for a quiet machine."
+            if quiet
+            else f"not under {QUIET_LOAD} before and after: issue 16's condition for a quiet "
+            "machine does not hold for this run, so read the ratios, not single medians."
+        )
+    )
+    if meta.get("waited_before_s"):
+        said += (
+            f" The run waited {meta['waited_before_s']} s for the load to fall first."
+        )
+    if "load_end" in meta:
+        said += (
+            f" At the run's end it was {meta['load_end']} (the bench's own two processes "
+            f"included); the 'after' reading is {meta.get('settled_after_s', 0)} s later."
+        )
+    if meta.get("others_cpu_s") is not None and meta.get("wall_s"):
+        share = meta["others_cpu_s"] / meta["wall_s"]
+        said += (
+            f" Other processes used {meta['others_cpu_s']:,.0f} CPU-seconds during the "
+            f"{meta['wall_s']:,} s of the run ({share:.2f} of a CPU on average; /proc/stat less "
+            "the bench's own processes)."
+        )
+    return said
 
 
 def versions() -> dict[str, str]:
@@ -944,6 +1304,64 @@ def loadavg() -> str:
         return "?"
 
 
+#: Issue 16's quiet machine: a one-minute load average under this, before and after the run.
+QUIET_LOAD = 1.5
+
+
+def load1(text: str) -> float | None:
+    try:
+        return float(text.split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def wait_for_quiet(max_wait: float, when: str) -> dict[str, Any]:
+    """Waits, up to ``max_wait`` seconds and saying so every 30 s, until the one-minute load
+    average is under QUIET_LOAD; returns the load it ends with, how long it waited and whether
+    the load was under the limit then. Before the run this keeps a build (``make bench`` runs
+    setup.sh first) or another engineer's job out of the figures; after it, the bench's own two
+    busy processes fade from the one-minute average within about half a minute when nothing
+    else runs, so a load still high then says something else ran."""
+    started = time.monotonic()
+    told = -30.0
+    while True:
+        now = loadavg()
+        waited = time.monotonic() - started
+        one = load1(now)
+        if one is None or one < QUIET_LOAD or waited >= max_wait:
+            return {
+                "load": now,
+                "waited_s": round(waited),
+                "quiet": one is not None and one < QUIET_LOAD,
+            }
+        if waited - told >= 30:
+            print(
+                f"  {when}: waiting for the 1-minute load average ({now}) to fall under "
+                f"{QUIET_LOAD} ({waited:.0f} of at most {max_wait:.0f} s)",
+                flush=True,
+            )
+            told = waited
+        time.sleep(5)
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds every process of the machine has used since boot (/proc/stat: user, nice,
+    system, irq, softirq; guest time is inside user), or None without /proc."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this driver and of every case and simulator process it has waited for."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--profile", choices=["release", "debug"], default="release")
@@ -964,7 +1382,26 @@ def main() -> None:
     p.add_argument(
         "--only", choices=["latency", "bulk"], help="run only this case (targeted runs)"
     )
+    p.add_argument(
+        "--max-wait",
+        type=float,
+        help=(
+            f"seconds to wait, before the run, for the 1-minute load average to fall under "
+            f"{QUIET_LOAD} (default 600; --quick: 0, the load is still printed)"
+        ),
+    )
+    p.add_argument(
+        "--settle",
+        type=float,
+        help=(
+            "seconds to wait after the run for the bench's own load to fade from the 1-minute "
+            "average before reading it (default 180; --quick: 0)"
+        ),
+    )
     p.add_argument("--write", help="write the report (BENCHMARKS.md) here")
+    p.add_argument(
+        "--breakdown", help="write the per-call breakdown (markdown) here as well"
+    )
     p.add_argument("--json", help="write the raw results here")
     p.add_argument(
         "--from-json",
@@ -980,11 +1417,18 @@ def main() -> None:
         results, warnings, meta = saved["results"], saved["warnings"], saved["meta"]
     else:
         b = Bench(a.profile, a.quick, runs, httpx_runs, blocks)
+        max_wait = a.max_wait if a.max_wait is not None else (0 if a.quick else 600)
+        settle = a.settle if a.settle is not None else (0 if a.quick else 180)
+        before = wait_for_quiet(max_wait, "before the run")
         started = datetime.datetime.now(datetime.UTC)
-        load_before = loadavg()
+        load_before = before["load"]
+        busy0, own0, wall0 = busy_cpu_seconds(), own_cpu_seconds(), time.monotonic()
         print(
             f"benchmarks ({a.profile}{', quick' if a.quick else ''}; {runs} rounds, "
-            f"{blocks} latency blocks per process), load average {load_before}",
+            f"{blocks} latency blocks per process), load average {load_before}"
+            + (
+                f" (after waiting {before['waited_s']} s)" if before["waited_s"] else ""
+            ),
             flush=True,
         )
         if a.only in (None, "latency"):
@@ -998,13 +1442,35 @@ def main() -> None:
             b.singleflight()
             b.flow()
             b.coldstart()
-        load_after = loadavg()
-        print(f"load average after: {load_after}", flush=True)
+        busy1, own1, wall = (
+            busy_cpu_seconds(),
+            own_cpu_seconds(),
+            time.monotonic() - wall0,
+        )
+        load_end = loadavg()
+        print(f"load average at the end: {load_end}", flush=True)
+        after = wait_for_quiet(settle, "after the run")
+        load_after = after["load"]
+        print(
+            f"load average after: {load_after} ({after['waited_s']} s after the end)",
+            flush=True,
+        )
+        others = (
+            max(0.0, (busy1 - busy0) - (own1 - own0))
+            if busy0 is not None and busy1 is not None
+            else None
+        )
         results, warnings = b.results, b.warnings
         meta = {
             "started": started.isoformat(),
             "load_before": load_before,
+            "waited_before_s": before["waited_s"],
+            "load_end": load_end,
             "load_after": load_after,
+            "settled_after_s": after["waited_s"],
+            "quiet": before["quiet"] and after["quiet"],
+            "wall_s": round(wall),
+            "others_cpu_s": None if others is None else round(others, 1),
             "profile": a.profile,
             "quick": a.quick,
             "runs": runs,
@@ -1015,10 +1481,30 @@ def main() -> None:
         }
     text, verdicts = table(results)
     prose = summary(results, verdicts, meta)
+    where = breakdown_text(results)
     print()
     print(text)
     print()
     print("\n".join(prose))
+    if where:
+        print("Where the time goes (per call):")
+        print()
+        print("\n".join(where))
+    if a.breakdown and where:
+        Path(a.breakdown).write_text(
+            "\n".join(
+                [
+                    "# Where the time goes (per call)",
+                    "",
+                    (
+                        f"From `bench/run.py` ({meta['profile']} builds), {meta['started'][:16]} UTC. "
+                        f"{load_sentence(meta)}"
+                    ),
+                    "",
+                    *where,
+                ]
+            )
+        )
     for w in warnings:
         print(f"WARNING: {w}")
     if a.json:
@@ -1030,7 +1516,13 @@ def main() -> None:
         }
         Path(a.json).write_text(json.dumps(saved, indent=1))
     if a.write:
-        write_report(Path(a.write), text, prose, warnings, meta)
+        write_report(Path(a.write), text, prose + where_section(where), warnings, meta)
+
+
+def where_section(where: list[str]) -> list[str]:
+    if not where:
+        return []
+    return ["## Where the time goes (per call)", "", *where]
 
 
 def write_report(
@@ -1053,7 +1545,7 @@ def write_report(
         ),
         "",
         f"Machine: {meta['machine']}.",
-        f"Load average before / after: {meta['load_before']} / {meta['load_after']}.",
+        load_header(meta),
         "",
         "Versions: "
         + "; ".join(f"{k} {val}" for k, val in meta["versions"].items())
@@ -1087,8 +1579,8 @@ def write_report(
         body += [f"- {w}" for w in warnings] + [""]
     body += [
         (
-            "Analysis of where the time goes is in bench/NOTES.md; its figures are from the dated "
-            "runs it names, not from this one."
+            "The analysis behind these figures is in bench/NOTES.md; its figures are from the "
+            "dated runs it names, not from this one."
         ),
         "",
     ]

@@ -12,7 +12,9 @@
 // parsing the JSON answer of sbc_gateways and reading the other bodies as text.
 //
 // Latency interleaves the implementations in one process: each is warmed up, then --blocks rounds
-// run n / blocks calls of each in turn (A B C A B C ...), so drift lands on all of them alike.
+// run n / blocks calls of each in turn (A B C A B C ...), so drift lands on all of them alike. The
+// no-IO probes of the per-call breakdown (a native getter, resellerId() answered without a request)
+// take their turns in the same blocks.
 
 const REDIRECT = 'https://portal.example/ctt/callback'
 
@@ -43,10 +45,11 @@ function arg(name, fallback) {
 async function timeCalls(warmup, n, call) {
   for (let i = 0; i < warmup; i++) await call()
   const out = new Array(n)
+  const per = call.batch || 1
   for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint()
     await call()
-    out[i] = Number(process.hrtime.bigint() - t) / 1000
+    out[i] = Number(process.hrtime.bigint() - t) / 1000 / per
   }
   return out
 }
@@ -93,6 +96,7 @@ async function latency(warmup, n, blocks) {
   const undici = new Pool(s.base_url)
 
   const impls = [
+    ...probes(client),
     ['Client', 'sbc_gateways', () => client.sbcGateways(rid)],
     ['Client', 'action_item_url', () => client.actionItemUrl('REGISTRATION', name, REDIRECT)],
     [
@@ -134,8 +138,44 @@ async function latency(warmup, n, blocks) {
   ]
   const samples = await interleave(impls, warmup, n, blocks)
   await undici.close()
-  const results = impls.map(([impl, op], i) => ({ lang: 'node', impl, op, samples_us: samples[i] }))
+  const results = impls.map(([impl, op], i) =>
+    op.startsWith('probe:')
+      ? { kind: 'probe', lang: 'node', impl, probe: op.slice(6), call: PROBE_CALLS[op.slice(6)], batch: PROBE_BATCH, samples_us: samples[i] }
+      : { lang: 'node', impl, op, samples_us: samples[i] },
+  )
   return { case: 'latency', blocks, results }
+}
+
+// Calls per probe sample: a probe takes about a microsecond, so a sample is the mean of a batch
+// (process.hrtime.bigint itself costs a share of that).
+const PROBE_BATCH = 50
+
+// What each probe of the per-call breakdown calls (bench/NOTES.md, "Where the time goes"). The
+// conversion of a result alone has no entry point in the binding (no export converts a value
+// without a call): the breakdown says so.
+const PROBE_CALLS = {
+  crossing: 'client.baseUrl (a native getter returning a string)',
+  noio: 'await client.resellerId() with resellerId in the options (no request)',
+}
+
+// A timed function whose every call is a batch of PROBE_BATCH calls: timeCalls divides by it below.
+function batch(call, sync) {
+  const run = sync
+    ? () => {
+        for (let i = 0; i < PROBE_BATCH; i++) call()
+      }
+    : async () => {
+        for (let i = 0; i < PROBE_BATCH; i++) await call()
+      }
+  run.batch = PROBE_BATCH
+  return run
+}
+
+function probes(client) {
+  return [
+    ['Client', 'probe:crossing', batch(() => client.baseUrl, true)],
+    ['Client', 'probe:noio', batch(() => client.resellerId(), false)],
+  ]
 }
 
 async function pool(n, concurrency, one) {

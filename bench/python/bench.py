@@ -14,7 +14,9 @@ and reads the others' bodies as text.
 
 Latency interleaves the implementations in one process: every implementation is warmed up, then
 ``--blocks`` rounds run ``n / blocks`` calls of each implementation in turn (A B C A B C ...), so
-drift in the machine's load lands on all of them alike.
+drift in the machine's load lands on all of them alike. The no-IO probes of the per-call
+breakdown (``probes``: a native getter, ``reseller_id()`` answered without a request, the model
+building alone) take their turns in the same blocks.
 """
 
 from __future__ import annotations
@@ -181,6 +183,7 @@ def latency(warmup: int, n: int, blocks: int) -> dict[str, Any]:
         return lambda k: time_calls(0, k, call)
 
     impls: list[tuple[str, str, Callable[[int], list[float]]]] = [
+        *probes(client, aclient, loop, u3_items(pm, gw)),
         ("Client", "sbc_gateways", plain(lambda: client.sbc_gateways(rid))),
         (
             "Client",
@@ -208,11 +211,103 @@ def latency(warmup: int, n: int, blocks: int) -> dict[str, Any]:
     session.close()
     pm.clear()
     hc.close()
-    results = [
-        {"lang": "python", "impl": impl, "op": op, "samples_us": samples[(impl, op)]}
-        for impl, op, _ in impls
-    ]
+    results = [result(impl, op, samples[(impl, op)]) for impl, op, _ in impls]
     return {"case": "latency", "blocks": blocks, "results": results}
+
+
+def result(impl: str, op: str, samples: list[float]) -> dict[str, Any]:
+    """One implementation's samples; a probe (``probe:<name>``) says what it calls."""
+    if not op.startswith("probe:"):
+        return {"lang": "python", "impl": impl, "op": op, "samples_us": samples}
+    name = op.removeprefix("probe:")
+    return {
+        "kind": "probe",
+        "lang": "python",
+        "impl": impl,
+        "probe": name,
+        "call": PROBE_CALLS[name].format(impl=impl),
+        "batch": PROBE_BATCH,
+        "samples_us": samples,
+    }
+
+
+#: Calls per probe sample: a probe takes about a microsecond, so a sample is the mean of a batch
+#: (``perf_counter`` itself costs tens of nanoseconds).
+PROBE_BATCH = 50
+
+#: What each probe of the per-call breakdown calls (bench/NOTES.md, "Where the time goes").
+PROBE_CALLS = {
+    "crossing": "NativeClient.base_url (a native getter returning a str)",
+    "noio": "{impl}.reseller_id() with the reseller id in the options (no request)",
+    "noio-native": "NativeClient.reseller_id() (the native call without the Python layer)",
+    "convert": "_native.build_models('SbcGateway', items) (each gateway's JSON text)",
+    "convert-empty": "_native.build_models('SbcGateway', [])",
+}
+
+
+def u3_items(pm: Any, url: str) -> list[str]:
+    """The gateways ``sbc_gateways`` answers, each as its own JSON text."""
+    r = pm.request("GET", url)
+    return [json.dumps(item) for item in json.loads(r.data)]
+
+
+def batched(call: Callable[[], Any]) -> Callable[[int], list[float]]:
+    """``k`` samples, each the mean microseconds of ``PROBE_BATCH`` calls."""
+
+    def run(k: int) -> list[float]:
+        clock = time.perf_counter
+        out = []
+        for _ in range(k):
+            t = clock()
+            for _ in range(PROBE_BATCH):
+                call()
+            out.append((clock() - t) * 1e6 / PROBE_BATCH)
+        return out
+
+    return run
+
+
+def probes(
+    client: Any, aclient: Any, loop: asyncio.AbstractEventLoop, items: list[str]
+) -> list[tuple[str, str, Callable[[int], list[float]]]]:
+    """The no-IO probes of the per-call breakdown, with what this build of the binding exposes
+    (a probe whose entry point is gone is left out, and the breakdown says it is missing)."""
+    from ctt_onboard import _native
+
+    out: list[tuple[str, str, Callable[[int], list[float]]]] = []
+
+    async def abatch(k: int) -> list[float]:
+        clock = time.perf_counter
+        samples = []
+        for _ in range(k):
+            t = clock()
+            for _ in range(PROBE_BATCH):
+                await aclient.reseller_id()
+            samples.append((clock() - t) * 1e6 / PROBE_BATCH)
+        return samples
+
+    native = getattr(client, "native", None)
+    anative = getattr(aclient, "native", None)
+    if native is not None:
+        out.append(("Client", "probe:crossing", batched(lambda: native.base_url)))
+    out.append(("Client", "probe:noio", batched(client.reseller_id)))
+    if native is not None and hasattr(native, "reseller_id"):
+        out.append(("Client", "probe:noio-native", batched(native.reseller_id)))
+    if anative is not None:
+        out.append(("AsyncClient", "probe:crossing", batched(lambda: anative.base_url)))
+    out.append(
+        ("AsyncClient", "probe:noio", lambda k: loop.run_until_complete(abatch(k)))
+    )
+    build = getattr(_native, "build_models", None)
+    if build is not None:
+        for impl in ("Client", "AsyncClient"):
+            out.append(
+                (impl, "probe:convert", batched(lambda: build("SbcGateway", items)))
+            )
+            out.append(
+                (impl, "probe:convert-empty", batched(lambda: build("SbcGateway", [])))
+            )
+    return out
 
 
 def interleave(

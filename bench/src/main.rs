@@ -7,7 +7,8 @@
 //! Cases:
 //! - `latency`: per-call latency on one keep-alive connection, `sbc_gateways` and
 //!   `action_item_url`, for a hand-written reqwest call (the floor) and the core client, in
-//!   alternating blocks (`--blocks`).
+//!   alternating blocks (`--blocks`); then the serde probes of the per-call breakdown
+//!   ([`serde_probes`]).
 //! - `bulk`: enterprises created and their registration URL asked for, at a given concurrency,
 //!   through the core client or hand-written reqwest calls.
 //! - `simload`: the simulator alone: `GET sbc_gateways` at a given concurrency with a fixed token.
@@ -270,7 +271,70 @@ async fn latency(sim: &Sim, warmup: usize, n: usize, blocks: usize) -> Res<Value
     ] {
         results.push(json!({"lang": "rust", "impl": imp, "op": op, "samples_us": samples}));
     }
+    results.extend(serde_probes(&raw, &core, rid, warmup, n).await?);
     Ok(json!({"case": "latency", "blocks": blocks, "results": results}))
+}
+
+/// Calls per sample of a probe: a probe takes about a microsecond, so one sample is the mean of a
+/// batch (the clock's own cost, tens of nanoseconds, would otherwise be a share of it).
+const PROBE_BATCH: usize = 50;
+
+/// Mean microseconds per call of `call`, `n` batches of [`PROBE_BATCH`] calls after `warmup`.
+fn time_batches<T>(warmup: usize, n: usize, mut call: impl FnMut() -> T) -> Vec<f64> {
+    for _ in 0..warmup {
+        std::hint::black_box(call());
+    }
+    (0..n)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..PROBE_BATCH {
+                std::hint::black_box(call());
+            }
+            micros(started.elapsed()) / PROBE_BATCH as f64
+        })
+        .collect()
+}
+
+/// The serde work around a binding's conversion of the `sbc_gateways` result, timed here because
+/// only Rust can time it alone (bench/NOTES.md, "Where the time goes"): `to-value` is what every
+/// binding does to core's result before building host objects (`serde_json::to_value` of the
+/// `Vec<SbcGateway>`); `parse-items` is what the Python probe `build_models` does and a real call
+/// does not (parse each gateway's JSON text), so it is subtracted from that probe.
+async fn serde_probes(
+    raw: &Raw,
+    core: &Client,
+    rid: i64,
+    warmup: usize,
+    n: usize,
+) -> Res<Vec<Value>> {
+    let gateways = core.sbc_gateways(rid).await?;
+    let items: Vec<String> = match raw.sbc_gateways().await? {
+        Value::Array(items) => items.iter().map(Value::to_string).collect(),
+        other => return Err(format!("sbc_gateways answered {other}").into()),
+    };
+    let to_value = time_batches(warmup, n, || serde_json::to_value(&gateways));
+    let parse = time_batches(warmup, n, || {
+        items
+            .iter()
+            .map(|t| serde_json::from_str::<Value>(t))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let probe = |name: &str, call: &str, samples: Vec<f64>| {
+        json!({"kind": "probe", "lang": "rust", "impl": "core client", "probe": name,
+            "call": call, "batch": PROBE_BATCH, "items": items.len(), "samples_us": samples})
+    };
+    Ok(vec![
+        probe(
+            "to-value",
+            "serde_json::to_value(&Vec<SbcGateway>)",
+            to_value,
+        ),
+        probe(
+            "parse-items",
+            "serde_json::from_str::<Value> of each gateway's JSON text",
+            parse,
+        ),
+    ])
 }
 
 async fn bulk(sim: &Sim, imp: &str, n: usize, concurrency: usize) -> Res<Value> {

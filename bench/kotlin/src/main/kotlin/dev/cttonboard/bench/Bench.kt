@@ -5,7 +5,6 @@
 //   java -cp ... dev.cttonboard.bench.BenchKt bulk --impl ctt|jdk|okhttp --n 10000 --concurrency 64
 //   java -cp ... dev.cttonboard.bench.BenchKt singleflight --n 1000
 //   java -cp ... dev.cttonboard.bench.BenchKt coldstart
-//   java -cp ... dev.cttonboard.bench.BenchKt overhead --warmup 2000 --n 2000
 //
 // The hand-written baselines are the JDK's java.net.http.HttpClient (HTTP/1.1, one client;
 // `send` for latency, `sendAsync` for bulk) and OkHttp (one OkHttpClient; `execute` for latency,
@@ -15,7 +14,8 @@
 // classes).
 //
 // Latency interleaves the implementations in one process: each is warmed up, then --blocks rounds
-// run n / blocks calls of each in turn (A B C A B C ...), so drift lands on all of them alike.
+// run n / blocks calls of each in turn (A B C A B C ...), so drift lands on all of them alike. The
+// no-IO probes of the per-call breakdown (`probes`) take their turns in the same blocks.
 package dev.cttonboard.bench
 
 import dev.cttonboard.ActionType
@@ -103,17 +103,6 @@ private fun peakRssKb(): Long =
     java.io.File("/proc/self/status").readLines().firstOrNull { it.startsWith("VmHWM:") }
         ?.split(Regex("\\s+"))?.get(1)?.toLong() ?: 0L
 
-private inline fun timeCalls(warmup: Int, n: Int, call: () -> Unit): DoubleArray {
-    repeat(warmup) { call() }
-    val out = DoubleArray(n)
-    for (i in 0 until n) {
-        val t = System.nanoTime()
-        call()
-        out[i] = (System.nanoTime() - t) / 1000.0
-    }
-    return out
-}
-
 private fun jdkToken(http: HttpClient, s: Sim): String {
     val basic = Base64.getEncoder().encodeToString("${s.clientId}:${s.clientSecret}".toByteArray())
     fun enc(v: String) = URLEncoder.encode(v, Charsets.UTF_8)
@@ -128,12 +117,13 @@ private fun jdkToken(http: HttpClient, s: Sim): String {
         ?: error("no access_token")
 }
 
-private suspend fun timeSuspend(k: Int, call: suspend () -> Unit): DoubleArray {
+/** `k` samples of `call`, each the mean microseconds of `batch` calls. */
+private suspend fun timeSuspend(k: Int, call: suspend () -> Unit, batch: Int = 1): DoubleArray {
     val out = DoubleArray(k)
     for (i in 0 until k) {
         val t = System.nanoTime()
-        call()
-        out[i] = (System.nanoTime() - t) / 1000.0
+        repeat(batch) { call() }
+        out[i] = (System.nanoTime() - t) / 1000.0 / batch
     }
     return out
 }
@@ -183,7 +173,8 @@ private fun latency(warmup: Int, n: Int, blocks: Int): String = runBlocking {
     val okAiu = Request.Builder().url(aiuUrl).header("Authorization", "Bearer $okTok")
         .post(body.toRequestBody(JSON_TYPE)).build()
 
-    val impls: List<Triple<String, String, suspend () -> Unit>> = listOf(
+    val gateways = client.sbcGateways(s.resellerId)
+    val impls: List<Triple<String, String, suspend () -> Unit>> = probes(client, gateways) + listOf(
         Triple("Client", "sbc_gateways") { client.sbcGateways(s.resellerId) },
         Triple("Client", "action_item_url") { client.actionItemUrl(ActionType.Registration, name, REDIRECT) },
         Triple("java.net.http.HttpClient", "sbc_gateways") { send(gw) },
@@ -191,41 +182,74 @@ private fun latency(warmup: Int, n: Int, blocks: Int): String = runBlocking {
         Triple("OkHttp", "sbc_gateways") { okSend(ok, okGw) },
         Triple("OkHttp", "action_item_url") { okSend(ok, okAiu) },
     )
-    for ((_, _, call) in impls) timeSuspend(warmup, call)
+    // Warm-up in calls, for a probe as for a request: the JIT needs the same count for each.
+    for ((_, op, call) in impls) timeSuspend(maxOf(1, warmup / batchOf(op)), call, batchOf(op))
     val samples = impls.map { mutableListOf<Double>() }
     val per = maxOf(1, n / maxOf(1, blocks))
     repeat(maxOf(1, blocks)) {
-        impls.forEachIndexed { i, (_, _, call) -> samples[i] += timeSuspend(per, call).toList() }
+        impls.forEachIndexed { i, (_, op, call) -> samples[i] += timeSuspend(per, call, batchOf(op)).toList() }
     }
     client.close()
     ok.dispatcher.executorService.shutdown()
     ok.connectionPool.evictAll()
     val results = impls.mapIndexed { i, (impl, op, _) ->
-        mapOf("lang" to "kotlin", "impl" to impl, "op" to op, "samples_us" to samples[i])
+        if (op.startsWith("probe:")) {
+            val probe = op.removePrefix("probe:")
+            mapOf(
+                "kind" to "probe", "lang" to "kotlin", "impl" to impl, "probe" to probe,
+                "call" to PROBE_CALLS.getValue(probe), "batch" to PROBE_BATCH, "samples_us" to samples[i],
+            )
+        } else {
+            mapOf("lang" to "kotlin", "impl" to impl, "op" to op, "samples_us" to samples[i])
+        }
     }
     json(mapOf("case" to "latency", "blocks" to blocks, "results" to results))
 }
 
+/** Calls per probe sample: a probe takes about a microsecond, so a sample is a batch's mean. */
+private const val PROBE_BATCH = 50
+
+private fun batchOf(op: String): Int = if (op.startsWith("probe:")) PROBE_BATCH else 1
+
+/** What each probe of the per-call breakdown calls (bench/NOTES.md, "Where the time goes"). */
+private val PROBE_CALLS = mapOf(
+    "crossing" to "client.baseUrl() (a sync export returning a String: one JNA downcall)",
+    "noio" to "client.resellerId() (suspend) with the reseller id given to the builder (no request)",
+    "noio-blocking" to "client.blocking().resellerId(), the same through the blocking twin",
+    "convert" to "the generated FfiConverterSequenceTypeSbcGateway.read of the sbcGateways result " +
+        "from a ByteBuffer (the Kotlin half of lifting it, without JNA's memory access and free)",
+)
+
 /**
- * The binding's own cost per call, without HTTP: a sync export (`baseUrl`: one downcall and a
- * string back), and an async one that answers without a request (`resellerId`, given to the
- * builder), awaited from a coroutine and through the blocking twin. The async rows are what every
- * `latency` call pays on top of the core client's time: the JNA downcalls (call, polls, complete,
- * free), the hand-over to the binding's tokio runtime and back, and the continuation callback.
+ * The binding's own cost per call without HTTP, timed in the latency blocks beside the real calls:
+ * a sync export (`baseUrl`), an async call that answers without a request (`resellerId`, given to
+ * the builder) awaited from a coroutine and through the blocking twin, and the Kotlin half of
+ * converting the `sbcGateways` result. The converter is found by name, so a binding that no longer
+ * generates it still builds and the breakdown says the probe is missing.
  */
-private fun overhead(warmup: Int, n: Int): String = runBlocking {
-    val s = sim()
-    val results = mutableListOf<Map<String, Any>>()
-    fun add(impl: String, op: String, samples: DoubleArray) {
-        results += mapOf("lang" to "kotlin", "impl" to impl, "op" to op, "samples_us" to samples)
+private fun probes(client: Client, gateways: Any): List<Triple<String, String, suspend () -> Unit>> {
+    val blocking = client.blocking()
+    val out = mutableListOf<Triple<String, String, suspend () -> Unit>>(
+        Triple("Client", "probe:crossing") { client.baseUrl() },
+        Triple("Client", "probe:noio") { client.resellerId() },
+        Triple("Client", "probe:noio-blocking") { blocking.resellerId() },
+    )
+    val converter = listOf("dev.cttonboard.ffi", "dev.cttonboard").firstNotNullOfOrNull { pkg ->
+        runCatching { Class.forName("$pkg.FfiConverterSequenceTypeSbcGateway") }.getOrNull()
     }
-    s.client().use { client ->
-        add("Client (sync export)", "base_url", timeCalls(warmup, n) { client.baseUrl() })
-        add("Client (suspend, no IO)", "reseller_id", timeCalls(warmup, n) { client.resellerId() })
-        val blocking = client.blocking()
-        add("BlockingClient (no IO)", "reseller_id", timeCalls(warmup, n) { blocking.resellerId() })
+    if (converter != null) {
+        val instance = converter.getField("INSTANCE").get(null)
+        val write = converter.getMethod("write", List::class.java, java.nio.ByteBuffer::class.java)
+        val read = converter.getMethod("read", java.nio.ByteBuffer::class.java)
+        val buf = java.nio.ByteBuffer.allocateDirect(1 shl 16)
+        write.invoke(instance, gateways, buf)
+        buf.flip()
+        out += Triple("Client", "probe:convert") {
+            buf.rewind()
+            read.invoke(instance, buf)
+        }
     }
-    json(mapOf("case" to "overhead", "results" to results))
+    return out
 }
 
 private fun bulkResult(impl: String, n: Int, concurrency: Int, seconds: Double): String = json(
@@ -419,8 +443,7 @@ fun main(args: Array<String>) {
         "bulk" -> bulk(argStr(args, "--impl", "ctt"), arg(args, "--n", 10_000), arg(args, "--concurrency", 64))
         "singleflight" -> singleflight(arg(args, "--n", 1000))
         "coldstart" -> coldstart()
-        "overhead" -> overhead(arg(args, "--warmup", 2000), arg(args, "--n", 2000))
-        else -> error("unknown case ${args.firstOrNull()}: latency | bulk | singleflight | coldstart | overhead")
+        else -> error("unknown case ${args.firstOrNull()}: latency | bulk | singleflight | coldstart")
     }
     println(out)
 }
