@@ -30,6 +30,19 @@ export type ActionType =
   | 'GET_CALL_RECORDING_CONSENT'
   | (string & {})
 
+/**
+ * The callback an `SimCall::Approve` produced: where it goes, its body, and the body's exact
+ * text (what a portal's redirect URL receives).
+ */
+export interface ApprovedCallback {
+  /** The redirect URL exactly as given to `getActionItemUrl`. */
+  url: string
+  /** The callback body. */
+  body: unknown
+  /** The callback body as the text posted. */
+  bodyText: string
+}
+
 /** The reseller API user, from `getAuthenticatedUser`. */
 export interface AuthenticatedUser {
   /** The reseller this user belongs to; most calls need it. */
@@ -589,6 +602,118 @@ export type Service =
   | 'SMS'
   | 'CHAT'
   | (string & {})
+
+/**
+ * One control call of the simulator, by name (`"call"`), with its arguments as fields.
+ * `SimHandle::call` performs it.
+ */
+export type SimCall =
+  /** The credentials it accepts (test values, not secrets). */
+  | {
+    call: 'credentials'
+  }
+  /** The reseller id of its one reseller. */
+  | {
+    call: 'resellerId'
+  }
+  /** The simulated tenants, one for each branch of the onboarding. */
+  | {
+    call: 'tenants'
+  }
+  /** The simulator's clock, in milliseconds since the Unix epoch. */
+  | {
+    call: 'nowMs'
+  }
+  /**
+   * Moves the simulator's clock forward (tokens and MSAL results expire, the vendor's
+   * 30-minute wait passes).
+   */
+  | {
+    call: 'advanceClock'
+    /** How far, in milliseconds. */
+    ms: number
+  }
+  /** Replaces the fault configuration (and restarts its sequence from the seed). */
+  | {
+    call: 'setFaults'
+    /** The faults to inject from now on. */
+    faults: FaultConfig
+  }
+  /**
+   * Replaces the fault configuration from its command-line form
+   * (`rate=0.2,seed=7,kinds=429+500`; empty turns faults off).
+   */
+  | {
+    call: 'setFaultsSpec'
+    /** The command-line form. */
+    spec: string
+  }
+  /** Answers every API request under `canned.path_prefix` with `canned` until `clearCanned`. */
+  | {
+    call: 'setCanned'
+    /** The answer to give. */
+    canned: CannedResponse
+  }
+  /** Removes every canned answer. */
+  | {
+    call: 'clearCanned'
+  }
+  /** Changes the lifetime of the tokens it issues from now on. */
+  | {
+    call: 'setTokenTtl'
+    /** The lifetime in milliseconds (more than 0). */
+    ms: number
+  }
+  /** Changes the lifetime of the MSAL results the consent screen issues from now on. */
+  | {
+    call: 'setMsalTtl'
+    /** The lifetime in milliseconds (more than 0). */
+    ms: number
+  }
+  /**
+   * Acts as `tenant`'s admin on an action item URL: signs in, accepts, and answers the
+   * callback, which it also posts to the redirect URL when `post` and that URL is on loopback.
+   */
+  | {
+    call: 'approve'
+    /** The action item URL, as `actionItemUrl` returned it. */
+    url: string
+    /** The tenant whose admin acts: `contoso`, `fabrikam`, `northwind` or `tailspin`. */
+    tenant: string
+    /** Whether to post the callback to a loopback redirect URL (default true). */
+    post?: boolean
+  }
+  /**
+   * The redirect URL a pending action item URL will post its callback to, without approving
+   * it; nothing when the URL is not pending.
+   */
+  | {
+    call: 'redirectUrlOf'
+    /** The action item URL. */
+    url: string
+  }
+  /** Every API request answered so far, in order. */
+  | {
+    call: 'requests'
+  }
+  /** Token requests that succeeded at `level`. */
+  | {
+    call: 'tokenRequests'
+    /** `reseller` or `enterprise`. */
+    level: string
+  }
+  /** The enterprises it holds. */
+  | {
+    call: 'enterprises'
+  }
+  /** The consents granted so far. */
+  | {
+    call: 'consents'
+  }
+  /** Everything it holds (enterprises, consents, every request answered, token counts). */
+  | {
+    call: 'snapshot'
+  }
 
 /**
  * The credentials the simulator accepts. Reading JSON, a field left out keeps its default and

@@ -324,8 +324,17 @@ pub struct Call {
     pub returns: Option<Ty>,
 }
 
+/// The calls each host class forwards, by class.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Calls {
+    /// `ctt_onboard::client::ClientCall`: the client's methods.
+    pub client: Vec<Call>,
+    /// `ctt_sim::SimCall`: the simulator's control methods.
+    pub simulator: Vec<Call>,
+}
+
 /// The calls of a `ClientCall`-shaped schema: a `oneOf` of objects tagged by `call`, each with
-/// its result under `x-returns` (a shape's name, `int`, `string` or `null`; `[]` for a list of
+/// its result under `x-returns` (a shape's name, `int`, `string`, `bool`, `any` or `null`; `[]` for a list of
 /// it, `?` for one or nothing). A variant without `x-returns` is a mistake in core: it panics
 /// at generation time naming the call, which `make check-generated` reports.
 pub fn calls(schema: &Value) -> Vec<Call> {
@@ -359,6 +368,7 @@ fn returns_ty(spec: &str) -> Option<Ty> {
         "int" => Ty::Int,
         "string" => Ty::Str,
         "bool" => Ty::Bool,
+        "any" => Ty::Any,
         other => Ty::Ref(other.to_owned()),
     };
     if spec == "null" {

@@ -116,10 +116,16 @@ fn generate() -> Vec<(PathBuf, String)> {
         .add_out::<ctt_sim::Callback>()
         .add_out::<ctt_sim::RequestRecord>()
         .add_out::<ctt_sim::SimEnterprise>()
-        .add_out::<ctt_sim::ConsentRecord>();
+        .add_out::<ctt_sim::ConsentRecord>()
+        .add_out::<ctt_sim::ApprovedCallback>()
+        .add_out::<ctt_sim::SimCall>();
     let schemas = roots.generator.take_definitions(true);
     let defs = ir::defs(&schemas, &roots.orders, &roots.out_only);
-    let calls = schemas.get("ClientCall").map(ir::calls).unwrap_or_default();
+    let calls_of = |name: &str| schemas.get(name).map(ir::calls).unwrap_or_default();
+    let calls = ir::Calls {
+        client: calls_of("ClientCall"),
+        simulator: calls_of("SimCall"),
+    };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     vec![
         (
@@ -180,6 +186,28 @@ mod tests {
         roots.add_out::<ctt_onboard::client::ClientCall>();
         let schemas = roots.generator.take_definitions(true);
         ir::calls(&schemas["ClientCall"])
+    }
+
+    #[test]
+    fn every_simulator_call_is_read_with_its_result() {
+        let mut roots = Roots::new();
+        roots.add_out::<ctt_sim::SimCall>();
+        let schemas = roots.generator.take_definitions(true);
+        let calls = ir::calls(&schemas["SimCall"]);
+        let approve = calls.iter().find(|c| c.wire == "approve").expect("approve");
+        let args: Vec<(&str, bool)> = approve
+            .args
+            .iter()
+            .map(|a| (a.name.as_str(), a.required))
+            .collect();
+        assert_eq!(args, [("url", true), ("tenant", true), ("post", false)]);
+        let approved = ir::Ty::Ref("ApprovedCallback".into());
+        assert_eq!(approve.returns, Some(approved));
+        let snapshot = calls
+            .iter()
+            .find(|c| c.wire == "snapshot")
+            .expect("snapshot");
+        assert_eq!(snapshot.returns, Some(ir::Ty::Any));
     }
 
     #[test]

@@ -256,7 +256,7 @@ fn class(
 }
 
 /// The module, for the definitions named in `models` (with what they refer to).
-pub fn write(defs: &[Def], models: &[&str], _calls: &[crate::ir::Call]) -> String {
+pub fn write(defs: &[Def], models: &[&str], _calls: &crate::ir::Calls) -> String {
     let ctx = Ctx {
         kinds: defs.iter().map(|d| (d.name.as_str(), &d.kind)).collect(),
     };

@@ -104,3 +104,53 @@ async fn a_call_refused_before_sending_keeps_its_code_and_sends_nothing() {
     assert!(e.message().contains("reseller_id"), "{}", e.message());
     assert_eq!(sim.requests().len(), before);
 }
+
+/// The simulator's control calls (`ctt_sim::SimCall`) drive an approval end to end: the callback
+/// a host reads back is the one posted, as a value and as its exact text.
+#[tokio::test]
+async fn the_simulator_approves_through_its_call() {
+    use ctt_sim::{SimCall, SimHandle, SimOptions};
+    let handle = SimHandle::start(SimOptions::default()).expect("simulator");
+    let c = handle.credentials();
+    let client = ctt_onboard::Client::builder()
+        .base_url(handle.base_url())
+        .reseller_credentials(ctt_onboard::Credentials::new(
+            &c.client_id,
+            c.client_secret.as_str(),
+            &c.username,
+            c.password.as_str(),
+        ))
+        .build()
+        .expect("client");
+    let enterprise = NewEnterprise::new("Acme Ltd", vec![Service::Sms]);
+    client.create_enterprise(&enterprise).await.expect("create");
+    let url = client
+        .action_item_url(&ActionType::Registration, "Acme Ltd", REDIRECT)
+        .await
+        .expect("registration url");
+    let sim = |value: Value| {
+        let call = SimCall::from_value(value).expect("a well-formed call");
+        let handle = handle.clone();
+        async move { handle.call(call).await }
+    };
+    let redirect = sim(json!({"call": "redirectUrlOf", "url": url})).await;
+    assert_eq!(redirect, Ok(json!(REDIRECT)));
+    let approved = sim(json!({"call": "approve", "url": url, "tenant": "fabrikam"}))
+        .await
+        .expect("approved");
+    assert_eq!(approved["url"], REDIRECT);
+    let text = approved["bodyText"].as_str().expect("bodyText");
+    assert_eq!(
+        serde_json::from_str::<Value>(text).ok().as_ref(),
+        Some(&approved["body"])
+    );
+    let payload = CallbackPayload::parse(text).expect("a callback payload");
+    assert!(payload.is_global_admin());
+    let unknown = sim(json!({"call": "approve", "url": url, "tenant": "initech"})).await;
+    assert_eq!(
+        unknown.map_err(|e| e.code()),
+        Err("invalid_input"),
+        "an unknown tenant"
+    );
+    handle.close();
+}

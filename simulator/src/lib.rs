@@ -8,12 +8,14 @@
 //! flow. It runs on its own thread and runtime, so it can be started from async tests, blocking
 //! code and every language binding alike, and binds 127.0.0.1 only.
 
+mod calls;
 pub mod control;
 #[cfg(feature = "uniffi")]
 mod ffi_uniffi;
 mod routes;
 pub mod state;
 
+pub use calls::{ApprovedCallback, SimCall};
 pub use control::{SimHandle, SimOptions, SimTenant, sim_tenants};
 
 pub use state::{
