@@ -990,6 +990,18 @@ def breakdown_text(r: dict[str, Any]) -> list[str]:
             f"{p['median']:.2f} us, p10-p90 {p['p10']:.2f}-{p['p90']:.2f} us "
             f"(batches of {p.get('batch', 1)})."
         )
+    gone = {
+        f"{row['lang']}: {row['impl']}": row["missing"]
+        for row in rows
+        if row["missing"]
+    }
+    if gone:
+        out += [
+            "",
+            "Probes this build of a binding gave no entry point for (their parts show `-`):",
+            "",
+        ]
+        out += [f"- {k}: {', '.join(v)}." for k, v in gone.items()]
     hows = {}
     for row in rows:
         if row["op"] == "sbc_gateways":

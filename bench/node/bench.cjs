@@ -171,11 +171,12 @@ function batch(call, sync) {
   return run
 }
 
+// A probe whose entry point a build no longer has is left out (the breakdown shows it missing).
 function probes(client) {
-  return [
-    ['Client', 'probe:crossing', batch(() => client.baseUrl, true)],
-    ['Client', 'probe:noio', batch(() => client.resellerId(), false)],
-  ]
+  const out = []
+  if (typeof client.baseUrl === 'string') out.push(['Client', 'probe:crossing', batch(() => client.baseUrl, true)])
+  if (typeof client.resellerId === 'function') out.push(['Client', 'probe:noio', batch(() => client.resellerId(), false)])
+  return out
 }
 
 async function pool(n, concurrency, one) {

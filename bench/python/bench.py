@@ -288,12 +288,12 @@ def probes(
 
     native = getattr(client, "native", None)
     anative = getattr(aclient, "native", None)
-    if native is not None:
+    if hasattr(native, "base_url"):
         out.append(("Client", "probe:crossing", batched(lambda: native.base_url)))
     out.append(("Client", "probe:noio", batched(client.reseller_id)))
-    if native is not None and hasattr(native, "reseller_id"):
+    if hasattr(native, "reseller_id"):
         out.append(("Client", "probe:noio-native", batched(native.reseller_id)))
-    if anative is not None:
+    if hasattr(anative, "base_url"):
         out.append(("AsyncClient", "probe:crossing", batched(lambda: anative.base_url)))
     out.append(
         ("AsyncClient", "probe:noio", lambda k: loop.run_until_complete(abatch(k)))
