@@ -1353,7 +1353,7 @@ def wait_for_quiet(max_wait: float, when: str) -> dict[str, Any]:
                 flush=True,
             )
             told = waited
-        time.sleep(5)
+        time.sleep(max(0.1, min(5.0, max_wait - waited)))
 
 
 def busy_cpu_seconds() -> float | None:
