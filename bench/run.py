@@ -824,11 +824,13 @@ class Part:
         )
 
     def cell(self) -> str:
+        # Two decimals below 10 us: a crossing of 0.07 us would otherwise read as 0.1.
+        f = ".2f" if abs(self.value) < 10 else ".1f"
         rng = ""
         if len(self.per_round) > 1:
             lo, hi = min(self.per_round), max(self.per_round)
-            rng = f" (rounds {lo:.1f} to {hi:.1f})"
-        return f"{self.value:.1f}{rng}{self.note}"
+            rng = f" (rounds {lo:{f}} to {hi:{f}})"
+        return f"{self.value:{f}}{rng}{self.note}"
 
 
 def part_of(x: dict[str, Any]) -> Part:
@@ -840,9 +842,9 @@ def breakdown(r: dict[str, Any]) -> list[dict[str, Any]]:
 
     total = IO + core's layer + no-IO call + rest, exactly (the rest is the remainder); the no-IO
     call = crossing + (Python's wrapper) + hand-off, exactly. The conversion is then measured
-    alone where the binding lets it be (Python: the model building; Kotlin: the Kotlin read of
-    the result; both plus or minus Rust's serde work, timed in ctt-bench), and what the rest
-    holds beyond it is shown as unexplained, not guessed."""
+    alone where the binding lets it be (Python: the model building, with Rust's serde share
+    timed in ctt-bench; Kotlin: the Kotlin read of the result; Node: only Rust's serde share),
+    and what the rest holds beyond it is shown as unexplained, not guessed."""
     lat = {(x["lang"], x["impl"], x["op"]): x for x in r["latency"]}
     pr = {(x["lang"], x["impl"], x["probe"]): x for x in r.get("probes", [])}
     rows = []
