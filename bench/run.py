@@ -1067,9 +1067,24 @@ def attainable(v: Verdict, r: dict[str, Any]) -> str:
             f"not attainable on this machine: {said}, so nothing is left for the binding's "
             "own layer"
         )
+    probes = {(x["lang"], x["impl"], x["probe"]): x for x in r.get("probes", [])}
+    noio = probes.get((*v.subject, "noio"))
+    base_noio = probes.get((*v.base, "noio"))
+    where = ""
+    if noio is not None and base_noio is not None:
+        # A binding judged against another binding (AsyncClient against Client): what their
+        # no-IO calls differ by is the part of the gap no IO is needed to show.
+        where = (
+            f"; its no-IO call alone takes {noio['median'] - base_noio['median']:.1f} us "
+            f"more than {v.base[1]}'s ({noio['median']:.1f} against {base_noio['median']:.1f} us)"
+        )
+    elif noio is not None:
+        where = (
+            f"; its no-IO call alone is {noio['median']:.1f} us of those {layer:.0f}"
+        )
     return (
         f"attainable: {said}, which leaves {budget:.0f} us for the binding's own layer; it "
-        f"takes {layer:.0f} us now, {layer - budget:.0f} us too many"
+        f"takes {layer:.0f} us now, {layer - budget:.0f} us too many{where}"
     )
 
 
