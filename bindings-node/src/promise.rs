@@ -3,73 +3,48 @@
 //!
 //! napi's own bridge (`#[napi] async fn`, `Env::spawn_future`) creates a threadsafe function per
 //! call (a libuv handle and an env cleanup hook): that was most of the ~20 µs a no-IO await took.
-//! Here a finished future pushes its outcome onto its environment's queue, whose callback, on the
-//! JavaScript thread, converts the value and settles the promise. The queue is ref'd while any
-//! call is in flight and unref'd when none is: a pending call keeps the process alive, an idle
-//! client does not.
-//!
-//! Node frees a threadsafe function when its environment goes away even while other threads hold
-//! counts on it, so a count cannot keep it valid; [`Link`] can: the environment's cleanup hook
-//! empties it before Node closes the function, and a push holds its lock across the call.
-//! This module holds the crate's only unsafe blocks: the napi C calls it is made of.
+//! Here a finished future queues its outcome on its environment's one threadsafe function, whose
+//! callback, on the JavaScript thread, converts the value and settles the promise. The function
+//! is ref'd while any call is in flight and unref'd when none is: a pending call keeps the
+//! process alive, an idle client does not. It is napi's own `ThreadsafeFunction`, which knows
+//! when Node has closed it (the environment going away): a call finishing after that is dropped.
 
 use crate::error::to_napi;
 use ctt_onboard::{Error, ErrorCode};
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
-use napi::{Env, sys};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status, sys};
 use std::cell::RefCell;
-use std::ffi::c_void;
 use std::future::Future;
 use std::ptr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
+/// How to settle a call's promise, run on the JavaScript thread.
 type Outcome = Box<dyn FnOnce(sys::napi_env) -> napi::Result<sys::napi_value> + Send>;
+/// An environment's queue of finished calls: a weak threadsafe function over a no-op.
+type Queue = ThreadsafeFunction<(Deferred, Outcome), (), (), Status, false, true>;
 
-/// A call's promise, and (once it finished) how to settle it.
+/// A call's promise.
 struct Deferred(sys::napi_deferred);
 // SAFETY: the `napi_deferred` is only moved through the queue and used on the JavaScript thread.
 unsafe impl Send for Deferred {}
 
-/// The environment's threadsafe function while it lives, `None` from its cleanup hook on.
-struct Link(Mutex<Option<Tsfn>>);
-struct Tsfn(sys::napi_threadsafe_function);
-// SAFETY: a threadsafe function may be called from any thread (that is its purpose); `Link`
-// guarantees it is still alive whenever it is called.
-unsafe impl Send for Tsfn {}
-
-/// An environment's queue (kept by its JavaScript thread) and how many calls it has in flight.
-struct Queue {
-    env: sys::napi_env,
-    tsfn: sys::napi_threadsafe_function,
-    link: Arc<Link>,
-    in_flight: usize,
-}
-
 thread_local! {
-    static QUEUES: RefCell<Vec<Queue>> = const { RefCell::new(Vec::new()) };
+    /// Each environment's queue (kept by its JavaScript thread) and how many calls it has in flight.
+    static QUEUES: RefCell<Vec<(sys::napi_env, Arc<Queue>, usize)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
-/// A call in flight, held by its tokio task: it pushes an outcome exactly once, also when the
+/// A call in flight, held by its tokio task: it queues an outcome exactly once, also when the
 /// task is dropped unfinished (the runtime shutting down), so the in-flight count comes back down.
-struct Pending(Arc<Link>, Option<Deferred>);
+struct Pending(Arc<Queue>, Option<Deferred>);
 
 impl Pending {
     fn push(&mut self, outcome: Outcome) {
-        let Some(deferred) = self.1.take() else {
-            return;
-        };
-        let item = Box::into_raw(Box::new((deferred, outcome)));
-        let tsfn = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
-        // SAFETY: the function is alive while the link holds it, and the lock held here keeps
-        // the environment's cleanup hook from closing it during the call.
-        let queued = tsfn.as_ref().is_some_and(|tsfn| unsafe {
-            let mode = sys::ThreadsafeFunctionCallMode::nonblocking;
-            sys::napi_call_threadsafe_function(tsfn.0, item.cast(), mode) == sys::Status::napi_ok
-        });
-        if !queued {
-            // The environment is gone: there is no JavaScript left to see the outcome.
-            // SAFETY: made by `Box::into_raw` above and handed to no one.
-            drop(unsafe { Box::from_raw(item) });
+        if let Some(deferred) = self.1.take() {
+            // A closed queue (the environment is gone) drops it: no JavaScript is left to see it.
+            let mode = ThreadsafeFunctionCallMode::NonBlocking;
+            self.0.call((deferred, outcome), mode);
         }
     }
 }
@@ -91,126 +66,69 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = napi::Result<T>> + Send + 'static,
 {
-    let env = env.raw();
-    let link = started(env)?;
-    let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+    let queue = started(env)?;
+    let (raw, mut deferred, mut promise) = (env.raw(), ptr::null_mut(), ptr::null_mut());
     // SAFETY: on the JavaScript thread of `env` (an export's callback), with out pointers to locals.
-    if let Err(e) = check(unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) }) {
-        finished(env);
-        return Err(e);
+    let status = unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) };
+    if status != sys::Status::napi_ok {
+        finished(raw);
+        return Err(napi::Error::new(status.into(), "creating a promise failed"));
     }
-    let mut pending = Pending(link, Some(Deferred(deferred)));
+    let mut pending = Pending(queue, Some(Deferred(deferred)));
     napi::bindgen_prelude::spawn(async move {
         let result = crate::error::guard(fut).await;
-        // SAFETY: `on_settle` runs this on the JavaScript thread of `env`, inside napi's handle
+        // SAFETY: `settle` runs this on the JavaScript thread of `env`, inside napi's handle
         // scope for the threadsafe function's callback.
         pending.push(Box::new(move |env| {
             result.and_then(|value| unsafe { T::to_napi_value(env, value) })
         }));
     });
-    Ok(PromiseRaw::new(env, promise))
+    Ok(PromiseRaw::new(raw, promise))
 }
 
-fn check(status: sys::napi_status) -> napi::Result<()> {
-    match status {
-        sys::Status::napi_ok => Ok(()),
-        s => Err(napi::Error::new(
-            s.into(),
-            "creating the call's promise failed",
-        )),
-    }
-}
-
-/// The queue of `env`, made on its first call: no JavaScript function (the callback settles
-/// promises itself), unref'd, one thread count held until the environment's cleanup hook.
-fn queue(env: sys::napi_env) -> napi::Result<Queue> {
-    let (mut name, mut tsfn, label) = (ptr::null_mut(), ptr::null_mut(), "ctt-onboard completions");
-    let null = ptr::null_mut::<c_void>();
-    // SAFETY: on the JavaScript thread of `env`, with out pointers to locals.
-    unsafe {
-        let len = label.len() as isize;
-        check(sys::napi_create_string_utf8(
-            env,
-            label.as_ptr().cast(),
-            len,
-            &mut name,
-        ))?;
-        check(sys::napi_create_threadsafe_function(
-            env,
-            ptr::null_mut(),
-            ptr::null_mut(),
-            name,
-            0,
-            1,
-            null,
-            None,
-            null,
-            Some(on_settle),
-            &mut tsfn,
-        ))?;
-        check(sys::napi_unref_threadsafe_function(env, tsfn))?;
-        check(sys::napi_add_env_cleanup_hook(
-            env,
-            Some(on_env_cleanup),
-            env.cast(),
-        ))?;
-    }
-    let link = Arc::new(Link(Mutex::new(Some(Tsfn(tsfn)))));
-    Ok(Queue {
-        env,
-        tsfn,
-        link,
-        in_flight: 0,
-    })
-}
-
-/// Counts a call in on `env`'s queue; the first call in flight refs it (keeps the event loop alive).
-fn started(env: sys::napi_env) -> napi::Result<Arc<Link>> {
-    if !QUEUES.with_borrow(|qs| qs.iter().any(|q| q.env == env)) {
-        let made = queue(env)?;
-        QUEUES.with_borrow_mut(|qs| qs.push(made));
+/// Counts a call in on `env`'s queue, made on its first call; the first call in flight refs it
+/// (keeps the event loop alive).
+fn started(env: &Env) -> napi::Result<Arc<Queue>> {
+    let raw = env.raw();
+    if !QUEUES.with_borrow(|qs| qs.iter().any(|q| q.0 == raw)) {
+        let noop = env.create_function_from_closure::<(), (), _>("settle", |_| Ok(()))?;
+        let queue = (noop.build_threadsafe_function::<(Deferred, Outcome)>())
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build_callback(|ctx| {
+                settle(ctx.env.raw(), ctx.value);
+                Ok(())
+            })?;
+        QUEUES.with_borrow_mut(|qs| qs.push((raw, Arc::new(queue), 0)));
     }
     QUEUES.with_borrow_mut(|qs| {
-        let q = qs
-            .iter_mut()
-            .find(|q| q.env == env)
-            .expect("the queue was just made");
-        q.in_flight += 1;
-        if q.in_flight == 1 {
+        let Some(q) = qs.iter_mut().find(|q| q.0 == raw) else {
+            return Err(napi::Error::from_reason("the call queue is missing"));
+        };
+        q.2 += 1;
+        if q.2 == 1 {
             // SAFETY: on the JavaScript thread of `env`, with its live queue.
-            unsafe { sys::napi_ref_threadsafe_function(env, q.tsfn) };
+            unsafe { sys::napi_ref_threadsafe_function(raw, q.1.raw()) };
         }
-        Ok(q.link.clone())
+        Ok(q.1.clone())
     })
 }
 
 /// Counts a call out; the last one in flight unrefs the queue (an idle process may exit).
 fn finished(env: sys::napi_env) {
     QUEUES.with_borrow_mut(|qs| {
-        if let Some(q) = qs.iter_mut().find(|q| q.env == env) {
-            q.in_flight = q.in_flight.saturating_sub(1);
-            if q.in_flight == 0 {
+        if let Some(q) = qs.iter_mut().find(|q| q.0 == env) {
+            q.2 = q.2.saturating_sub(1);
+            if q.2 == 0 {
                 // SAFETY: on the JavaScript thread of `env`, with its live queue.
-                unsafe { sys::napi_unref_threadsafe_function(env, q.tsfn) };
+                unsafe { sys::napi_unref_threadsafe_function(env, q.1.raw()) };
             }
         }
     });
 }
 
-/// The queue's callback, on the JavaScript thread: settles one call's promise. A null `env`
-/// means the queue is being torn down with the item still in it; it is only freed.
-unsafe extern "C" fn on_settle(
-    env: sys::napi_env,
-    _: sys::napi_value,
-    _: *mut c_void,
-    data: *mut c_void,
-) {
-    // SAFETY: every item was made by `Box::into_raw` in `Pending::push` and is handed here once.
-    let (Deferred(deferred), outcome) =
-        *unsafe { Box::from_raw(data.cast::<(Deferred, Outcome)>()) };
-    if env.is_null() {
-        return;
-    }
+/// The queue's callback, on the JavaScript thread: settles one call's promise.
+fn settle(env: sys::napi_env, (Deferred(deferred), outcome): (Deferred, Outcome)) {
     finished(env);
     // A panic must not unwind into napi: it rejects the promise like any other panic.
     let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome(env)))
@@ -228,31 +146,6 @@ unsafe extern "C" fn on_settle(
                 });
                 sys::napi_reject_deferred(env, deferred, error)
             }
-        };
-    }
-}
-
-/// The environment is going away (process exit, a worker ending): forget its queue, empty the
-/// link (calls still running on tokio then drop their outcome) and give up its thread count.
-/// Cleanup hooks run in reverse order of registration, so this runs before the one Node
-/// registered for the threadsafe function when it was created.
-unsafe extern "C" fn on_env_cleanup(arg: *mut c_void) {
-    let env: sys::napi_env = arg.cast();
-    let gone = QUEUES.with_borrow_mut(|qs| {
-        let i = qs.iter().position(|q| q.env == env)?;
-        Some(qs.swap_remove(i))
-    });
-    if let Some(q) = gone {
-        // Once this lock is released no push is calling, and none will.
-        q.link
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        // SAFETY: the environment's own count, taken once when the queue was made; no other
-        // thread can call the function any more, as the link no longer holds it.
-        unsafe {
-            sys::napi_release_threadsafe_function(q.tsfn, sys::ThreadsafeFunctionReleaseMode::abort)
         };
     }
 }
