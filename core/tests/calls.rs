@@ -154,3 +154,16 @@ async fn the_simulator_approves_through_its_call() {
     );
     handle.close();
 }
+
+/// The benchmarks' probe sends nothing and answers its echo, after its wake-ups.
+#[tokio::test]
+async fn the_probe_answers_its_echo_without_a_request() {
+    let sim = sim();
+    let client = client(&sim);
+    let echo = json!([{"sbcGatewayId": 5678}, "two", null]);
+    for hops in [0, 3] {
+        let probe = json!({"call": "__probe", "hops": hops, "echo": echo});
+        assert_eq!(call(&client, probe).await, echo);
+    }
+    assert!(sim.requests().is_empty(), "no request was sent");
+}

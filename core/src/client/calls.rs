@@ -102,6 +102,19 @@ pub enum ClientCall {
         /// The enterprise's exact name.
         name: String,
     },
+    /// Not part of the API: the benchmarks' probe of a binding's own cost. It sends nothing and
+    /// answers `echo` after `hops` wake-ups from another task of the runtime (as an IO completion
+    /// wakes a call), so the bench can time a binding's conversion of a result (`echo`) and its
+    /// wake-ups (`hops`) apart from IO. Left out of the schema, so no host declares it.
+    #[doc(hidden)]
+    #[serde(rename = "__probe")]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    Probe {
+        /// Wake-ups before answering.
+        hops: u8,
+        /// What to answer.
+        echo: Value,
+    },
 }
 
 impl ClientCall {
@@ -119,6 +132,7 @@ impl ClientCall {
             Self::UpdateManagementConsent { .. } => "updateManagementConsent",
             Self::Enterprises { .. } => "enterprises",
             Self::FindEnterprise { .. } => "findEnterprise",
+            Self::Probe { .. } => "__probe",
         }
     }
 
@@ -179,6 +193,14 @@ impl Client {
                 reseller_id,
                 name: n,
             } => out(name, self.find_enterprise(reseller_id, &n).await?),
+            ClientCall::Probe { hops, echo } => {
+                for _ in 0..hops {
+                    tokio::spawn(async {}).await.map_err(|e| {
+                        Error::flow_state(format!("the probe's wake-up failed: {e}"))
+                    })?;
+                }
+                Ok(echo)
+            }
         }
     }
 }
@@ -252,6 +274,10 @@ mod tests {
             ClientCall::FindEnterprise {
                 reseller_id: 1,
                 name: "Acme".into(),
+            },
+            ClientCall::Probe {
+                hops: 2,
+                echo: serde_json::json!([1, "two"]),
             },
         ];
         for call in calls {
