@@ -7,7 +7,7 @@ const MARKER = '\u0001ctt-error:'
 const NULL_OBJECT_MESSAGE = 'Cannot convert undefined or null to object'
 
 /** Every code, in documentation order (the same strings in every language): core's list. */
-const ERROR_CODES = Object.freeze(require('./native.cjs').errorCodes())
+const { ERROR_CODES } = require('./generated.cjs')
 
 // napi's own argument errors (a string where a number belongs, a missing field): the caller's input.
 const NAPI_INPUT_STATUSES = new Set([
@@ -82,12 +82,16 @@ function convertError(error) {
   return error
 }
 
-/** Refuses NaN and ±Infinity inside an object or array argument, naming the field: napi's
- * conversion to serde cannot carry them and would say only "Failed to convert js number". */
+/** Refuses NaN, ±Infinity and BigInts inside an object or array argument, naming the field:
+ * napi's conversion to serde cannot carry the first and would say only "Failed to convert js
+ * number", and would pass a BigInt beyond Number.MAX_SAFE_INTEGER as an exact id. */
 function checkNumbers(args) {
   const walk = (value, path, depth) => {
     if (typeof value === 'number' && !Number.isFinite(value)) {
       throw new CttError(`${path} is ${value}; numbers must be finite`, { code: 'invalid_input' })
+    }
+    if (typeof value === 'bigint') {
+      throw new CttError(`${path} is a BigInt (${value}n); ids cross as numbers`, { code: 'invalid_input' })
     }
     if (depth > 64 || value === null || typeof value !== 'object') return
     const proto = Object.getPrototypeOf(value)

@@ -894,3 +894,78 @@ export interface VerifiedCallback {
    */
   payloadDigest: string
 }
+
+/** The client's calls, one per `ClientCall`; each resolves to its result. */
+declare module '../native/index' {
+  interface Client {
+    /** `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`. */
+    authenticatedUser(): Promise<AuthenticatedUser>
+    /** The reseller id: the one given in the options, or read once from `getAuthenticatedUser`. */
+    resellerId(): Promise<number>
+    /**
+     * The SBC gateways the reseller may assign.
+     *
+     * @param resellerId The reseller whose gateways to list.
+     */
+    sbcGateways(resellerId: number): Promise<Array<SbcGateway>>
+    /**
+     * The PBX types the reseller may assign.
+     *
+     * @param resellerId The reseller whose PBX types to list.
+     */
+    pbxTypes(resellerId: number): Promise<Array<PbxType>>
+    /**
+     * `POST /reseller/newEnterprise`: creates the enterprise and returns its id. It is validated
+     * first (nothing is sent when that fails) and never sent twice blindly: a lost answer is
+     * settled by looking the name up, and is `outcome_unknown` when that cannot tell.
+     *
+     * @param enterprise The enterprise to create.
+     */
+    createEnterprise(enterprise: NewEnterprise): Promise<number>
+    /**
+     * `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`.
+     *
+     * @param action What the Global Admin is asked to do.
+     * @param enterpriseName The enterprise's name, as created.
+     * @param redirectUrl Where ConnecttoTeams posts the callback: https (http only on a loopback host).
+     */
+    actionItemUrl(action: ActionType, enterpriseName: string, redirectUrl: string): Promise<string>
+    /**
+     * `POST /provisioning/getO365UserInfo`: whether the admin's tenant has the Teams Tenant
+     * Admin API.
+     *
+     * @param auth The Global Admin's MSAL result, from the registration callback.
+     */
+    o365UserInfo(auth: AuthenticationResult): Promise<O365UserInfo>
+    /**
+     * `POST /provisioning/provisionTenantAdminAPI`: provisions the "Skype and Teams Tenant Admin
+     * API" (and the roles it needs) for the admin's tenant.
+     *
+     * @param auth The Global Admin's MSAL result.
+     */
+    provisionTenantAdminApi(auth: AuthenticationResult): Promise<void>
+    /**
+     * `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
+     * service provider" after the Global Admin granted that consent; `tenant_roles_missing` when
+     * the tenant lacks the Teams/Skype Administrator roles.
+     *
+     * @param auth The Global Admin's MSAL result.
+     * @param resellerId The reseller managing the enterprise.
+     * @param tenantId The enterprise's Microsoft tenant.
+     */
+    updateManagementConsent(auth: AuthenticationResult, resellerId: number, tenantId: string): Promise<void>
+    /**
+     * The reseller's enterprises (every page of the list).
+     *
+     * @param resellerId The reseller whose enterprises to list.
+     */
+    enterprises(resellerId: number): Promise<Array<EnterpriseSummary>>
+    /**
+     * One of the reseller's enterprises by its exact name, or nothing.
+     *
+     * @param resellerId The reseller whose enterprises to search.
+     * @param name The enterprise's exact name.
+     */
+    findEnterprise(resellerId: number, name: string): Promise<EnterpriseSummary | null>
+  }
+}

@@ -5,6 +5,7 @@
 const util = require('node:util')
 const native = require('./native.cjs')
 const { CttError, ERROR_CODES, checkNumbers, convertError, guard } = require('./errors.cjs')
+const { clientMethods } = require('./generated.cjs')
 
 /** Wraps every method and getter of a native class's prototype with `guard` (once). */
 function guardPrototype(cls) {
@@ -148,6 +149,9 @@ const Client = exportClass(native.Client, [], (options, clock) => {
   }
   return [rest, ring, clock]
 })
+// The client's calls, generated from core's ClientCall: each forwards its arguments to the native
+// `call` (guarded above like every native method), so they need no guard of their own.
+Object.assign(native.Client.prototype, clientMethods)
 const ManualClock = exportClass(native.ManualClock)
 const CallbackKeys = exportClass(native.CallbackKeys, ['fromKey'], (options) => {
   const replaced = ringOptions(options)

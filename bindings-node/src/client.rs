@@ -1,20 +1,18 @@
 //! `Client`: core's [`ctt_onboard::Client`] built from core's [`ClientOptions`] (the key ring and
-//! the clock are handles passed beside it), with Promise-returning methods; and `ManualClock`.
+//! the clock are handles passed beside it), whose calls cross as data (core's `ClientCall`); and
+//! `ManualClock`.
 //! The credentials stay in Rust: nothing on the JavaScript object can reveal them.
 
-use crate::convert::{from_js, time_to_ms, to_js};
+use crate::convert::{from_js, time_to_ms};
 use crate::error::{IntoNapi, invalid_input};
 use crate::keys::CallbackKeys;
 use crate::promise;
-use ctt_onboard::client::ClientOptions;
-use ctt_onboard::numbers::int_from_js;
-use ctt_onboard::{self as core, ActionType, AuthenticationResult, NewEnterprise};
+use ctt_onboard::client::{ClientCall, ClientOptions};
+use ctt_onboard::{self as core, numbers};
 use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
-use serde::Serialize;
 use serde_json::Value;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,35 +63,6 @@ pub struct Client {
     pub(crate) inner: core::Client,
 }
 
-type Json<'e> = napi::Result<PromiseRaw<'e, Value>>;
-type Done<'e> = napi::Result<PromiseRaw<'e, ()>>;
-
-impl Client {
-    /// Runs `call` on a clone of the core client; its result crosses by serde.
-    fn json<'e, T, Fut>(
-        &self,
-        env: &'e Env,
-        what: &'static str,
-        call: impl FnOnce(core::Client) -> Fut,
-    ) -> Json<'e>
-    where
-        T: Serialize,
-        Fut: Future<Output = core::Result<T>> + Send + 'static,
-    {
-        let fut = call(self.inner.clone());
-        promise::spawn(env, async move { to_js(what, &fut.await.napi()?) })
-    }
-
-    /// Runs `call` on a clone of the core client; resolves to `undefined`.
-    fn done<'e, Fut>(&self, env: &'e Env, call: impl FnOnce(core::Client) -> Fut) -> Done<'e>
-    where
-        Fut: Future<Output = core::Result<()>> + Send + 'static,
-    {
-        let fut = call(self.inner.clone());
-        promise::spawn(env, async move { fut.await.napi() })
-    }
-}
-
 #[napi]
 impl Client {
     /// Checks the options and builds the client; `invalid_input` names a bad setting. `clock`
@@ -141,131 +110,24 @@ impl Client {
         self.inner.has_enterprise_auth()
     }
 
-    /// `PUT /reseller/getAuthenticatedUser`: the reseller API user and its `resellerId`.
-    #[napi(catch_unwind, ts_return_type = "Promise<AuthenticatedUser>")]
-    pub fn authenticated_user<'e>(&self, env: &'e Env) -> Json<'e> {
-        self.json(env, "user", |c| async move { c.authenticated_user().await })
-    }
-
-    /// The reseller id: the one given in the options, or read once from `getAuthenticatedUser`.
-    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
-    pub fn reseller_id<'e>(&self, env: &'e Env) -> Json<'e> {
-        self.json(env, "resellerId", |c| async move { c.reseller_id().await })
-    }
-
-    /// The SBC gateways the reseller may assign.
-    #[napi(catch_unwind, ts_return_type = "Promise<SbcGateway[]>")]
-    pub fn sbc_gateways<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
-        self.json(env, "gateways", move |c| async move {
-            c.sbc_gateways(int_from_js("resellerId", reseller_id)?)
-                .await
-        })
-    }
-
-    /// The PBX types the reseller may assign.
-    #[napi(catch_unwind, ts_return_type = "Promise<PbxType[]>")]
-    pub fn pbx_types<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
-        self.json(env, "pbx types", move |c| async move {
-            c.pbx_types(int_from_js("resellerId", reseller_id)?).await
-        })
-    }
-
-    /// `POST /reseller/newEnterprise`: creates the enterprise and returns its id (validated
-    /// first; never repeated blindly: `outcome_unknown` when a lookup cannot settle it).
+    /// Performs one client call given as data (core's `ClientCall`, such as
+    /// `{ call: 'sbcGateways', resellerId: 54 }`); resolves to its result. The client's methods
+    /// (generated from core's schema into `lib/generated.cjs`) forward here. A call that cannot be
+    /// read rejects with `invalid_input` naming the call (and the field, where serde can tell).
     #[napi(
         catch_unwind,
-        ts_args_type = "enterprise: NewEnterprise",
-        ts_return_type = "Promise<number>"
+        ts_args_type = "call: ClientCall",
+        ts_return_type = "Promise<unknown>"
     )]
-    pub fn create_enterprise<'e>(&self, env: &'e Env, enterprise: Value) -> Json<'e> {
-        self.json(env, "enterpriseId", move |c| async move {
-            let enterprise: NewEnterprise = from_js("NewEnterprise", enterprise)?;
-            c.create_enterprise(&enterprise).await
+    pub fn call<'e>(&self, env: &'e Env, mut call: Value) -> napi::Result<PromiseRaw<'e, Value>> {
+        let client = self.inner.clone();
+        promise::spawn(env, async move {
+            numbers::ints_from_js("call", &mut call).napi()?;
+            let call = ClientCall::from_value(call).napi()?;
+            let what = call.name();
+            let value = client.call(call).await.napi()?;
+            numbers::check_ints_for_js(what, &value).napi()?;
+            Ok(value)
         })
     }
-
-    /// `POST /enterprise/getActionItemUrl`: the URL to show the Global Admin for `action`.
-    #[napi(
-        catch_unwind,
-        ts_args_type = "action: ActionType, enterpriseName: string, redirectUrl: string",
-        ts_return_type = "Promise<string>"
-    )]
-    pub fn action_item_url<'e>(
-        &self,
-        env: &'e Env,
-        action: String,
-        enterprise_name: String,
-        redirect_url: String,
-    ) -> Json<'e> {
-        self.json(env, "url", move |c| async move {
-            let action = ActionType::from_wire(&action);
-            c.action_item_url(&action, &enterprise_name, &redirect_url)
-                .await
-        })
-    }
-
-    /// `POST /provisioning/getO365UserInfo`: whether the tenant has the Teams Tenant Admin API.
-    #[napi(
-        catch_unwind,
-        ts_args_type = "auth: AuthenticationResult",
-        ts_return_type = "Promise<O365UserInfo>"
-    )]
-    pub fn o365_user_info<'e>(&self, env: &'e Env, auth: Value) -> Json<'e> {
-        self.json(env, "user info", move |c| async move {
-            c.o365_user_info(&auth_from_js(auth)?).await
-        })
-    }
-
-    /// `POST /provisioning/provisionTenantAdminAPI`: provisions the Teams Tenant Admin API.
-    #[napi(
-        catch_unwind,
-        ts_args_type = "auth: AuthenticationResult",
-        ts_return_type = "Promise<void>"
-    )]
-    pub fn provision_tenant_admin_api<'e>(&self, env: &'e Env, auth: Value) -> Done<'e> {
-        self.done(env, move |c| async move {
-            c.provision_tenant_admin_api(&auth_from_js(auth)?).await
-        })
-    }
-
-    /// `POST /enterprise/updateEnterpriseManagementConsentByReseller`: records "management by
-    /// service provider" (`tenant_roles_missing` without the Teams/Skype Administrator roles).
-    #[napi(
-        catch_unwind,
-        ts_args_type = "auth: AuthenticationResult, resellerId: number, tenantId: string",
-        ts_return_type = "Promise<void>"
-    )]
-    pub fn update_management_consent<'e>(
-        &self,
-        env: &'e Env,
-        auth: Value,
-        reseller_id: f64,
-        tenant_id: String,
-    ) -> Done<'e> {
-        self.done(env, move |c| async move {
-            let (auth, id) = (auth_from_js(auth)?, int_from_js("resellerId", reseller_id)?);
-            c.update_management_consent(&auth, id, &tenant_id).await
-        })
-    }
-
-    /// The reseller's enterprises.
-    #[napi(catch_unwind, ts_return_type = "Promise<EnterpriseSummary[]>")]
-    pub fn enterprises<'e>(&self, env: &'e Env, reseller_id: f64) -> Json<'e> {
-        self.json(env, "enterprises", move |c| async move {
-            c.enterprises(int_from_js("resellerId", reseller_id)?).await
-        })
-    }
-
-    /// Finds one of the reseller's enterprises by its exact name; `null` when there is none.
-    #[napi(catch_unwind, ts_return_type = "Promise<EnterpriseSummary | null>")]
-    pub fn find_enterprise<'e>(&self, env: &'e Env, reseller_id: f64, name: String) -> Json<'e> {
-        self.json(env, "enterprise", move |c| async move {
-            c.find_enterprise(int_from_js("resellerId", reseller_id)?, &name)
-                .await
-        })
-    }
-}
-
-fn auth_from_js(auth: Value) -> core::Result<AuthenticationResult> {
-    from_js("authenticationResult", auth)
 }

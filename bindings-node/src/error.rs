@@ -65,12 +65,6 @@ impl<T> IntoNapi<T> for ctt_onboard::Result<T> {
     }
 }
 
-/// Every error code, in documentation order (`ERROR_CODES` in JavaScript): core's list.
-#[napi(catch_unwind, ts_return_type = "ErrorCode[]")]
-pub fn error_codes() -> Vec<&'static str> {
-    ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
-}
-
 /// Test knob: panics inside the library (synchronously, or inside a Promise with `inPromise`),
 /// to show that a panic reaches JavaScript as a `CttError` with code `api`, never as a crash.
 #[napi(ts_return_type = "Promise<void>")]
