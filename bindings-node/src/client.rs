@@ -122,11 +122,11 @@ impl Client {
     pub fn call<'e>(&self, env: &'e Env, mut call: Value) -> napi::Result<PromiseRaw<'e, Value>> {
         let client = self.inner.clone();
         promise::spawn(env, async move {
-            numbers::ints_from_js("call", &mut call).napi()?;
-            let call = ClientCall::from_value(call).napi()?;
+            numbers::ints_from_js("call", &mut call)?;
+            let call = ClientCall::from_value(call)?;
             let what = call.name();
-            let value = client.call(call).await.napi()?;
-            numbers::check_ints_for_js(what, &value).napi()?;
+            let value = client.call(call).await?;
+            numbers::check_ints_for_js(what, &value)?;
             Ok(value)
         })
     }

@@ -5,7 +5,6 @@
 //! Numbers follow core's rule for JavaScript ([`ctt_onboard::numbers`]): an integer beyond
 //! `Number.MAX_SAFE_INTEGER` is refused both ways, naming its field, never rounded to another id.
 
-use crate::error::{IntoNapi, to_napi};
 use ctt_onboard::{Error, numbers};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -57,16 +56,11 @@ fn read<T: DeserializeOwned>(
 }
 
 /// Gives a core value to JavaScript as a plain object; `decode` names an unsafe integer.
-pub fn to_js<T: Serialize>(what: &str, value: &T) -> napi::Result<Value> {
+pub fn to_js<T: Serialize>(what: &str, value: &T) -> ctt_onboard::Result<Value> {
     let value = serde_json::to_value(value)
-        .map_err(|e| to_napi(Error::decode(format!("{what} could not be converted: {e}"))))?;
-    numbers::check_ints_for_js(what, &value).napi()?;
+        .map_err(|e| Error::decode(format!("{what} could not be converted: {e}")))?;
+    numbers::check_ints_for_js(what, &value)?;
     Ok(value)
-}
-
-/// An id given to JavaScript as a number.
-pub fn id_to_js(what: &str, value: i64) -> napi::Result<f64> {
-    numbers::int_to_js(what, value).napi()
 }
 
 /// A time as milliseconds since the Unix epoch (what `Date.now()` and `new Date(ms)` use).

@@ -44,15 +44,6 @@ pub fn invalid_input(message: impl Into<String>) -> napi::Error {
     to_napi(Error::invalid_input(message))
 }
 
-/// Awaits an export's future, turning a panic while polling it into core's `api` error.
-pub async fn guard<T>(fut: impl std::future::Future<Output = napi::Result<T>>) -> napi::Result<T> {
-    use futures::FutureExt as _;
-    std::panic::AssertUnwindSafe(fut)
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|payload| Err(to_napi(Error::from_panic(payload))))
-}
-
 /// Shorthand for results whose error is a core error.
 pub trait IntoNapi<T> {
     /// Maps the error with [`to_napi`].
@@ -73,7 +64,7 @@ pub fn force_panic_for_tests(
     in_promise: Option<bool>,
 ) -> napi::Result<PromiseRaw<'_, ()>> {
     if in_promise == Some(true) {
-        return crate::promise::spawn(env, async { __bindings::forced_panic_for_tests().napi() });
+        return crate::promise::spawn(env, async { __bindings::forced_panic_for_tests() });
     }
     __bindings::catch_panic_sync(__bindings::forced_panic_for_tests).napi()?;
     crate::promise::spawn(env, async { Ok(()) })
@@ -91,13 +82,14 @@ pub fn reject_with_code(
 ) -> napi::Result<PromiseRaw<'_, ()>> {
     crate::promise::spawn(env, async move {
         let known = ErrorCode::parse(&code);
-        let code = known.ok_or_else(|| invalid_input(format!("unknown error code {code:?}")))?;
+        let unknown = || Error::invalid_input(format!("unknown error code {code:?}"));
+        let code = known.ok_or_else(unknown)?;
         let wait = retry_after_ms.map(|ms| Duration::from_millis(ms.into()));
         let error = Error::new(code, format!("a {code} error raised on request"));
         let error = error.with_request_id(request_id).with_retry_after(wait);
-        Err(to_napi(match status {
+        Err(match status {
             Some(s) => error.with_status(s),
             None => error,
-        }))
+        })
     })
 }

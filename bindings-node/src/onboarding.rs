@@ -2,7 +2,7 @@
 //! or a second advance does while an `advance` runs), plus `verifyCallback` and `claimedFlowId`.
 
 use crate::client::Client;
-use crate::convert::{camel, from_js_renamed, id_to_js, rename_keys, snake, to_js};
+use crate::convert::{camel, from_js_renamed, rename_keys, snake, to_js};
 use crate::error::{IntoNapi, to_napi};
 use crate::keys::CallbackKeys;
 use crate::promise;
@@ -24,7 +24,7 @@ use std::sync::Arc;
 )]
 pub fn verify_callback(keys: &CallbackKeys, url: String, body: String) -> napi::Result<Value> {
     let verified = core::verify_callback(&keys.inner, &url, &body).napi()?;
-    to_js("callback", &verified)
+    to_js("callback", &verified).napi()
 }
 
 /// The flow id a callback URL (absolute, or the path and query a router saw) claims, unverified:
@@ -120,7 +120,7 @@ impl Onboarding {
     /// The plan it follows.
     #[napi(catch_unwind, getter, ts_return_type = "OnboardingPlan")]
     pub fn plan(&self) -> napi::Result<Value> {
-        let plan = self.flow.read(|f| to_js("plan", f.plan()))?;
+        let plan = self.flow.read(|f| to_js("plan", f.plan())).napi()?;
         Ok(rename_keys(plan, camel))
     }
 
@@ -141,7 +141,8 @@ impl Onboarding {
     #[napi(catch_unwind, getter)]
     pub fn enterprise_id(&self) -> napi::Result<Option<f64>> {
         let id = self.flow.read(|f| f.enterprise_id());
-        id.map(|id| id_to_js("enterpriseId", id)).transpose()
+        let id = id.map(|id| core::numbers::int_to_js("enterpriseId", id));
+        id.transpose().napi()
     }
 
     /// The Microsoft tenant id, once registered.
@@ -159,13 +160,13 @@ impl Onboarding {
     /// What the last `advance` returned, from the state (no call is made); `null` before the first.
     #[napi(catch_unwind, ts_return_type = "Progress | null")]
     pub fn progress(&self) -> napi::Result<Value> {
-        to_js("progress", &self.flow.read(|f| f.progress()))
+        to_js("progress", &self.flow.read(|f| f.progress())).napi()
     }
 
     /// Every step of Parts I to III, in the seed's order, with its state.
     #[napi(catch_unwind, ts_return_type = "StepStatus[]")]
     pub fn status(&self) -> napi::Result<Value> {
-        to_js("status", &self.flow.read(|f| f.status()))
+        to_js("status", &self.flow.read(|f| f.status())).napi()
     }
 
     /// The flow as a schema-versioned JSON object (what `JSON.stringify(flow)` writes).
@@ -231,9 +232,7 @@ impl Onboarding {
         };
         // Marked advancing now, so a `cancelAdvance()` right after this call is never lost.
         let advance = self.flow.start_advance(client.inner.clone(), checkpoint);
-        promise::spawn(env, async move {
-            to_js("progress", &advance.napi()?.await.napi()?)
-        })
+        promise::spawn(env, async move { to_js("progress", &advance?.await?) })
     }
 
     /// Cancels the advance in flight (it rejects with `flow_state`, keeping every finished step);
@@ -260,7 +259,7 @@ impl Onboarding {
     ) -> napi::Result<PromiseRaw<'env, &'static str>> {
         let (keys, flow) = (keys.inner.clone(), self.flow.clone());
         promise::spawn(env, async move {
-            Ok(flow.handle_callback(&keys, &url, &body).napi()?.as_str())
+            Ok(flow.handle_callback(&keys, &url, &body)?.as_str())
         })
     }
 }

@@ -10,7 +10,7 @@
 //! when Node has closed it (the environment going away): a call finishing after that is dropped.
 
 use crate::error::to_napi;
-use ctt_onboard::{Error, ErrorCode};
+use ctt_onboard::{__bindings, Error, ErrorCode};
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status, sys};
@@ -59,12 +59,12 @@ impl Drop for Pending {
 }
 
 /// Runs `fut` on napi's tokio runtime and returns a Promise settled with its outcome: the value
-/// converted with its `ToNapiValue`, or the error as napi converts a rejected `async fn` (so
-/// `lib/errors.cjs` decodes it the same way). A panic rejects with core's `api` error.
+/// converted with its `ToNapiValue`, or the core error encoded for `lib/errors.cjs`. A panic
+/// rejects with core's `api` error.
 pub fn spawn<'env, T, F>(env: &'env Env, fut: F) -> napi::Result<PromiseRaw<'env, T>>
 where
     T: ToNapiValue + Send + 'static,
-    F: Future<Output = napi::Result<T>> + Send + 'static,
+    F: Future<Output = ctt_onboard::Result<T>> + Send + 'static,
 {
     let queue = started(env)?;
     let (raw, mut deferred, mut promise) = (env.raw(), ptr::null_mut(), ptr::null_mut());
@@ -76,7 +76,7 @@ where
     }
     let mut pending = Pending(queue, Some(Deferred(deferred)));
     napi::bindgen_prelude::spawn(async move {
-        let result = crate::error::guard(fut).await;
+        let result = __bindings::catch_panic(fut).await.map_err(to_napi);
         // SAFETY: `settle` runs this on the JavaScript thread of `env`, inside napi's handle
         // scope for the threadsafe function's callback.
         pending.push(Box::new(move |env| {

@@ -84,7 +84,7 @@ impl Simulator {
     #[napi(catch_unwind, getter, ts_return_type = "Required<SimCredentials>")]
     pub fn credentials(&self) -> napi::Result<Value> {
         Ok(rename_keys(
-            to_js("credentials", &self.inner.credentials())?,
+            to_js("credentials", &self.inner.credentials()).napi()?,
             camel,
         ))
     }
@@ -92,7 +92,7 @@ impl Simulator {
     /// The simulated tenants, one for each branch of the flow.
     #[napi(catch_unwind, getter, ts_return_type = "SimTenant[]")]
     pub fn tenants(&self) -> napi::Result<Value> {
-        to_js("tenants", &sim::sim_tenants())
+        to_js("tenants", &sim::sim_tenants()).napi()
     }
 
     /// Acts as `tenant`'s admin (`contoso`, `fabrikam`, `northwind`, `tailspin`) on an action item
