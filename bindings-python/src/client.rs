@@ -8,13 +8,14 @@
 //! `*_async` ones start it on the runtime and resolve an asyncio future through [`Completions`].
 
 use crate::completion::Completions;
-use crate::error::guarded;
-use crate::models::{Arg, Wire};
+use crate::error::{guarded, to_py};
+use crate::models::{py_to_value, result_to_py};
 use crate::onboarding::NativeCallbackKeys;
 use crate::runtime::block_on;
-use ctt_onboard::client::ClientOptions;
-use ctt_onboard::{ActionType, AuthenticationResult, Client, NewEnterprise};
+use ctt_onboard::Client;
+use ctt_onboard::client::{ClientCall, ClientOptions};
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,119 +67,81 @@ pub struct NativeClient {
     pub(crate) inner: Client,
 }
 
-/// The `#[pymethods]` of [`NativeClient`]: the `extra` methods as written, then for each call
-/// `name, name_async(args) = |client| body` (the body an expression of type
-/// `Result<Wire>` that may `.await`) a blocking method and its asyncio twin, which resolves
-/// `future` through `completions` and returns the call number for `Completions.cancel`.
-macro_rules! calls {
-    (extra { $($extra:tt)* }
-     $($(#[doc = $doc:literal])* $name:ident, $name_async:ident ($($arg:ident: $ty:ty),*)
-        = |$c:ident| $body:expr;)*) => {
-        #[pymethods]
-        impl NativeClient {
-            $($extra)*
-            $(
-                $(#[doc = $doc])*
-                fn $name(&self, py: Python<'_>, $($arg: $ty),*) -> PyResult<Wire> {
-                    let $c = self.inner.clone();
-                    block_on(py, async move { $body })
-                }
-
-                #[doc = concat!("`", stringify!($name), "` for asyncio (see `Completions`).")]
-                fn $name_async(
-                    &self,
-                    py: Python<'_>,
-                    completions: PyRef<'_, Completions>,
-                    future: Py<PyAny>,
-                    $($arg: $ty),*
-                ) -> PyResult<u64> {
-                    let $c = self.inner.clone();
-                    completions.start(py, future, async move { $body })
-                }
-            )*
-        }
-    };
-}
-
-calls! {
-    extra {
-        /// Builds a client from `options` (core's `ClientOptions`, camelCase); `callback_key` (a
-        /// one-key ring) or `callback_keys`, and `clock`, are the handles beside them.
-        #[new]
-        #[pyo3(signature = (options, *, callback_key=None, callback_keys=None, clock=None))]
-        fn new(
-            py: Python<'_>,
-            options: &Bound<'_, PyAny>,
-            callback_key: Option<&[u8]>,
-            callback_keys: Option<PyRef<'_, NativeCallbackKeys>>,
-            clock: Option<PyRef<'_, ManualClock>>,
-        ) -> PyResult<Self> {
-            let options = crate::models::py_to_value(options)?;
-            let inner = guarded(py, || {
-                let mut b = ClientOptions::from_json_value(options)?.into_builder()?;
-                if let Some(key) = callback_key {
-                    b = b.callback_key(key);
-                }
-                if let Some(ring) = callback_keys {
-                    b = b.callback_keys(ring.inner.clone());
-                }
-                if let Some(c) = clock {
-                    b = b.clock(Arc::new(c.inner.clone()));
-                }
-                b.build()
-            })?;
-            Ok(Self { inner })
-        }
-
-        /// The base URL.
-        #[getter]
-        fn base_url(&self) -> String {
-            self.inner.base_url().to_owned()
-        }
-
-        /// The callback key ring the flow signs its redirect URLs with (on the client's clock),
-        /// or None when the client has no callback key.
-        fn callback_keys(&self) -> Option<NativeCallbackKeys> {
-            let ring = self.inner.callback_keys().cloned();
-            ring.map(|inner| NativeCallbackKeys { inner })
-        }
+#[pymethods]
+impl NativeClient {
+    /// Builds a client from `options` (core's `ClientOptions`, camelCase); `callback_key` (a
+    /// one-key ring) or `callback_keys`, and `clock`, are the handles beside them.
+    #[new]
+    #[pyo3(signature = (options, *, callback_key=None, callback_keys=None, clock=None))]
+    fn new(
+        py: Python<'_>,
+        options: &Bound<'_, PyAny>,
+        callback_key: Option<&[u8]>,
+        callback_keys: Option<PyRef<'_, NativeCallbackKeys>>,
+        clock: Option<PyRef<'_, ManualClock>>,
+    ) -> PyResult<Self> {
+        let options = py_to_value(options)?;
+        let inner = guarded(py, || {
+            let mut b = ClientOptions::from_json_value(options)?.into_builder()?;
+            if let Some(key) = callback_key {
+                b = b.callback_key(key);
+            }
+            if let Some(ring) = callback_keys {
+                b = b.callback_keys(ring.inner.clone());
+            }
+            if let Some(c) = clock {
+                b = b.clock(Arc::new(c.inner.clone()));
+            }
+            b.build()
+        })?;
+        Ok(Self { inner })
     }
 
-    /// `PUT /reseller/getAuthenticatedUser`: the reseller API user (`AuthenticatedUser`).
-    authenticated_user, authenticated_user_async()
-        = |c| Wire::model("AuthenticatedUser", &c.authenticated_user().await?);
-    /// The reseller id: the configured one, or read once from `getAuthenticatedUser`.
-    reseller_id, reseller_id_async() = |c| Wire::plain(&c.reseller_id().await?);
-    /// The SBC gateways the reseller may assign (`list[SbcGateway]`).
-    sbc_gateways, sbc_gateways_async(reseller_id: i64)
-        = |c| Wire::model("SbcGateway", &c.sbc_gateways(reseller_id).await?);
-    /// The PBX types the reseller may assign (`list[PbxType]`).
-    pbx_types, pbx_types_async(reseller_id: i64)
-        = |c| Wire::model("PbxType", &c.pbx_types(reseller_id).await?);
-    /// Creates the enterprise (a dict with the wire's names) and returns its id.
-    create_enterprise, create_enterprise_async(enterprise: Arg<NewEnterprise>)
-        = |c| Wire::plain(&c.create_enterprise(&enterprise.0).await?);
-    /// The URL to show the Global Admin for `action`.
-    action_item_url, action_item_url_async(
-        action: String, enterprise_name: String, redirect_url: String
-    ) = |c| {
-        let action = ActionType::from_wire(&action);
-        Wire::plain(&c.action_item_url(&action, &enterprise_name, &redirect_url).await?)
-    };
-    /// Whether the tenant has the Teams Tenant Admin API (`O365UserInfo`), given the MSAL result.
-    o365_user_info, o365_user_info_async(auth: Arg<AuthenticationResult>)
-        = |c| Wire::model("O365UserInfo", &c.o365_user_info(&auth.0).await?);
-    /// Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant.
-    provision_tenant_admin_api, provision_tenant_admin_api_async(auth: Arg<AuthenticationResult>)
-        = |c| Wire::plain(&c.provision_tenant_admin_api(&auth.0).await?);
-    /// Records "management by service provider" after the Global Admin granted that consent.
-    update_management_consent, update_management_consent_async(
-        auth: Arg<AuthenticationResult>, reseller_id: i64, tenant_id: String
-    ) = |c| Wire::plain(&c.update_management_consent(&auth.0, reseller_id, &tenant_id).await?);
-    /// The reseller's enterprises (`list[EnterpriseSummary]`).
-    enterprises, enterprises_async(reseller_id: i64)
-        = |c| Wire::model("EnterpriseSummary", &c.enterprises(reseller_id).await?);
-    /// One of the reseller's enterprises by exact name (`EnterpriseSummary` or `None`).
-    find_enterprise, find_enterprise_async(reseller_id: i64, name: String)
-        = |c| Wire::model("EnterpriseSummary", &c.find_enterprise(reseller_id, &name).await?);
+    /// The base URL.
+    #[getter]
+    fn base_url(&self) -> String {
+        self.inner.base_url().to_owned()
+    }
+
+    /// The callback key ring the flow signs its redirect URLs with (on the client's clock),
+    /// or None when the client has no callback key.
+    fn callback_keys(&self) -> Option<NativeCallbackKeys> {
+        let ring = self.inner.callback_keys().cloned();
+        ring.map(|inner| NativeCallbackKeys { inner })
+    }
+
+    /// Performs `call` (core's `ClientCall`: a dict with the call's name under `"call"` and its
+    /// camelCase arguments) with the GIL released; its result as `model` instances when given.
+    #[pyo3(signature = (call, model=None))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        call: &Bound<'py, PyAny>,
+        model: Option<&Bound<'py, PyType>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (client, call) = (self.inner.clone(), client_call(call)?);
+        let value = block_on(py, async move { client.call(call).await })?;
+        result_to_py(py, &value, model)
+    }
+
+    /// `call` for asyncio: resolves `future` through `completions` and returns the call number
+    /// for `Completions.cancel`.
+    #[pyo3(signature = (completions, future, call, model=None))]
+    fn call_async(
+        &self,
+        py: Python<'_>,
+        completions: PyRef<'_, Completions>,
+        future: Py<PyAny>,
+        call: &Bound<'_, PyAny>,
+        model: Option<Py<PyType>>,
+    ) -> PyResult<u64> {
+        let (client, call) = (self.inner.clone(), client_call(call)?);
+        completions.start(py, future, model, async move { client.call(call).await })
+    }
+}
+
+/// A call read from the dict the generated method built (`InvalidInputError` naming the call and
+/// the field at fault).
+fn client_call(call: &Bound<'_, PyAny>) -> PyResult<ClientCall> {
+    ClientCall::from_value(py_to_value(call)?).map_err(|e| to_py(call.py(), e))
 }

@@ -8,15 +8,18 @@
 //! (`loop.add_reader`); the loop's own thread, which holds the GIL anyway, then converts the
 //! results and resolves the futures ([`Completions::drain`]).
 //!
-//! The asyncio futures stay in a table that only GIL holders touch, keyed by a call number; the
-//! runtime threads see only call numbers and core results, so they never own a Python object.
+//! The asyncio futures (and the model class each result becomes) stay in a table that only GIL
+//! holders touch, keyed by a call number; the runtime threads see only call numbers and core's
+//! serde results, so they never own a Python object.
 
 use crate::error::to_py;
+use crate::models::result_to_py;
 use crate::runtime::py_runtime;
 use ctt_onboard::__bindings::catch_panic;
 use ctt_onboard::Result;
-use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
+use pyo3::types::PyType;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::{Read, Write};
@@ -26,17 +29,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// A finished call's result or error, turned into a Python object once the GIL is held.
-type Ready = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
-
 /// What the runtime threads share with the loop: finished calls and the socket that wakes it.
 struct Shared {
-    done: Mutex<Vec<(u64, Ready)>>,
+    done: Mutex<Vec<(u64, Result<Value>)>>,
     wake: UnixStream,
 }
 
 impl Shared {
-    fn finish(&self, call: u64, result: Ready) {
+    fn finish(&self, call: u64, result: Result<Value>) {
         lock(&self.done).push((call, result));
         // A full socket already holds a wake-up the loop has not read yet.
         let _ = (&self.wake).write(&[1]);
@@ -47,9 +47,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A call in flight: the asyncio future to resolve and the task to abort on cancellation.
+/// A call in flight: the asyncio future to resolve, the model class of its result (see
+/// [`result_to_py`]) and the task to abort on cancellation.
 struct Pending {
     future: Py<PyAny>,
+    model: Option<Py<PyType>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -110,7 +112,9 @@ impl Completions {
             {
                 continue;
             }
-            let _ = match result(py) {
+            let model = pending.model.as_ref().map(|m| m.bind(py));
+            let result = result.map_err(|e| to_py(py, e));
+            let _ = match result.and_then(|v| result_to_py(py, &v, model)) {
                 Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,)),
                 Err(err) => {
                     future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),))
@@ -135,31 +139,28 @@ impl Completions {
 }
 
 impl Completions {
-    /// Runs `fut` on the runtime; its result resolves `future` through [`Completions::drain`].
-    /// Returns the call number for `cancel`.
-    pub fn start<T>(
+    /// Runs `fut` on the runtime; its result, as `model` instances when given, resolves
+    /// `future` through [`Completions::drain`]. Returns the call number for `cancel`.
+    pub fn start(
         &self,
         py: Python<'_>,
         future: Py<PyAny>,
-        fut: impl Future<Output = Result<T>> + Send + 'static,
-    ) -> PyResult<u64>
-    where
-        T: for<'py> IntoPyObject<'py> + Send + 'static,
-    {
+        model: Option<Py<PyType>>,
+        fut: impl Future<Output = Result<Value>> + Send + 'static,
+    ) -> PyResult<u64> {
         let rt = py_runtime()?;
         let call = self.next.fetch_add(1, Ordering::Relaxed);
         let shared = self.shared.clone();
-        let task = rt.spawn(async move {
-            let ready: Ready = match catch_panic(fut).await {
-                Ok(v) => Box::new(move |py| v.into_py_any(py)),
-                Err(e) => Box::new(move |py| Err(to_py(py, e))),
-            };
-            shared.finish(call, ready);
-        });
+        let task = rt.spawn(async move { shared.finish(call, catch_panic(fut).await) });
         // Registering after the spawn is safe: the call cannot be drained before this returns,
         // since draining needs the GIL, which `py` proves this thread holds.
         let _ = py;
-        lock(&self.pending).insert(call, Pending { future, task });
+        let pending = Pending {
+            future,
+            model,
+            task,
+        };
+        lock(&self.pending).insert(call, pending);
         Ok(call)
     }
 }

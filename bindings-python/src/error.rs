@@ -117,7 +117,8 @@ pub fn forced_panic_start(
     completions: PyRef<'_, crate::completion::Completions>,
     future: Py<PyAny>,
 ) -> PyResult<u64> {
-    completions.start(py, future, async { forced_panic_for_tests() })
+    let panicking = async { forced_panic_for_tests().map(|()| serde_json::Value::Null) };
+    completions.start(py, future, None, panicking)
 }
 
 /// Runs `f`, turning a panic into an `api` error (sync twin of the futures' wrapper).

@@ -44,13 +44,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::ManualClock>()?;
     m.add_class::<completion::Completions>()?;
+    m.add_class::<models::ModelSpec>()?;
     m.add_class::<simulator::NativeSimulator>()?;
     m.add_class::<onboarding::NativeOnboarding>()?;
     m.add_class::<onboarding::NativeCallbackKeys>()?;
     m.add_function(wrap_pyfunction!(onboarding::verify_callback, m)?)?;
     m.add_function(wrap_pyfunction!(onboarding::claimed_flow_id, m)?)?;
-    m.add_function(wrap_pyfunction!(models::known_services, m)?)?;
-    m.add_function(wrap_pyfunction!(models::known_action_types, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error::is_transient, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_for_code, m)?)?;

@@ -3,20 +3,19 @@
 //! cost more per call than the request itself against a local server).
 //!
 //! Arguments arrive as the dicts the Python layer makes ([`Arg`]: read with core's own
-//! `Deserialize`). Results leave as plain dicts and lists ([`Json`]) or as the Python layer's
-//! generated model classes ([`Wire`]): `models.py` registers each class once (its wire names,
-//! attribute names and defaults) and this module fills an instance's `__dict__` without running
-//! Python code per field.
+//! `Deserialize`). Results leave as plain dicts and lists ([`Json`]) or as instances of the model
+//! class a generated method names ([`result_to_py`]): `models.py` registers each flat class once
+//! (its wire names, attribute names and defaults) and this module fills an instance's `__dict__`
+//! without running Python code per field.
 
 use crate::error::to_py;
-use ctt_onboard::{ActionType, Error, Result, Service};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use ctt_onboard::{Error, Result};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
 
 /// Reads a core value from the JSON value of a dict the Python layer sent.
 pub fn from_value<T: DeserializeOwned>(what: &str, value: Value) -> Result<T> {
@@ -130,60 +129,39 @@ impl<'py> IntoPyObject<'py> for Json {
     }
 }
 
-/// How to build one registered class: `object.__new__`, then its `__dict__` from the fields:
-/// (wire name, attribute name, immutable default), and whether other wire keys go to `extra`.
-struct Spec {
+/// How to build one registered class without running Python code per field: `object.__new__`,
+/// then its `__dict__` from the fields: (wire name, attribute name, immutable default), and
+/// whether other wire keys go to `extra`. The class keeps it as `_native_spec_`.
+#[pyclass(module = "ctt_onboard._native", frozen)]
+pub struct ModelSpec {
     cls: Py<PyType>,
     new: Py<PyAny>,
     fields: Vec<(String, Py<PyString>, Py<PyAny>)>,
     keeps_extra: bool,
 }
 
-/// Only touched with the GIL held, so a fork (which holds it too) never copies it locked.
-static SPECS: Mutex<Vec<(String, Arc<Spec>)>> = Mutex::new(Vec::new());
-
-fn spec(name: &str) -> PyResult<Arc<Spec>> {
-    let specs = SPECS.lock().unwrap_or_else(|p| p.into_inner());
-    let found = specs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, s)| s.clone());
-    found.ok_or_else(|| {
-        PyRuntimeError::new_err(format!("ctt_onboard.models has not registered {name}"))
-    })
-}
-
-/// Registers the class the native results named `name` become (see [`Spec`]).
+/// Registers how native results become instances of `cls` (see [`ModelSpec`]).
 #[pyfunction]
 pub fn register_model(
     py: Python<'_>,
-    name: &str,
     cls: Bound<'_, PyType>,
     fields: Vec<(String, Bound<'_, PyString>, Bound<'_, PyAny>)>,
     keeps_extra: bool,
 ) -> PyResult<()> {
-    let new = py
-        .import("builtins")?
-        .getattr("object")?
-        .getattr("__new__")?
-        .unbind();
-    let fields = fields
-        .into_iter()
-        .map(|(w, a, d)| (w, a.unbind(), d.unbind()))
-        .collect();
-    let spec = Spec {
-        cls: cls.unbind(),
-        new,
-        fields,
+    let builtins = py.import("builtins")?;
+    let spec = ModelSpec {
+        cls: cls.clone().unbind(),
+        new: builtins.getattr("object")?.getattr("__new__")?.unbind(),
+        fields: fields
+            .into_iter()
+            .map(|(w, a, d)| (w, a.unbind(), d.unbind()))
+            .collect(),
         keeps_extra,
     };
-    let mut specs = SPECS.lock().unwrap_or_else(|p| p.into_inner());
-    specs.retain(|(k, _)| k != name);
-    specs.push((name.to_owned(), Arc::new(spec)));
-    Ok(())
+    cls.setattr("_native_spec_", spec)
 }
 
-fn instance<'py>(py: Python<'py>, spec: &Spec, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+fn instance<'py>(py: Python<'py>, spec: &ModelSpec, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     let Value::Object(map) = value else {
         return Err(PyTypeError::new_err(
             "a model's wire form must be an object",
@@ -211,80 +189,51 @@ fn instance<'py>(py: Python<'py>, spec: &Spec, value: &Value) -> PyResult<Bound<
     Ok(obj)
 }
 
-/// A core result on its way to Python: serialized without the GIL inside the core future, turned
-/// into registered model instances (`kind`: one, a list, or one or `None`) once the GIL is held;
-/// `kind` None is a plain value ([`Json`]).
-pub struct Wire {
-    kind: Option<&'static str>,
-    value: Value,
-}
-
-impl Wire {
-    /// A model (an object), a list of models, or null, of the registered class `kind`.
-    pub fn model<T: Serialize>(kind: &'static str, value: &T) -> Result<Self> {
-        Ok(Self {
-            kind: Some(kind),
-            value: to_value(value)?,
-        })
-    }
-
-    /// A plain value (an id, a URL, nothing).
-    pub fn plain<T: Serialize>(value: &T) -> Result<Self> {
-        Ok(Self {
-            kind: None,
-            value: to_value(value)?,
-        })
-    }
-}
-
-impl<'py> IntoPyObject<'py> for Wire {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let Some(kind) = self.kind else {
-            return value_to_py(py, &self.value);
-        };
-        let spec = spec(kind)?;
-        match &self.value {
-            Value::Null => Ok(py.None().into_bound(py)),
-            Value::Array(items) => {
-                let built = items.iter().map(|v| instance(py, &spec, v));
-                Ok(PyList::new(py, built.collect::<PyResult<Vec<_>>>()?)?.into_any())
-            }
-            v => instance(py, &spec, v),
+/// A call's result as Python objects: with `model` (a model class, from the call's `x-returns`)
+/// an instance of it, a list of them, or None, built by its registered [`ModelSpec`] (or its
+/// `from_dict` when it has none); without, plain dicts, lists and scalars.
+pub fn result_to_py<'py>(
+    py: Python<'py>,
+    value: &Value,
+    model: Option<&Bound<'py, PyType>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some(cls) = model else {
+        return value_to_py(py, value);
+    };
+    let spec = cls.getattr(pyo3::intern!(py, "_native_spec_")).ok();
+    let spec = spec.as_ref().and_then(|s| s.cast::<ModelSpec>().ok());
+    // A subclass inherits its parent's spec, which does not build it.
+    let spec = spec.filter(|s| s.get().cls.bind(py).is(cls));
+    let one = |v: &Value| match &spec {
+        Some(s) => instance(py, s.get(), v),
+        None => cls.call_method1(pyo3::intern!(py, "from_dict"), (value_to_py(py, v)?,)),
+    };
+    match value {
+        Value::Null => Ok(py.None().into_bound(py)),
+        Value::Array(items) => {
+            let built = items.iter().map(one).collect::<PyResult<Vec<_>>>()?;
+            Ok(PyList::new(py, built)?.into_any())
         }
+        v => one(v),
     }
 }
 
-/// Builds registered model instances from wire-named JSON objects, through the same path native
-/// results take: lets the tests compare it with `from_dict`.
+/// Builds instances of `ctt_onboard.models.<name>` from wire-named JSON objects, through the
+/// path native results take: lets the tests compare it with `from_dict`.
 #[pyfunction]
 pub fn build_models<'py>(
     py: Python<'py>,
     name: &str,
     items: Vec<String>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let spec = spec(name)?;
+    let cls = py.import("ctt_onboard.models")?.getattr(name)?;
+    let cls = cls.cast::<PyType>()?;
     let built = items.iter().map(|text| {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| to_py(py, Error::invalid_input(format!("item: {e}"))))?;
-        instance(py, &spec, &value)
+        result_to_py(py, &value, Some(cls))
     });
     PyTuple::new(py, built.collect::<PyResult<Vec<_>>>()?)
-}
-
-/// The service names this version of the core knows, in documentation order.
-#[pyfunction]
-pub fn known_services() -> Vec<&'static str> {
-    Service::KNOWN.iter().map(|s| s.as_str()).collect()
-}
-
-/// The action types this version of the core knows, in documentation order.
-#[pyfunction]
-pub fn known_action_types() -> Vec<&'static str> {
-    ActionType::KNOWN.iter().map(|a| a.as_str()).collect()
 }
 
 /// The tenant id a callback payload (its wire-named dict) names: the core's rule.

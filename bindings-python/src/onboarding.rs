@@ -6,10 +6,10 @@
 //!
 //! `advance` takes an optional checkpoint, a Python callable `(snapshot, previous_revision)`, as a
 //! core [`Checkpoint`]: each save hands the callable the flow being saved and maps what it raises
-//! to the core error that stops `advance`. The blocking `advance` runs the flow as a task of the
-//! runtime and serves each save on the calling thread (so a `sqlite3` connection of that thread,
-//! or a blocking `Client`, works in the checkpoint); `advance_async` calls it on a blocking thread
-//! of the runtime, and the Python layer's adapter runs the user's checkpoint on the event loop.
+//! to the core error that stops `advance`. The blocking `advance` polls the flow on the calling
+//! thread, so each save runs there (a `sqlite3` connection of that thread, or a blocking
+//! `Client`, works in the checkpoint); `advance_async` calls it on a blocking thread of the
+//! runtime, and the Python layer's adapter runs the user's checkpoint on the event loop.
 
 use crate::client::{ManualClock, NativeClient, seconds_arg, unix_seconds};
 use crate::completion::Completions;
@@ -21,6 +21,7 @@ use ctt_onboard::{
     OnboardingPlan, Result,
 };
 use pyo3::prelude::*;
+use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -149,13 +150,14 @@ fn call_checkpoint(
     })
 }
 
-/// `flow.advance` with the checkpoint, if any (see [`PyCheckpoint`]); its progress as a dict.
+/// `flow.advance` with the checkpoint, if any (see [`PyCheckpoint`]); its progress (core's
+/// serde shape).
 async fn advance(
     flow: FlowHandle,
     client: Client,
     checkpoint: Option<Py<PyAny>>,
     on_worker: bool,
-) -> Result<Json> {
+) -> Result<Value> {
     let progress = match checkpoint {
         Some(c) => {
             let mut checkpoint = PyCheckpoint {
@@ -166,7 +168,7 @@ async fn advance(
         }
         None => flow.advance(&client, &mut NoCheckpoint).await?,
     };
-    to_value(&progress).map(Json)
+    to_value(&progress)
 }
 
 // ---------------------------------------------------------------- the flow
@@ -229,7 +231,7 @@ methods! { NativeOnboarding, |s, py| {
     /// `checkpoint(snapshot, previous_revision)` is called on this thread for every save.
     #[pyo3(signature = (client, checkpoint=None))]
     fn advance(client: PyRef<'_, NativeClient>, checkpoint: Option<Py<PyAny>>) -> Json =
-        block_on(py, advance(s.flow.clone(), client.inner.clone(), checkpoint, false));
+        block_on(py, advance(s.flow.clone(), client.inner.clone(), checkpoint, false)).map(Json);
     /// `advance` for asyncio: resolves `future` through `completions` (returns the call number
     /// for `Completions.cancel`; cancelling keeps every step that finished). The checkpoint is
     /// called on a blocking thread of the runtime.
@@ -241,7 +243,7 @@ methods! { NativeOnboarding, |s, py| {
         checkpoint: Option<Py<PyAny>>
     ) -> u64 = {
         let fut = advance(s.flow.clone(), client.inner.clone(), checkpoint, true);
-        completions.start(py, future, fut)
+        completions.start(py, future, None, fut)
     };
     /// Takes the callback the portal received at `url` with `body`, verified with `keys`;
     /// `"accepted"` or `"duplicate"`, or raises `CallbackInvalidError` (`FlowStateError` while

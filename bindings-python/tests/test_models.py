@@ -6,7 +6,6 @@ import json
 
 import ctt_onboard as ctt
 import pytest
-from ctt_onboard import _native
 
 SAMPLE_CALLBACK = {
     "msalAuthenticationResult": {
@@ -33,11 +32,6 @@ SAMPLE_CALLBACK = {
     "companyAdmin": True,
     "containsTeamsTenantAdminAPI": True,
 }
-
-
-def test_enums_match_the_core() -> None:
-    assert [s.value for s in ctt.Service] == _native.known_services()
-    assert [a.value for a in ctt.ActionType] == _native.known_action_types()
 
 
 def test_unknown_enum_values_pass_through() -> None:

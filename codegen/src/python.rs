@@ -1,9 +1,11 @@
 //! `bindings-python/python/ctt_onboard/_generated.py`: the model classes (on the `Model` base of
 //! `_model.py`: snake_case attributes, wire names, defaults, secret flags, nested kinds,
-//! docstrings from the Rust docs), the open enums and the closed enums' value lists.
+//! docstrings from the Rust docs), the open enums, the closed enums' value lists, and the methods
+//! of `Client` and `AsyncClient`, one per call of core's `ClientCall` (so that a new call reaches
+//! Python through the build alone).
 
 use crate::doc::{rst, wrap};
-use crate::ir::{Def, Field, Kind, Ty};
+use crate::ir::{Call, Def, Field, Kind, Ty};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -43,7 +45,12 @@ fn upper_snake(name: &str) -> String {
 }
 
 fn docstring(out: &mut String, indent: &str, doc: &str) {
-    let doc = rst(doc)
+    docstring_rst(out, indent, &rst(doc));
+}
+
+/// [`docstring`] of a text already in the docstring style.
+fn docstring_rst(out: &mut String, indent: &str, doc: &str) {
+    let doc = doc
         .replace('\\', "\\\\")
         .replace("\"\"\"", "\\\"\\\"\\\"");
     let lines = wrap(&doc, WIDTH - indent.len() - 3);
@@ -130,6 +137,25 @@ impl Ctx<'_> {
             Ty::Ref(n) if self.is_class(n) => Some(n.clone()),
             Ty::List(i) => self.kind(i).map(|k| format!("[{k}]")),
             Ty::Nullable(i) => self.kind(i),
+            _ => None,
+        }
+    }
+
+    /// A method parameter's annotation: an open enum also takes a plain `str`.
+    fn param(&self, t: &Ty) -> String {
+        match t {
+            Ty::Ref(n) if matches!(self.kinds.get(n.as_str()), Some(Kind::OpenEnum(_))) => {
+                format!("Union[{n}, str]")
+            }
+            t => self.annotation(t),
+        }
+    }
+
+    /// The model class a call's result is made of (for one, a list, or one or None).
+    fn model<'t>(&self, t: &'t Ty) -> Option<&'t str> {
+        match t {
+            Ty::Ref(n) if matches!(self.kinds.get(n.as_str()), Some(Kind::Object(_))) => Some(n),
+            Ty::List(i) | Ty::Nullable(i) => self.model(i),
             _ => None,
         }
     }
@@ -255,8 +281,102 @@ fn class(
     }
 }
 
+/// `head(items)` on one line, or as `ruff format` breaks it when that is over the line width:
+/// the items on one line of their own, else one a line with a trailing comma.
+fn bracketed(indent: &str, head: &str, items: &[String], (open, close): (char, &str)) -> String {
+    let one = format!("{indent}{head}{open}{}{close}", items.join(", "));
+    if one.len() <= WIDTH {
+        return one + "\n";
+    }
+    let inner = format!("{indent}    {}", items.join(", "));
+    if inner.len() <= WIDTH && open == '(' {
+        return format!("{indent}{head}{open}\n{inner}\n{indent}{close}\n");
+    }
+    let mut out = format!("{indent}{head}{open}\n");
+    for i in items {
+        out.push_str(&format!("{indent}    {i},\n"));
+    }
+    out + &format!("{indent}{close}\n")
+}
+
+/// `Client` (`is_async` false) or `AsyncClient`'s methods as a mixin class: each builds its
+/// call's dict (wire names; models and enums as their wire values) and hands it, with the model
+/// class of its result, to the client's `_call`.
+fn client_calls(out: &mut String, ctx: &Ctx<'_>, calls: &[Call], is_async: bool) {
+    let (class, def, wait) = match is_async {
+        false => ("Client", "def", ""),
+        true => ("AsyncClient", "async def", "await "),
+    };
+    out.push_str(&format!("\n\nclass {class}Calls:\n"));
+    docstring(
+        out,
+        "    ",
+        &format!("The methods of `{class}`, one per call of core's `ClientCall`."),
+    );
+    out.push_str("\n    if TYPE_CHECKING:\n\n");
+    out.push_str(&format!(
+        "        {def} _call(self, call: dict[str, Any], model: Any = None) -> Any: ...\n"
+    ));
+    for c in calls {
+        let mut params = vec!["self".to_owned()];
+        let mut doc = rst(&c.doc);
+        let mut args = Vec::new();
+        let mut entries = vec![format!("\"call\": {:?}", c.wire)];
+        for a in &c.args {
+            let ann = ctx.param(&a.ty);
+            params.push(match a.required {
+                true => format!("{}: {ann}", a.name),
+                false => format!("{}: {ann} = {}", a.name, default(a)),
+            });
+            // One item per argument, its lines kept as they are (wrapped here, indented under it).
+            let item = wrap(&rst(&format!("`{}`: {}", a.name, a.doc)), WIDTH - 13);
+            args.push(format!("- {}", item.join("\n  ")));
+            let value = match ctx.kind(&a.ty) {
+                Some(_) => format!("_w({})", a.name),
+                None => a.name.clone(),
+            };
+            entries.push(format!("{:?}: {value}", a.wire));
+        }
+        if !args.is_empty() {
+            doc.push_str(&format!("\n\n{}", args.join("\n")));
+        }
+        let ret = c.returns.as_ref().map_or("None".into(), |t| ctx.annotation(t));
+        out.push('\n');
+        out.push_str(&bracketed(
+            "    ",
+            &format!("{def} {}", c.name),
+            &params,
+            ('(', &format!(") -> {ret}:")),
+        ));
+        docstring_rst(out, "        ", &doc);
+        let model = c.returns.as_ref().and_then(|t| ctx.model(t));
+        let tail = model.map(|m| format!(", {m}")).unwrap_or_default();
+        let assign = if ret == "None" {
+            String::new()
+        } else {
+            format!("result: {ret} = ")
+        };
+        let inline = format!("        {assign}{wait}self._call({{{}}}{tail})", entries.join(", "));
+        if inline.len() <= WIDTH {
+            out.push_str(&inline);
+            out.push('\n');
+        } else {
+            out.push_str(&bracketed(
+                "        ",
+                "call: dict[str, Any] = ",
+                &entries,
+                ('{', "}"),
+            ));
+            out.push_str(&format!("        {assign}{wait}self._call(call{tail})\n"));
+        }
+        if ret != "None" {
+            out.push_str("        return result\n");
+        }
+    }
+}
+
 /// The module, for the definitions named in `models` (with what they refer to).
-pub fn write(defs: &[Def], models: &[&str], _calls: &crate::ir::Calls) -> String {
+pub fn write(defs: &[Def], models: &[&str], calls: &crate::ir::Calls) -> String {
     let ctx = Ctx {
         kinds: defs.iter().map(|d| (d.name.as_str(), &d.kind)).collect(),
     };
@@ -294,6 +414,15 @@ pub fn write(defs: &[Def], models: &[&str], _calls: &crate::ir::Calls) -> String
     for m in models {
         visit(m, &ctx, &by_name, &mut order);
     }
+    // The shapes the client's calls take and return: a call naming a new one brings its class.
+    let mut used = Vec::new();
+    for c in &calls.client {
+        let types = c.args.iter().map(|a| &a.ty).chain(&c.returns);
+        types.for_each(|t| ctx.refs(t, &mut used));
+    }
+    for m in &used {
+        visit(m, &ctx, &by_name, &mut order);
+    }
 
     let mixins: Vec<String> = METHODS
         .iter()
@@ -322,8 +451,8 @@ pub fn write(defs: &[Def], models: &[&str], _calls: &crate::ir::Calls) -> String
         }
         out.push_str(")\n");
     }
-    out.push_str("from ._model import model_field as _f\n@@TIMES@@\n");
-    out.push_str("TYPE_CHECKING = False\nif TYPE_CHECKING:\n@@DATETIME@@    from typing import Any, ClassVar, Optional\n");
+    out.push_str("@@WIRE@@from ._model import model_field as _f\n@@TIMES@@\n");
+    out.push_str("TYPE_CHECKING = False\nif TYPE_CHECKING:\n@@DATETIME@@    from typing import Any, ClassVar, Optional@@UNION@@\n");
     let mut exported = Vec::new();
     let mut uses_union = false;
     for d in &order {
@@ -401,6 +530,12 @@ pub fn write(defs: &[Def], models: &[&str], _calls: &crate::ir::Calls) -> String
             _ => {}
         }
     }
+    if !calls.client.is_empty() {
+        for is_async in [false, true] {
+            client_calls(&mut out, &ctx, &calls.client, is_async);
+        }
+        exported.extend(["ClientCalls".to_owned(), "AsyncClientCalls".to_owned()]);
+    }
     for m in models {
         if let Some(Def {
             name,
@@ -459,6 +594,11 @@ pub fn write(defs: &[Def], models: &[&str], _calls: &crate::ir::Calls) -> String
         &header(times, "from ._model import utc_from_ms as _utc\n"),
     )
     .replace("@@DATETIME@@", &header(times, "    import datetime\n"))
+    .replace("@@UNION@@", &header(out.contains(": Union["), ", Union"))
+    .replace(
+        "@@WIRE@@",
+        &header(out.contains("_w("), "from ._model import _to_wire as _w\n"),
+    )
     .replace(
         "from __future__ import annotations\n\n",
         &format!(

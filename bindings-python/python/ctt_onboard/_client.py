@@ -7,11 +7,12 @@ requests, tokens, retries and errors are the core's.
 from __future__ import annotations
 
 from . import _logs, _native
+from ._generated import AsyncClientCalls, ClientCalls
 from ._record import Record, field
 from .errors import InvalidInputError
 
-# Also registers the classes the native calls return (models.py), before any call.
-from .models import ActionType
+# Registers the classes the native calls return (models.py), before any call.
+from .models import Model as _Model
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,19 +20,7 @@ if TYPE_CHECKING:
     import weakref
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from types import TracebackType
-    from typing import Any, Optional, TypeVar, Union
-
-    from .models import (
-        AuthenticatedUser,
-        AuthenticationResult,
-        EnterpriseSummary,
-        NewEnterprise,
-        O365UserInfo,
-        PbxType,
-        SbcGateway,
-    )
-
-    _T = TypeVar("_T")
+    from typing import Any, Optional, Union
 
 ManualClock = _native.ManualClock
 
@@ -284,15 +273,7 @@ def _native_client(
         _logs.flush()
 
 
-def _action(action: Union[ActionType, str]) -> str:
-    return action.value if isinstance(action, ActionType) else str(action)
-
-
-def _auth(auth: AuthenticationResult) -> dict[str, Any]:
-    return auth.to_dict()
-
-
-_Native = _native.NativeClient
+_call_async = _native.NativeClient.call_async
 _before = _logs.before
 _pending = _logs.pending
 _drain = _logs.drain
@@ -426,7 +407,7 @@ class _Base:
         return f"<{type(self).__name__} {self._base_url}{state}>"
 
 
-class Client(_Base):
+class Client(_Base, ClientCalls):
     """The blocking client: every method waits for the answer with the GIL released.
 
     ``with Client(...) as client:`` closes it at the end of the block. Every setting is
@@ -450,72 +431,20 @@ class Client(_Base):
     ) -> None:
         self.close()
 
-    def _run(self, method: Callable[..., _T], *args: Any) -> _T:
+    def _call(self, call: dict[str, Any], model: Optional[type[_Model]] = None) -> Any:
         # The hot path of every call: one level check before, one lock-free check after.
         native = self._inner
         if native is None:
             raise self._closed_error()
         _before()
         try:
-            return method(native, *args)
+            return native.call(call, model)
         finally:
             if _pending():
                 _drain()
 
-    def authenticated_user(self) -> AuthenticatedUser:
-        """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its reseller id."""
-        return self._run(_Native.authenticated_user)
 
-    def reseller_id(self) -> int:
-        """The reseller id: the one configured, or read once from ``getAuthenticatedUser``."""
-        return self._run(_Native.reseller_id)
-
-    def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
-        """The SBC gateways the reseller may assign."""
-        return self._run(_Native.sbc_gateways, reseller_id)
-
-    def pbx_types(self, reseller_id: int) -> list[PbxType]:
-        """The PBX types the reseller may assign."""
-        return self._run(_Native.pbx_types, reseller_id)
-
-    def create_enterprise(self, enterprise: NewEnterprise) -> int:
-        """Creates the enterprise and returns its id. Validated first; never repeated blindly:
-        when the outcome is unknown the enterprise is looked up by name, else
-        ``OutcomeUnknownError``. A duplicate name raises ``ConflictError``."""
-        return self._run(_Native.create_enterprise, enterprise.to_dict())
-
-    def action_item_url(
-        self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
-    ) -> str:
-        """The URL to show the Global Admin for ``action``; ``redirect_url`` receives the
-        callback (https, or http on a loopback host)."""
-        return self._run(_Native.action_item_url, _action(action), enterprise_name, redirect_url)
-
-    def o365_user_info(self, auth: AuthenticationResult) -> O365UserInfo:
-        """Whether the tenant has the Teams Tenant Admin API."""
-        return self._run(_Native.o365_user_info, _auth(auth))
-
-    def provision_tenant_admin_api(self, auth: AuthenticationResult) -> None:
-        """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
-        self._run(_Native.provision_tenant_admin_api, _auth(auth))
-
-    def update_management_consent(
-        self, auth: AuthenticationResult, reseller_id: int, tenant_id: str
-    ) -> None:
-        """Records "management by service provider"; raises ``TenantRolesMissingError`` when
-        the tenant lacks the Teams/Skype Administrator roles."""
-        self._run(_Native.update_management_consent, _auth(auth), reseller_id, tenant_id)
-
-    def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
-        """The reseller's enterprises."""
-        return self._run(_Native.enterprises, reseller_id)
-
-    def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
-        """One of the reseller's enterprises by its exact name, or None."""
-        return self._run(_Native.find_enterprise, reseller_id, name)
-
-
-class AsyncClient(_Base):
+class AsyncClient(_Base, AsyncClientCalls):
     """The asyncio client: every method is a coroutine; calls run concurrently on the core's
     runtime. ``async with AsyncClient(...) as client:`` closes it at the end of the block."""
 
@@ -534,67 +463,8 @@ class AsyncClient(_Base):
     ) -> None:
         await self.aclose()
 
-    async def _run(self, method: Callable[..., int], *args: Any) -> Any:
+    async def _call(self, call: dict[str, Any], model: Optional[type[_Model]] = None) -> Any:
         native = self._inner
         if native is None:
             raise self._closed_error()
-        return await _awaited(method, native, *args)
-
-    async def authenticated_user(self) -> AuthenticatedUser:
-        """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its reseller id."""
-        user: AuthenticatedUser = await self._run(_Native.authenticated_user_async)
-        return user
-
-    async def reseller_id(self) -> int:
-        """The reseller id: the one configured, or read once from ``getAuthenticatedUser``."""
-        return int(await self._run(_Native.reseller_id_async))
-
-    async def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
-        """The SBC gateways the reseller may assign."""
-        gateways: list[SbcGateway] = await self._run(_Native.sbc_gateways_async, reseller_id)
-        return gateways
-
-    async def pbx_types(self, reseller_id: int) -> list[PbxType]:
-        """The PBX types the reseller may assign."""
-        types: list[PbxType] = await self._run(_Native.pbx_types_async, reseller_id)
-        return types
-
-    async def create_enterprise(self, enterprise: NewEnterprise) -> int:
-        """Creates the enterprise and returns its id (see ``Client.create_enterprise``)."""
-        return int(await self._run(_Native.create_enterprise_async, enterprise.to_dict()))
-
-    async def action_item_url(
-        self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
-    ) -> str:
-        """The URL to show the Global Admin for ``action``."""
-        args = (_action(action), enterprise_name, redirect_url)
-        return str(await self._run(_Native.action_item_url_async, *args))
-
-    async def o365_user_info(self, auth: AuthenticationResult) -> O365UserInfo:
-        """Whether the tenant has the Teams Tenant Admin API."""
-        info: O365UserInfo = await self._run(_Native.o365_user_info_async, _auth(auth))
-        return info
-
-    async def provision_tenant_admin_api(self, auth: AuthenticationResult) -> None:
-        """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
-        await self._run(_Native.provision_tenant_admin_api_async, _auth(auth))
-
-    async def update_management_consent(
-        self, auth: AuthenticationResult, reseller_id: int, tenant_id: str
-    ) -> None:
-        """Records "management by service provider" (see ``Client.update_management_consent``)."""
-        await self._run(
-            _Native.update_management_consent_async, _auth(auth), reseller_id, tenant_id
-        )
-
-    async def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
-        """The reseller's enterprises."""
-        items: list[EnterpriseSummary] = await self._run(_Native.enterprises_async, reseller_id)
-        return items
-
-    async def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
-        """One of the reseller's enterprises by its exact name, or None."""
-        found: Optional[EnterpriseSummary] = await self._run(
-            _Native.find_enterprise_async, reseller_id, name
-        )
-        return found
+        return await _awaited(_call_async, native, call, model)

@@ -15,13 +15,14 @@ from ._model import (
     NewEnterpriseMethods,
     OpenEnum,
 )
+from ._model import _to_wire as _w
 from ._model import model_field as _f
 from ._model import utc_from_ms as _utc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime
-    from typing import Any, ClassVar, Optional
+    from typing import Any, ClassVar, Optional, Union
 
 
 class Service(OpenEnum):
@@ -386,6 +387,253 @@ class VerifiedCallback(FrozenModel, frozen=True):
     payload_digest: str = _f("payloadDigest", required=True)
 
 
+class ClientCalls:
+    """The methods of ``Client``, one per call of core's ``ClientCall``."""
+
+    if TYPE_CHECKING:
+
+        def _call(self, call: dict[str, Any], model: Any = None) -> Any: ...
+
+    def authenticated_user(self) -> AuthenticatedUser:
+        """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its ``resellerId``."""
+        result: AuthenticatedUser = self._call({"call": "authenticatedUser"}, AuthenticatedUser)
+        return result
+
+    def reseller_id(self) -> int:
+        """The reseller id: the one given in the options, or read once from
+        ``getAuthenticatedUser``.
+        """
+        result: int = self._call({"call": "resellerId"})
+        return result
+
+    def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
+        """The SBC gateways the reseller may assign.
+
+        - ``reseller_id``: The reseller whose gateways to list.
+        """
+        call: dict[str, Any] = {"call": "sbcGateways", "resellerId": reseller_id}
+        result: list[SbcGateway] = self._call(call, SbcGateway)
+        return result
+
+    def pbx_types(self, reseller_id: int) -> list[PbxType]:
+        """The PBX types the reseller may assign.
+
+        - ``reseller_id``: The reseller whose PBX types to list.
+        """
+        result: list[PbxType] = self._call({"call": "pbxTypes", "resellerId": reseller_id}, PbxType)
+        return result
+
+    def create_enterprise(self, enterprise: NewEnterprise) -> int:
+        """``POST /reseller/newEnterprise``: creates the enterprise and returns its id. It is
+        validated first (nothing is sent when that fails) and never sent twice blindly: a lost
+        answer is settled by looking the name up, and is ``outcome_unknown`` when that cannot
+        tell.
+
+        - ``enterprise``: The enterprise to create.
+        """
+        result: int = self._call({"call": "createEnterprise", "enterprise": _w(enterprise)})
+        return result
+
+    def action_item_url(
+        self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
+    ) -> str:
+        """``POST /enterprise/getActionItemUrl``: the URL to show the Global Admin for ``action``.
+
+        - ``action``: What the Global Admin is asked to do.
+        - ``enterprise_name``: The enterprise's name, as created.
+        - ``redirect_url``: Where ConnecttoTeams posts the callback: https (http only on a
+          loopback host).
+        """
+        call: dict[str, Any] = {
+            "call": "actionItemUrl",
+            "action": _w(action),
+            "enterpriseName": enterprise_name,
+            "redirectUrl": redirect_url,
+        }
+        result: str = self._call(call)
+        return result
+
+    def o365_user_info(self, auth: AuthenticationResult) -> O365UserInfo:
+        """``POST /provisioning/getO365UserInfo``: whether the admin's tenant has the Teams Tenant
+        Admin API.
+
+        - ``auth``: The Global Admin's MSAL result, from the registration callback.
+        """
+        result: O365UserInfo = self._call({"call": "o365UserInfo", "auth": _w(auth)}, O365UserInfo)
+        return result
+
+    def provision_tenant_admin_api(self, auth: AuthenticationResult) -> None:
+        """``POST /provisioning/provisionTenantAdminAPI``: provisions the "Skype and Teams Tenant
+        Admin API" (and the roles it needs) for the admin's tenant.
+
+        - ``auth``: The Global Admin's MSAL result.
+        """
+        self._call({"call": "provisionTenantAdminApi", "auth": _w(auth)})
+
+    def update_management_consent(
+        self, auth: AuthenticationResult, reseller_id: int, tenant_id: str
+    ) -> None:
+        """``POST /enterprise/updateEnterpriseManagementConsentByReseller``: records "management by
+        service provider" after the Global Admin granted that consent; ``tenant_roles_missing``
+        when the tenant lacks the Teams/Skype Administrator roles.
+
+        - ``auth``: The Global Admin's MSAL result.
+        - ``reseller_id``: The reseller managing the enterprise.
+        - ``tenant_id``: The enterprise's Microsoft tenant.
+        """
+        call: dict[str, Any] = {
+            "call": "updateManagementConsent",
+            "auth": _w(auth),
+            "resellerId": reseller_id,
+            "tenantId": tenant_id,
+        }
+        self._call(call)
+
+    def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
+        """The reseller's enterprises (every page of the list).
+
+        - ``reseller_id``: The reseller whose enterprises to list.
+        """
+        call: dict[str, Any] = {"call": "enterprises", "resellerId": reseller_id}
+        result: list[EnterpriseSummary] = self._call(call, EnterpriseSummary)
+        return result
+
+    def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
+        """One of the reseller's enterprises by its exact name, or nothing.
+
+        - ``reseller_id``: The reseller whose enterprises to search.
+        - ``name``: The enterprise's exact name.
+        """
+        call: dict[str, Any] = {"call": "findEnterprise", "resellerId": reseller_id, "name": name}
+        result: Optional[EnterpriseSummary] = self._call(call, EnterpriseSummary)
+        return result
+
+
+class AsyncClientCalls:
+    """The methods of ``AsyncClient``, one per call of core's ``ClientCall``."""
+
+    if TYPE_CHECKING:
+
+        async def _call(self, call: dict[str, Any], model: Any = None) -> Any: ...
+
+    async def authenticated_user(self) -> AuthenticatedUser:
+        """``PUT /reseller/getAuthenticatedUser``: the reseller API user and its ``resellerId``."""
+        call: dict[str, Any] = {"call": "authenticatedUser"}
+        result: AuthenticatedUser = await self._call(call, AuthenticatedUser)
+        return result
+
+    async def reseller_id(self) -> int:
+        """The reseller id: the one given in the options, or read once from
+        ``getAuthenticatedUser``.
+        """
+        result: int = await self._call({"call": "resellerId"})
+        return result
+
+    async def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
+        """The SBC gateways the reseller may assign.
+
+        - ``reseller_id``: The reseller whose gateways to list.
+        """
+        call: dict[str, Any] = {"call": "sbcGateways", "resellerId": reseller_id}
+        result: list[SbcGateway] = await self._call(call, SbcGateway)
+        return result
+
+    async def pbx_types(self, reseller_id: int) -> list[PbxType]:
+        """The PBX types the reseller may assign.
+
+        - ``reseller_id``: The reseller whose PBX types to list.
+        """
+        call: dict[str, Any] = {"call": "pbxTypes", "resellerId": reseller_id}
+        result: list[PbxType] = await self._call(call, PbxType)
+        return result
+
+    async def create_enterprise(self, enterprise: NewEnterprise) -> int:
+        """``POST /reseller/newEnterprise``: creates the enterprise and returns its id. It is
+        validated first (nothing is sent when that fails) and never sent twice blindly: a lost
+        answer is settled by looking the name up, and is ``outcome_unknown`` when that cannot
+        tell.
+
+        - ``enterprise``: The enterprise to create.
+        """
+        result: int = await self._call({"call": "createEnterprise", "enterprise": _w(enterprise)})
+        return result
+
+    async def action_item_url(
+        self, action: Union[ActionType, str], enterprise_name: str, redirect_url: str
+    ) -> str:
+        """``POST /enterprise/getActionItemUrl``: the URL to show the Global Admin for ``action``.
+
+        - ``action``: What the Global Admin is asked to do.
+        - ``enterprise_name``: The enterprise's name, as created.
+        - ``redirect_url``: Where ConnecttoTeams posts the callback: https (http only on a
+          loopback host).
+        """
+        call: dict[str, Any] = {
+            "call": "actionItemUrl",
+            "action": _w(action),
+            "enterpriseName": enterprise_name,
+            "redirectUrl": redirect_url,
+        }
+        result: str = await self._call(call)
+        return result
+
+    async def o365_user_info(self, auth: AuthenticationResult) -> O365UserInfo:
+        """``POST /provisioning/getO365UserInfo``: whether the admin's tenant has the Teams Tenant
+        Admin API.
+
+        - ``auth``: The Global Admin's MSAL result, from the registration callback.
+        """
+        call: dict[str, Any] = {"call": "o365UserInfo", "auth": _w(auth)}
+        result: O365UserInfo = await self._call(call, O365UserInfo)
+        return result
+
+    async def provision_tenant_admin_api(self, auth: AuthenticationResult) -> None:
+        """``POST /provisioning/provisionTenantAdminAPI``: provisions the "Skype and Teams Tenant
+        Admin API" (and the roles it needs) for the admin's tenant.
+
+        - ``auth``: The Global Admin's MSAL result.
+        """
+        await self._call({"call": "provisionTenantAdminApi", "auth": _w(auth)})
+
+    async def update_management_consent(
+        self, auth: AuthenticationResult, reseller_id: int, tenant_id: str
+    ) -> None:
+        """``POST /enterprise/updateEnterpriseManagementConsentByReseller``: records "management by
+        service provider" after the Global Admin granted that consent; ``tenant_roles_missing``
+        when the tenant lacks the Teams/Skype Administrator roles.
+
+        - ``auth``: The Global Admin's MSAL result.
+        - ``reseller_id``: The reseller managing the enterprise.
+        - ``tenant_id``: The enterprise's Microsoft tenant.
+        """
+        call: dict[str, Any] = {
+            "call": "updateManagementConsent",
+            "auth": _w(auth),
+            "resellerId": reseller_id,
+            "tenantId": tenant_id,
+        }
+        await self._call(call)
+
+    async def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
+        """The reseller's enterprises (every page of the list).
+
+        - ``reseller_id``: The reseller whose enterprises to list.
+        """
+        call: dict[str, Any] = {"call": "enterprises", "resellerId": reseller_id}
+        result: list[EnterpriseSummary] = await self._call(call, EnterpriseSummary)
+        return result
+
+    async def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
+        """One of the reseller's enterprises by its exact name, or nothing.
+
+        - ``reseller_id``: The reseller whose enterprises to search.
+        - ``name``: The enterprise's exact name.
+        """
+        call: dict[str, Any] = {"call": "findEnterprise", "resellerId": reseller_id, "name": name}
+        result: Optional[EnterpriseSummary] = await self._call(call, EnterpriseSummary)
+        return result
+
+
 #: The stable, language-independent kind of an ``Error``. Each value with its description, in the
 #: core's order.
 ERROR_CODES: tuple[tuple[str, str], ...] = (
@@ -432,10 +680,12 @@ ERROR_CODES: tuple[tuple[str, str], ...] = (
 __all__ = [
     "ERROR_CODES",
     "ActionType",
+    "AsyncClientCalls",
     "AuthenticatedUser",
     "AuthenticationResult",
     "AwaitingAdmin",
     "CallbackPayload",
+    "ClientCalls",
     "Complete",
     "ConfigDetails",
     "EntConfigInfo",

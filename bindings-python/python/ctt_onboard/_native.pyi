@@ -1,26 +1,21 @@
 """ctt_onboard._native: the pyo3 layer over the Rust core (``ctt-onboard`` crate).
 
 Models cross as Python objects: arguments as the wire-named dicts ``to_dict()`` makes, results
-as the model instances that ``ctt_onboard.models`` registers (``register_model``), flow results
-as plain dicts. The public, typed API is in the ``ctt_onboard`` package. Blocking methods
-release the GIL; the client's ``*_async`` methods resolve an asyncio future through a loop's
+as instances of the model class a call names (built as ``ctt_onboard.models`` registered them,
+``register_model``), flow results as plain dicts. Every client call is one ``ClientCall`` dict
+(the methods of ``Client`` and ``AsyncClient`` are generated from it), every simulator control
+call one ``SimCall`` dict. The public, typed API is in the ``ctt_onboard`` package. Blocking
+methods release the GIL; ``call_async`` resolves an asyncio future through a loop's
 ``Completions``.
 """
 
 from collections.abc import Callable
 from typing import Any, Optional, final
 
-from ctt_onboard.models import (
-    AuthenticatedUser,
-    EnterpriseSummary,
-    O365UserInfo,
-    PbxType,
-    SbcGateway,
-)
-
 __all__ = [
     "Completions",
     "ManualClock",
+    "ModelSpec",
     "NativeCallbackKeys",
     "NativeClient",
     "NativeOnboarding",
@@ -36,8 +31,6 @@ __all__ = [
     "forced_panic",
     "forced_panic_start",
     "is_transient",
-    "known_action_types",
-    "known_services",
     "logs_pending",
     "register_model",
     "set_log_level",
@@ -98,87 +91,19 @@ class NativeClient:
     def callback_keys(self) -> Optional[NativeCallbackKeys]:
         """The callback key ring the flow signs its redirect URLs with (on the client's clock), or
         None when the client has no callback key."""
-    def authenticated_user(self) -> AuthenticatedUser:
-        """``PUT /reseller/getAuthenticatedUser``: the reseller API user (``AuthenticatedUser``)."""
-    def authenticated_user_async(self, completions: Completions, future: Any) -> int:
-        """``authenticated_user`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
-    def reseller_id(self) -> int:
-        """The reseller id: the configured one, or read once from ``getAuthenticatedUser``."""
-    def reseller_id_async(self, completions: Completions, future: Any) -> int:
-        """``reseller_id`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
-    def sbc_gateways(self, reseller_id: int) -> list[SbcGateway]:
-        """The SBC gateways the reseller may assign (``list[SbcGateway]``)."""
-    def sbc_gateways_async(self, completions: Completions, future: Any, reseller_id: int) -> int:
-        """``sbc_gateways`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
-    def pbx_types(self, reseller_id: int) -> list[PbxType]:
-        """The PBX types the reseller may assign (``list[PbxType]``)."""
-    def pbx_types_async(self, completions: Completions, future: Any, reseller_id: int) -> int:
-        """``pbx_types`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
-    def create_enterprise(self, enterprise: dict[str, Any]) -> int:
-        """Creates the enterprise (a dict with the wire's names) and returns its id."""
-    def create_enterprise_async(
-        self, completions: Completions, future: Any, enterprise: dict[str, Any]
-    ) -> int:
-        """``create_enterprise`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
-    def action_item_url(self, action: str, enterprise_name: str, redirect_url: str) -> str:
-        """The URL to show the Global Admin for ``action``."""
-    def action_item_url_async(
+    def call(self, call: dict[str, Any], model: Optional[type] = None) -> Any:
+        """Performs ``call`` (core's ``ClientCall``: a dict with the call's name under ``"call"``
+        and its camelCase arguments) with the GIL released; its result as ``model`` instances (one,
+        a list, or None) when given, else plain dicts, lists and scalars."""
+    def call_async(
         self,
         completions: Completions,
         future: Any,
-        action: str,
-        enterprise_name: str,
-        redirect_url: str,
+        call: dict[str, Any],
+        model: Optional[type] = None,
     ) -> int:
-        """``action_item_url`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
-    def o365_user_info(self, auth: dict[str, Any]) -> O365UserInfo:
-        """Whether the tenant has the Teams Tenant Admin API (``O365UserInfo``), given the MSAL
-        result (its wire-named dict)."""
-    def o365_user_info_async(
-        self, completions: Completions, future: Any, auth: dict[str, Any]
-    ) -> int:
-        """``o365_user_info`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
-    def provision_tenant_admin_api(self, auth: dict[str, Any]) -> None:
-        """Provisions the "Skype and Teams Tenant Admin API" for the admin's tenant."""
-    def provision_tenant_admin_api_async(
-        self, completions: Completions, future: Any, auth: dict[str, Any]
-    ) -> int:
-        """``provision_tenant_admin_api`` for asyncio: resolves ``future`` through
-        ``completions``; returns the call number for ``Completions.cancel``."""
-    def update_management_consent(
-        self, auth: dict[str, Any], reseller_id: int, tenant_id: str
-    ) -> None:
-        """Records "management by service provider" after the Global Admin granted that
-        consent."""
-    def update_management_consent_async(
-        self,
-        completions: Completions,
-        future: Any,
-        auth: dict[str, Any],
-        reseller_id: int,
-        tenant_id: str,
-    ) -> int:
-        """``update_management_consent`` for asyncio: resolves ``future`` through
-        ``completions``; returns the call number for ``Completions.cancel``."""
-    def enterprises(self, reseller_id: int) -> list[EnterpriseSummary]:
-        """The reseller's enterprises (``list[EnterpriseSummary]``)."""
-    def enterprises_async(self, completions: Completions, future: Any, reseller_id: int) -> int:
-        """``enterprises`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
-    def find_enterprise(self, reseller_id: int, name: str) -> Optional[EnterpriseSummary]:
-        """One of the reseller's enterprises by exact name (``EnterpriseSummary`` or ``None``)."""
-    def find_enterprise_async(
-        self, completions: Completions, future: Any, reseller_id: int, name: str
-    ) -> int:
-        """``find_enterprise`` for asyncio: resolves ``future`` through ``completions``; returns
-        the call number for ``Completions.cancel``."""
+        """``call`` for asyncio: resolves ``future`` through ``completions`` and returns the call
+        number for ``Completions.cancel``."""
 
 @final
 class NativeSimulator:
@@ -191,44 +116,12 @@ class NativeSimulator:
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``."""
-    def credentials(self) -> dict[str, str]:
-        """The credentials it accepts."""
-    def reseller_id(self) -> int:
-        """The reseller id of its one reseller."""
-    def now(self) -> float:
-        """The simulator's current time, in seconds since the Unix epoch."""
-    def advance_clock(self, seconds: float) -> None:
-        """Moves the simulator's clock forward by ``seconds``."""
-    def set_faults(self, spec: str) -> None:
-        """Replaces the fault configuration (CLI form; ``rate=0`` turns faults off)."""
-    def set_canned(self, canned: dict[str, Any]) -> None:
-        """Answers every API request whose path starts with ``path_prefix`` with this response
-        (a test knob for answers the real service should never give: huge, nested, mistyped)."""
-    def clear_canned(self) -> None:
-        """Removes the canned responses."""
-    def set_token_ttl(self, seconds: float) -> None:
-        """Changes the lifetime of tokens issued from now on."""
-    def approve(self, url: str, tenant: str, post: bool = True) -> tuple[str, str]:
-        """Acts as ``tenant``'s admin on an action item URL and returns the callback as
-        (redirect URL, JSON body); posts it there too when ``post`` and the URL is on
-        loopback."""
-    def redirect_url_of(self, url: str) -> Optional[str]:
-        """The redirect URL (with the flow's tag) a pending action item URL will post its
-        callback to, without approving it; None when the URL is not pending."""
-    def requests(self) -> list[dict[str, Any]]:
-        """Every API request answered so far."""
-    def token_requests(self, level: str) -> int:
-        """Token requests that succeeded at ``level`` (``reseller`` or ``enterprise``)."""
-    def snapshot(self) -> dict[str, Any]:
-        """Everything it holds (enterprises, consents, requests, token counts)."""
+    def call(self, call: dict[str, Any]) -> Any:
+        """Performs ``call`` (``ctt_sim``'s ``SimCall``: a dict with the call's name under
+        ``"call"`` and its camelCase arguments, times in ms) with the GIL released; its result as
+        plain dicts, lists and scalars."""
     def close(self) -> None:
         """Stops the server (once no call on it is in flight). Closing twice is harmless."""
-
-def known_services() -> list[str]:
-    """The service names this version of the core knows, in documentation order."""
-
-def known_action_types() -> list[str]:
-    """The action types this version of the core knows, in documentation order."""
 
 def error_codes() -> list[str]:
     """Every error code of the core, in documentation order."""
@@ -275,16 +168,19 @@ def logs_pending() -> bool:
     """True when records may be waiting for ``drain_logs``; a cheap check the Python layer makes
     after every call."""
 
-def register_model(
-    name: str, cls: type, fields: list[tuple[str, str, Any]], keeps_extra: bool
-) -> None:
-    """Registers the class native results of kind ``name`` become: ``fields`` is (wire name,
+@final
+class ModelSpec:
+    """How native results become instances of one model class without running Python code per
+    field; ``register_model`` keeps it on the class as ``_native_spec_``."""
+
+def register_model(cls: type, fields: list[tuple[str, str, Any]], keeps_extra: bool) -> None:
+    """Registers how native results become instances of ``cls``: ``fields`` is (wire name,
     attribute name, default) per field; with ``keeps_extra`` the other wire keys go to ``extra``.
     The defaults are shared between instances, so they must be immutable."""
 
 def build_models(name: str, items: list[str]) -> tuple[Any, ...]:
-    """Builds registered model instances from wire-named JSON objects, through the same path native
-    results take: lets the tests compare it with ``from_dict``."""
+    """Builds instances of ``ctt_onboard.models.<name>`` from wire-named JSON objects, through the
+    path native results take: lets the tests compare it with ``from_dict``."""
 
 def set_log_level(level: int) -> bool:
     """Sets the lowest Python level number that is queued at all (the Python layer passes the

@@ -32,9 +32,9 @@ from ._record import MISSING
 
 
 def _register_native_results() -> None:
-    """Tells the native layer how to build the classes its calls return, by name (see
-    ``models.rs``): it fills ``__dict__`` from the core's result directly, as ``from_dict``
-    would. Only flat models qualify (no nested kind, no per-instance default)."""
+    """Tells the native layer how to build the classes its calls return (see ``models.rs``): it
+    fills ``__dict__`` from the core's result directly, as ``from_dict`` would. Only flat models
+    qualify (no nested kind, no per-instance default); the others are built by ``from_dict``."""
     for cls in Model.__subclasses__() + [
         sub for base in Model.__subclasses__() for sub in base.__subclasses__()
     ]:
@@ -45,7 +45,7 @@ def _register_native_results() -> None:
         ):
             continue
         fields = [(wire, name, default) for name, wire, _, default, _ in plan]
-        _native.register_model(cls.__name__, cls, fields, cls._KEEPS_EXTRA)
+        _native.register_model(cls, fields, cls._KEEPS_EXTRA)
 
 
 _register_native_results()

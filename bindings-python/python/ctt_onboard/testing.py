@@ -47,6 +47,13 @@ class Callback:
         return data
 
 
+def _ms(name: str, seconds: float) -> int:
+    """Seconds as the whole milliseconds ``SimCall`` takes."""
+    if not seconds >= 0:
+        raise ValueError(f"{name} must be a non-negative number of seconds, got {seconds}")
+    return round(seconds * 1000)
+
+
 class Simulator:
     """A running simulator; use it as a context manager or call ``close()``.
 
@@ -70,7 +77,7 @@ class Simulator:
         if credentials is not None:
             options["credentials"] = dict(credentials)
         self._sim = _native.NativeSimulator(options, faults)
-        creds = self._sim.credentials()
+        creds = self._call("credentials")
         #: The reseller credentials it accepts.
         self.reseller = ResellerCredentials(
             client_id=creds["client_id"],
@@ -87,6 +94,10 @@ class Simulator:
         )
         _logs.flush()
 
+    def _call(self, call: str, **args: Any) -> Any:
+        """Performs one of ``ctt_sim``'s ``SimCall`` (camelCase arguments)."""
+        return self._sim.call({"call": call, **args})
+
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``."""
@@ -95,7 +106,8 @@ class Simulator:
     @property
     def reseller_id(self) -> int:
         """The reseller id of its one reseller."""
-        return self._sim.reseller_id()
+        reseller_id: int = self._call("resellerId")
+        return reseller_id
 
     def client(self, **settings: Any) -> Client:
         """A blocking ``Client`` pointed at this simulator with its credentials; ``settings``
@@ -117,29 +129,31 @@ class Simulator:
         and returns the callback. With ``post`` it is also posted to the redirect URL when that
         is on a loopback host."""
         try:
-            redirect, body = self._sim.approve(url, tenant, post)
+            callback = self._call("approve", url=url, tenant=tenant, post=post)
         finally:
             _logs.flush()
-        return Callback(url=redirect, body=body)
+        return Callback(url=callback["url"], body=callback["bodyText"])
 
     def redirect_url_of(self, url: str) -> Optional[str]:
         """The redirect URL (with the flow's genuine tag) an action item URL sends the admin's
         browser to, without approving anything: what leaks through browser history, a Referer
         or a log, for tests that post a body of their own choosing there, as an attacker would.
         None when the URL is not pending."""
-        return self._sim.redirect_url_of(url)
+        redirect: Optional[str] = self._call("redirectUrlOf", url=url)
+        return redirect
 
     def now(self) -> float:
         """The simulator's time, in seconds since the Unix epoch."""
-        return self._sim.now()
+        now_ms: int = self._call("nowMs")
+        return now_ms / 1000
 
     def advance_clock(self, seconds: float) -> None:
         """Moves the simulator's clock forward (tokens and MSAL results expire, waits pass)."""
-        self._sim.advance_clock(seconds)
+        self._call("advanceClock", ms=_ms("seconds", seconds))
 
     def set_token_ttl(self, seconds: float) -> None:
         """Changes the lifetime of tokens issued from now on."""
-        self._sim.set_token_ttl(seconds)
+        self._call("setTokenTtl", ms=_ms("seconds", seconds))
 
     def set_faults(
         self,
@@ -163,11 +177,11 @@ class Simulator:
             parts.append(f"retry-after={retry_after}")
         if paths is not None:
             parts.append("paths=" + "+".join(paths))
-        self._sim.set_faults(",".join(parts))
+        self._call("setFaultsSpec", spec=",".join(parts))
 
     def clear_faults(self) -> None:
         """Turns injected faults off."""
-        self._sim.set_faults("rate=0")
+        self._call("setFaultsSpec", spec="rate=0")
 
     def set_canned(
         self,
@@ -181,23 +195,26 @@ class Simulator:
         instead (a test knob for answers the real service should never give: huge, deeply
         nested, mistyped). ``clear_canned`` removes it."""
         canned = {"path_prefix": path_prefix, "status": status, "content_type": content_type}
-        self._sim.set_canned({**canned, "body": body})
+        self._call("setCanned", canned={**canned, "body": body})
 
     def clear_canned(self) -> None:
         """Removes the canned responses."""
-        self._sim.clear_canned()
+        self._call("clearCanned")
 
     def requests(self) -> list[dict[str, Any]]:
         """Every API request answered so far: ``method``, ``path``, ``status``, ``fault``."""
-        return self._sim.requests()
+        requests: list[dict[str, Any]] = self._call("requests")
+        return requests
 
     def token_requests(self, level: str = "reseller") -> int:
         """Token requests that succeeded at ``level`` (``reseller`` or ``enterprise``)."""
-        return self._sim.token_requests(level)
+        count: int = self._call("tokenRequests", level=level)
+        return count
 
     def snapshot(self) -> dict[str, Any]:
         """Everything it holds: enterprises, consents, requests, token counts."""
-        return self._sim.snapshot()
+        snapshot: dict[str, Any] = self._call("snapshot")
+        return snapshot
 
     def enterprises(self) -> list[dict[str, Any]]:
         """The enterprises it holds."""
