@@ -96,7 +96,7 @@ async function latency(warmup, n, blocks) {
   const undici = new Pool(s.base_url)
 
   const impls = [
-    ...probes(client),
+    ...(await probes(client, await client.sbcGateways(rid))),
     ['Client', 'sbc_gateways', () => client.sbcGateways(rid)],
     ['Client', 'action_item_url', () => client.actionItemUrl('REGISTRATION', name, REDIRECT)],
     [
@@ -140,7 +140,16 @@ async function latency(warmup, n, blocks) {
   await undici.close()
   const results = impls.map(([impl, op], i) =>
     op.startsWith('probe:')
-      ? { kind: 'probe', lang: 'node', impl, probe: op.slice(6), call: PROBE_CALLS[op.slice(6)], batch: PROBE_BATCH, samples_us: samples[i] }
+      ? {
+          kind: 'probe',
+          lang: 'node',
+          impl,
+          probe: op.slice(6),
+          call: PROBE_CALLS[op.slice(6)],
+          batch: PROBE_BATCH,
+          ...(op === 'probe:hops' ? { hops: PROBE_HOPS } : {}),
+          samples_us: samples[i],
+        }
       : { lang: 'node', impl, op, samples_us: samples[i] },
   )
   return { case: 'latency', blocks, results }
@@ -156,7 +165,14 @@ const PROBE_BATCH = 50
 const PROBE_CALLS = {
   crossing: 'client.baseUrl (a native getter returning a string)',
   noio: 'await client.resellerId() with resellerId in the options (no request)',
+  'echo-null': "await client.call({ call: '__probe', hops: 0, echo: null })",
+  'echo-result':
+    "await client.call({ call: '__probe', hops: 0, echo: <the gateways> }): the gateways converted in as an argument and out as the result",
+  hops: "await client.call({ call: '__probe', hops: 4, echo: null })",
 }
+
+// Wake-ups the hops probe asks core's __probe for (one wake-up = its cost over echo-null / this).
+const PROBE_HOPS = 4
 
 // A timed function whose every call is a batch of PROBE_BATCH calls: timeCalls divides by it below.
 function batch(call, sync) {
@@ -172,10 +188,22 @@ function batch(call, sync) {
 }
 
 // A probe whose entry point a build no longer has is left out (the breakdown shows it missing).
-function probes(client) {
+// The echo and hops probes go through core's hidden ClientCall __probe (no request: it answers
+// its echo after `hops` wake-ups from another runtime task) and the native call every generated
+// method uses.
+async function probes(client, gateways) {
   const out = []
   if (typeof client.baseUrl === 'string') out.push(['Client', 'probe:crossing', batch(() => client.baseUrl, true)])
   if (typeof client.resellerId === 'function') out.push(['Client', 'probe:noio', batch(() => client.resellerId(), false)])
+  const nul = { call: '__probe', hops: 0, echo: null }
+  const echo = { call: '__probe', hops: 0, echo: gateways }
+  const hops = { call: '__probe', hops: PROBE_HOPS, echo: null }
+  const answers = typeof client.call === 'function' && (await client.call(echo).then(Array.isArray, () => false))
+  if (answers) {
+    out.push(['Client', 'probe:echo-null', batch(() => client.call(nul), false)])
+    out.push(['Client', 'probe:echo-result', batch(() => client.call(echo), false)])
+    out.push(['Client', 'probe:hops', batch(() => client.call(hops), false)])
+  }
   return out
 }
 

@@ -227,6 +227,7 @@ def result(impl: str, op: str, samples: list[float]) -> dict[str, Any]:
         "probe": name,
         "call": PROBE_CALLS[name].format(impl=impl),
         "batch": PROBE_BATCH,
+        **({"hops": PROBE_HOPS} if name == "hops" else {}),
         "samples_us": samples,
     }
 
@@ -239,9 +240,18 @@ PROBE_BATCH = 50
 PROBE_CALLS = {
     "crossing": "NativeClient.base_url (a native getter returning a str)",
     "noio": "{impl}.reseller_id() with the reseller id in the options (no request)",
-    "noio-native": "NativeClient.reseller_id() (the native call without the Python layer)",
+    "noio-native": (
+        "NativeClient.reseller_id() or NativeClient.call({{'call': 'resellerId'}}), "
+        "whichever this build has (the native call without the Python layer)"
+    ),
     "convert": "_native.build_models('SbcGateway', items) (each gateway's JSON text)",
     "convert-empty": "_native.build_models('SbcGateway', [])",
+    "echo-null": "{impl}._call({{'call': '__probe', 'hops': 0, 'echo': None}})",
+    "echo-result": (
+        "{impl}._call({{'call': '__probe', 'hops': 0, 'echo': <the gateways>}}, SbcGateway): "
+        "the gateways converted in as an argument and out as SbcGateway instances"
+    ),
+    "hops": "{impl}._call({{'call': '__probe', 'hops': 4, 'echo': None}})",
 }
 
 
@@ -272,32 +282,37 @@ def probes(
 ) -> list[tuple[str, str, Callable[[int], list[float]]]]:
     """The no-IO probes of the per-call breakdown, with what this build of the binding exposes
     (a probe whose entry point is gone is left out, and the breakdown says it is missing)."""
+    import ctt_onboard as ctt
     from ctt_onboard import _native
 
     out: list[tuple[str, str, Callable[[int], list[float]]]] = []
 
-    async def abatch(k: int) -> list[float]:
-        clock = time.perf_counter
-        samples = []
-        for _ in range(k):
-            t = clock()
-            for _ in range(PROBE_BATCH):
-                await aclient.reseller_id()
-            samples.append((clock() - t) * 1e6 / PROBE_BATCH)
-        return samples
+    def abatched(call: Callable[[], Awaitable[Any]]) -> Callable[[int], list[float]]:
+        async def run(k: int) -> list[float]:
+            clock = time.perf_counter
+            samples = []
+            for _ in range(k):
+                t = clock()
+                for _ in range(PROBE_BATCH):
+                    await call()
+                samples.append((clock() - t) * 1e6 / PROBE_BATCH)
+            return samples
 
-    native = getattr(client, "native", None)
-    anative = getattr(aclient, "native", None)
+        return lambda k: loop.run_until_complete(run(k))
+
+    native: Any = getattr(client, "native", None)
+    anative: Any = getattr(aclient, "native", None)
     if hasattr(native, "base_url"):
         out.append(("Client", "probe:crossing", batched(lambda: native.base_url)))
     out.append(("Client", "probe:noio", batched(client.reseller_id)))
     if hasattr(native, "reseller_id"):
         out.append(("Client", "probe:noio-native", batched(native.reseller_id)))
+    elif hasattr(native, "call"):
+        rid = {"call": "resellerId"}
+        out.append(("Client", "probe:noio-native", batched(lambda: native.call(rid))))
     if hasattr(anative, "base_url"):
         out.append(("AsyncClient", "probe:crossing", batched(lambda: anative.base_url)))
-    out.append(
-        ("AsyncClient", "probe:noio", lambda k: loop.run_until_complete(abatch(k)))
-    )
+    out.append(("AsyncClient", "probe:noio", abatched(aclient.reseller_id)))
     build = getattr(_native, "build_models", None)
     if build is not None:
         for impl in ("Client", "AsyncClient"):
@@ -307,7 +322,47 @@ def probes(
             out.append(
                 (impl, "probe:convert-empty", batched(lambda: build("SbcGateway", [])))
             )
+    # Core's hidden ClientCall `__probe` (no request: answers `echo` after `hops` wake-ups from
+    # another runtime task), through the same `_call` every generated method uses.
+    model = getattr(ctt, "SbcGateway", None)
+    gateways = [json.loads(t) for t in items]
+    null = {"call": "__probe", "hops": 0, "echo": None}
+    echo = {"call": "__probe", "hops": 0, "echo": gateways}
+    hops = {"call": "__probe", "hops": PROBE_HOPS, "echo": None}
+    if hasattr(client, "_call") and probe_answers(lambda: client._call(echo, model)):
+        out.append(("Client", "probe:echo-null", batched(lambda: client._call(null))))
+        out.append(
+            ("Client", "probe:echo-result", batched(lambda: client._call(echo, model)))
+        )
+        out.append(("Client", "probe:hops", batched(lambda: client._call(hops))))
+    if hasattr(aclient, "_call") and probe_answers(
+        lambda: loop.run_until_complete(aclient._call(echo, model))
+    ):
+        out.append(
+            ("AsyncClient", "probe:echo-null", abatched(lambda: aclient._call(null)))
+        )
+        out.append(
+            (
+                "AsyncClient",
+                "probe:echo-result",
+                abatched(lambda: aclient._call(echo, model)),
+            )
+        )
+        out.append(("AsyncClient", "probe:hops", abatched(lambda: aclient._call(hops))))
     return out
+
+
+#: Wake-ups the `hops` probe asks core's `__probe` for (one wake-up = its cost over `echo-null`,
+#: divided by this).
+PROBE_HOPS = 4
+
+
+def probe_answers(call: Callable[[], Any]) -> bool:
+    """Whether this build answers core's `__probe` (a core or binding without it raises)."""
+    try:
+        return bool(call())
+    except Exception:  # noqa: BLE001 (any failure means: no such probe in this build)
+        return False
 
 
 def interleave(
