@@ -124,6 +124,18 @@ function ringOf(keys) {
   })
 }
 
+// A call and its result cross as JSON text (src/client.rs says why).
+const nativeCall = native.Client.prototype.call
+native.Client.prototype.call = function call(clientCall) {
+  let text
+  try {
+    text = JSON.stringify(clientCall)
+  } catch (error) {
+    return Promise.reject(new CttError(`the call cannot be written as JSON: ${error.message}`, { code: 'invalid_input', cause: error }))
+  }
+  return nativeCall.call(this, text).then(JSON.parse)
+}
+
 // The options object is core's ClientOptions (unknown names are refused); the callback key or
 // ring is a handle built here and passed beside it: new native.Client(options, ring, clock).
 const Client = exportClass(native.Client, [], (options, clock) => {
@@ -149,8 +161,8 @@ const Client = exportClass(native.Client, [], (options, clock) => {
   }
   return [rest, ring, clock]
 })
-// The client's calls, generated from core's ClientCall: each forwards its arguments to the native
-// `call` (guarded above like every native method), so they need no guard of their own.
+// The client's calls, generated from core's ClientCall: each forwards its arguments to `call`
+// (guarded above like every native method), so they need no guard of their own.
 Object.assign(native.Client.prototype, clientMethods)
 const ManualClock = exportClass(native.ManualClock)
 const CallbackKeys = exportClass(native.CallbackKeys, ['fromKey'], (options) => {

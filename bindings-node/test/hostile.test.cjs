@@ -40,6 +40,12 @@ function trunk(name, extra = {}) {
   return { enterpriseName: name, services: ['Trunk'], sbcGateways: [5678], ...extra }
 }
 
+/** `value` with a property that refers to itself. */
+function circular(value) {
+  value.self = value
+  return value
+}
+
 function newPlan(enterprise, extra = {}) {
   return { enterprise, redirectUrl: HTTPS_REDIRECT, ...extra }
 }
@@ -80,6 +86,7 @@ test("the caller's bad input is refused with invalid_input naming the problem, a
     ['unsafe existing enterprise', () => new Onboarding(newPlan({ enterpriseName: 'A', services: ['SMS'] }, { existingEnterpriseId: 2 ** 60 })), /existingEnterpriseId is 1152921504606847000, beyond Number\.MAX_SAFE_INTEGER/],
     ['unsafe resellerId option', () => new Client({ ...sim.clientOptions(), resellerId: 2 ** 54 }), /resellerId .*MAX_SAFE_INTEGER/],
     ['BigInt id', () => client.sbcGateways(2n ** 60n), /BigInt/],
+    ['circular enterprise', () => client.createEnterprise(circular({ enterpriseName: 'A', services: ['SMS'] })), /call cannot be written as JSON: Converting circular structure/],
     // Non-https public URLs and oversized URLs.
     ['public http redirect', () => client.actionItemUrl('REGISTRATION', 'A', 'http://portal.example/cb'), /redirectUrl must use https/],
     ['private-range http redirect', () => client.actionItemUrl('REGISTRATION', 'A', 'http://192.168.1.10/cb'), /redirectUrl must use https/],
