@@ -10,15 +10,13 @@
 //! per call, from one of the runtime's few threads, which Kotlin keeps attached to the JVM
 //! (`CallbackThreads.kt`, bench/proposals/kotlin-jna-keep-attached.md).
 //!
-//! Cancellation: a cancelled coroutine drops the Rust future, which drops the spawned call on the
-//! cancelling thread before it returns and aborts the task. So what the call held (the advancing
-//! mark of core's `FlowHandle`, a connection) is released when the cancellation completes.
+//! Cancellation: a cancelled coroutine drops the Rust future, which aborts the task and waits until
+//! the runtime has dropped the call. So what the call held (the advancing mark of core's
+//! `FlowHandle`, a connection) is released when the cancellation completes.
 
 use ctt_onboard::CttError;
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::task::Poll;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// The worker threads of [`runtime`]: the calls are IO-bound; one would do (8% less CPU in the bulk
 /// benchmark), but the app's `Logger` runs on them, and one slow log call would stall every call.
@@ -61,37 +59,19 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, CttError>) -> Result<T, Ctt
 }
 
 /// Runs `fut` as a task on [`runtime`], a panic turned into `CttError::Api` (core's
-/// `__bindings::catch_panic`). Dropping the returned future drops `fut` at once.
+/// `__bindings::catch_panic`). Dropping the returned future drops `fut` before the drop returns.
 pub(crate) async fn guard_async<T, F>(fut: F) -> Result<T, CttError>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, CttError>> + Send + 'static,
 {
-    let runtime = runtime()?;
-    let call: Slot<Result<T, CttError>> = Arc::new(Mutex::new(Some(Box::pin(async move {
+    let call = async move {
         let caught = ctt_onboard::__bindings::catch_panic(async { Ok(fut.await) }).await;
         caught.unwrap_or_else(|panic| Err(panic.into()))
-    }))));
-    let polled = Arc::clone(&call);
-    let task = runtime.spawn(std::future::poll_fn(move |cx| {
-        let mut slot = polled.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(call) = slot.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let output = std::task::ready!(call.as_mut().poll(cx));
-        *slot = None;
-        Poll::Ready(Some(output))
-    }));
-    let runtime = runtime.handle().clone();
-    let mut spawned = Spawned {
-        call,
-        task,
-        runtime,
     };
-    match (&mut spawned.task).await {
-        Ok(Some(result)) => result,
-        // The slot is emptied only by `Spawned::drop`, after which nobody awaits the task.
-        Ok(None) => Err(internal("the call was cancelled".to_owned())),
+    let mut task = Spawned(runtime()?.spawn(call));
+    match (&mut task.0).await {
+        Ok(result) => result,
         // The call's panics are caught inside the task, and the runtime is never shut down: a
         // `JoinError` would be a bug of this module, reported like a panic.
         Err(e) => Err(internal(format!(
@@ -100,30 +80,18 @@ where
     }
 }
 
-/// The spawned call, kept where both its task and whoever drops [`Spawned`] can reach it.
-type Slot<T> = Arc<Mutex<Option<Pin<Box<dyn Future<Output = T> + Send>>>>>;
-
-/// A call running as a task: dropping it drops the call at once (waiting only for a poll in
-/// progress), where a bare `JoinHandle::abort` would drop it later, on a worker.
-struct Spawned<T> {
-    call: Slot<T>,
-    task: tokio::task::JoinHandle<Option<T>>,
-    runtime: tokio::runtime::Handle,
-}
+/// A call running as a task. Dropped unfinished (a cancelled coroutine), it aborts the task and
+/// waits until a worker has dropped the call (at most a poll in progress): a bare `abort` would
+/// return first, and what the call held would be released some time later.
+struct Spawned<T>(tokio::task::JoinHandle<T>);
 
 impl<T> Drop for Spawned<T> {
     fn drop(&mut self) {
-        let unfinished = self
-            .call
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(call) = unfinished {
-            // Inside the runtime's context, for whatever the call's parts do when dropped.
-            let _context = self.runtime.enter();
-            drop(call);
+        if !self.0.is_finished() {
+            self.0.abort();
+            // On the thread that freed the call (Kotlin's), never on one of the runtime's workers.
+            let _ = futures::executor::block_on(&mut self.0);
         }
-        self.task.abort();
     }
 }
 
@@ -199,6 +167,7 @@ macro_rules! export {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::task::{Context, Waker};
     use std::time::Duration;
 
