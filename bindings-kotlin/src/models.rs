@@ -38,11 +38,6 @@ crate::export! {
             .map_err(|e| invalid_input(format!("enterprise could not be serialized: {e}")))
     }
 
-    /// A step's title for people, such as "Create the enterprise" (`step` as `status()` names it).
-    pub fn step_title(step: core::Step) -> String {
-        step.title().to_owned()
-    }
-
     /// The action a Global Admin acts on for `step`, if it is one of those.
     pub fn step_action(step: core::Step) -> Option<ActionType> {
         step.action()

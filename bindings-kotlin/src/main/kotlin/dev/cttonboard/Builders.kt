@@ -134,9 +134,6 @@ fun NewEnterprise.validate() = validateNewEnterprise(this)
 fun OnboardingPlan(enterprise: NewEnterprise, redirectUrl: String): OnboardingPlan =
     OnboardingPlan(enterprise = enterprise, redirectUrl = redirectUrl, gatewayRegions = emptyList())
 
-/** The step's title for people, such as "Create the enterprise". */
-val StepStatus.title: String get() = stepTitle(step)
-
 /** The action a Global Admin acts on for this step, if it is one of those. */
 val StepStatus.action: ActionType? get() = stepAction(step)
 
