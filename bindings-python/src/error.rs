@@ -68,12 +68,6 @@ fn parse_code(code: &str) -> PyResult<ErrorCode> {
         .ok_or_else(|| PyValueError::new_err(format!("unknown error code {code:?}")))
 }
 
-/// Every error code of the core, in documentation order.
-#[pyfunction]
-pub fn error_codes() -> Vec<&'static str> {
-    ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
-}
-
 /// True when repeating a call that failed with `code` may succeed (core's `Error::is_transient`).
 #[pyfunction]
 pub fn is_transient(code: &str) -> PyResult<bool> {

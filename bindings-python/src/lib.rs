@@ -50,7 +50,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<onboarding::NativeCallbackKeys>()?;
     m.add_function(wrap_pyfunction!(onboarding::verify_callback, m)?)?;
     m.add_function(wrap_pyfunction!(onboarding::claimed_flow_id, m)?)?;
-    m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error::is_transient, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_for_code, m)?)?;
     m.add_function(wrap_pyfunction!(error::forced_panic, m)?)?;
@@ -61,7 +60,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(logging::drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(logging::logs_pending, m)?)?;
     m.add_function(wrap_pyfunction!(models::register_model, m)?)?;
-    m.add_function(wrap_pyfunction!(models::build_models, m)?)?;
     m.add_function(wrap_pyfunction!(logging::set_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown_runtime, m)?)?;
     Ok(())

@@ -3,16 +3,20 @@
 //! cost more per call than the request itself against a local server).
 //!
 //! Arguments arrive as the dicts the Python layer makes ([`Arg`]: read with core's own
-//! `Deserialize`). Results leave as plain dicts and lists ([`Json`]) or as instances of the model
-//! class a generated method names ([`result_to_py`]): `models.py` registers each flat class once
-//! (its wire names, attribute names and defaults) and this module fills an instance's `__dict__`
-//! without running Python code per field.
+//! `Deserialize`), converted by hand ([`py_to_value`]) rather than by `depythonize`, which takes
+//! any mapping or sequence and has no depth limit (a deeply nested argument would overflow the
+//! native stack). Results leave as plain dicts and lists ([`Json`]: `pythonize`, measured as fast
+//! as the hand-written converter it replaced) or as instances of the model class a generated
+//! method names ([`result_to_py`]): `models.py` registers each flat class once (its wire names,
+//! attribute names and defaults) and this module fills an instance's `__dict__` without running
+//! Python code per field.
 
 use crate::error::to_py;
 use ctt_onboard::{Error, Result};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use pythonize::pythonize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -91,31 +95,6 @@ fn to_value_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     }
 }
 
-/// A JSON value as the Python object `json.loads` would give.
-pub fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.into_pyobject(py)?.into_any(),
-            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
-            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
-        },
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let items = items.iter().map(|v| value_to_py(py, v));
-            PyList::new(py, items.collect::<PyResult<Vec<_>>>()?)?.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(k, value_to_py(py, v)?)?;
-            }
-            dict.into_any()
-        }
-    })
-}
-
 /// A plain JSON value on its way to Python, as dicts, lists and scalars.
 pub struct Json(pub Value);
 
@@ -125,7 +104,7 @@ impl<'py> IntoPyObject<'py> for Json {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        value_to_py(py, &self.0)
+        Ok(pythonize(py, &self.0)?)
     }
 }
 
@@ -170,7 +149,7 @@ fn instance<'py>(py: Python<'py>, spec: &ModelSpec, value: &Value) -> PyResult<B
     let attrs = PyDict::new(py);
     for (wire, attr, default) in &spec.fields {
         match map.get(wire) {
-            Some(v) => attrs.set_item(attr.bind(py), value_to_py(py, v)?)?,
+            Some(v) => attrs.set_item(attr.bind(py), pythonize(py, v)?)?,
             None => attrs.set_item(attr.bind(py), default.bind(py))?,
         }
     }
@@ -180,7 +159,7 @@ fn instance<'py>(py: Python<'py>, spec: &ModelSpec, value: &Value) -> PyResult<B
             .iter()
             .filter(|(k, _)| !spec.fields.iter().any(|f| &f.0 == *k))
         {
-            extra.set_item(k, value_to_py(py, v)?)?;
+            extra.set_item(k, pythonize(py, v)?)?;
         }
         attrs.set_item(pyo3::intern!(py, "extra"), extra)?;
     }
@@ -198,7 +177,7 @@ pub fn result_to_py<'py>(
     model: Option<&Bound<'py, PyType>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let Some(cls) = model else {
-        return value_to_py(py, value);
+        return Ok(pythonize(py, value)?);
     };
     let spec = cls.getattr(pyo3::intern!(py, "_native_spec_")).ok();
     let spec = spec.as_ref().and_then(|s| s.cast::<ModelSpec>().ok());
@@ -206,7 +185,7 @@ pub fn result_to_py<'py>(
     let spec = spec.filter(|s| s.get().cls.bind(py).is(cls));
     let one = |v: &Value| match &spec {
         Some(s) => instance(py, s.get(), v),
-        None => cls.call_method1(pyo3::intern!(py, "from_dict"), (value_to_py(py, v)?,)),
+        None => cls.call_method1(pyo3::intern!(py, "from_dict"), (pythonize(py, v)?,)),
     };
     match value {
         Value::Null => Ok(py.None().into_bound(py)),
@@ -216,24 +195,6 @@ pub fn result_to_py<'py>(
         }
         v => one(v),
     }
-}
-
-/// Builds instances of `ctt_onboard.models.<name>` from wire-named JSON objects, through the
-/// path native results take: lets the tests compare it with `from_dict`.
-#[pyfunction]
-pub fn build_models<'py>(
-    py: Python<'py>,
-    name: &str,
-    items: Vec<String>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let cls = py.import("ctt_onboard.models")?.getattr(name)?;
-    let cls = cls.cast::<PyType>()?;
-    let built = items.iter().map(|text| {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| to_py(py, Error::invalid_input(format!("item: {e}"))))?;
-        result_to_py(py, &value, Some(cls))
-    });
-    PyTuple::new(py, built.collect::<PyResult<Vec<_>>>()?)
 }
 
 /// The tenant id a callback payload (its wire-named dict) names: the core's rule.

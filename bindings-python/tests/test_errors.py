@@ -34,8 +34,8 @@ EXPECTED = {
 
 
 def test_the_classes_cover_every_core_code() -> None:
-    # The generated ERROR_CODES are core's codes, and each has its class.
-    assert _native.error_codes() == [code for code, _ in ERROR_CODES] == list(EXPECTED)
+    # The generated ERROR_CODES are core's codes (`make check-generated`), and each has its class.
+    assert [code for code, _ in ERROR_CODES] == list(EXPECTED)
     for code in EXPECTED:
         assert ERROR_CLASSES[code] is EXPECTED[code]
         assert getattr(ctt, EXPECTED[code].__name__) is EXPECTED[code]

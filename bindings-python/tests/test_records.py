@@ -3,7 +3,8 @@
 The native calls build their results without ``from_dict`` (``models.rs`` fills each instance's
 ``__dict__``); these tests pin that both paths give equal models, keep unknown keys where the
 model keeps them, and share no mutable state between instances. They also pin the ``Record``
-behaviour the models used to get from ``dataclasses``.
+behaviour the models used to get from ``dataclasses``. Results are built by the path of every
+call, through core's hidden ``__probe`` call, which sends nothing and answers its ``echo``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import pickle
 import subprocess
 import sys
+from typing import Any
 
 import ctt_onboard as ctt
 import pytest
@@ -19,6 +21,16 @@ from conftest import KEY
 from ctt_onboard import _native
 from ctt_onboard._record import FrozenInstanceError
 from ctt_onboard.testing import Simulator
+
+
+def build_models(name: str, items: list[Any]) -> list[Any]:
+    """``items`` (wire-named dicts) as the result of a call whose result class is ``name``."""
+    with ctt.Client(base_url="http://127.0.0.1:9") as client:
+        built: list[Any] = client.native.call(
+            {"call": "__probe", "hops": 0, "echo": items}, getattr(ctt, name)
+        )
+        return built
+
 
 WIRE = {
     "AuthenticatedUser": {"username": "api", "type": "RESELLER", "resellerId": 7, "x": [1, {}]},
@@ -33,7 +45,7 @@ WIRE = {
 def test_native_path_equals_from_dict(name: str) -> None:
     cls = getattr(ctt, name)
     data = WIRE[name]
-    (native,) = _native.build_models(name, [json.dumps(data)])
+    (native,) = build_models(name, [data])
     expected = cls.from_json(json.dumps(data))
     assert type(native) is cls
     assert native == expected
@@ -42,23 +54,21 @@ def test_native_path_equals_from_dict(name: str) -> None:
 
 
 def test_native_path_keeps_extra_and_fills_defaults() -> None:
-    user, bare = _native.build_models(
-        "AuthenticatedUser", [json.dumps(WIRE["AuthenticatedUser"]), "{}"]
-    )
+    user, bare = build_models("AuthenticatedUser", [WIRE["AuthenticatedUser"], {}])
     assert user.extra == {"x": [1, {}]}
     assert (user.username, user.user_type, user.reseller_id) == ("api", "RESELLER", 7)
     assert bare == ctt.AuthenticatedUser()
     assert bare.extra == {} and bare.extra is not ctt.AuthenticatedUser().extra
-    (pbx,) = _native.build_models("PbxType", ['{"id": 1}'])
+    (pbx,) = build_models("PbxType", [{"id": 1}])
     assert (pbx.pbx_name, pbx.is_default, pbx.hosting_type) == ("", False, None)
     # Models that do not keep extra keys drop them, as from_dict does.
-    (gw,) = _native.build_models("SbcGateway", ['{"sbcGatewayId": 1, "unknown": 2}'])
+    (gw,) = build_models("SbcGateway", [{"sbcGatewayId": 1, "unknown": 2}])
     assert not hasattr(gw, "extra") and gw == ctt.SbcGateway(sbc_gateway_id=1)
 
 
 def test_native_path_refuses_a_non_object() -> None:
     with pytest.raises(TypeError):
-        _native.build_models("SbcGateway", ["[1]"])
+        build_models("SbcGateway", [[1]])
 
 
 def test_client_results_are_models(client: ctt.Client) -> None:

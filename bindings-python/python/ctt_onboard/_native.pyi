@@ -22,11 +22,9 @@ __all__ = [
     "NativeSimulator",
     "__version__",
     "auth_tenant_id",
-    "build_models",
     "callback_tenant_id",
     "claimed_flow_id",
     "drain_logs",
-    "error_codes",
     "error_for_code",
     "forced_panic",
     "forced_panic_start",
@@ -123,9 +121,6 @@ class NativeSimulator:
     def close(self) -> None:
         """Stops the server (once no call on it is in flight). Closing twice is harmless."""
 
-def error_codes() -> list[str]:
-    """Every error code of the core, in documentation order."""
-
 def is_transient(code: str) -> bool:
     """True when repeating a call that failed with ``code`` may succeed (core's
     ``Error::is_transient``)."""
@@ -177,10 +172,6 @@ def register_model(cls: type, fields: list[tuple[str, str, Any]], keeps_extra: b
     """Registers how native results become instances of ``cls``: ``fields`` is (wire name,
     attribute name, default) per field; with ``keeps_extra`` the other wire keys go to ``extra``.
     The defaults are shared between instances, so they must be immutable."""
-
-def build_models(name: str, items: list[str]) -> tuple[Any, ...]:
-    """Builds instances of ``ctt_onboard.models.<name>`` from wire-named JSON objects, through the
-    path native results take: lets the tests compare it with ``from_dict``."""
 
 def set_log_level(level: int) -> bool:
     """Sets the lowest Python level number that is queued at all (the Python layer passes the
