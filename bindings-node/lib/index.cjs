@@ -124,16 +124,15 @@ function ringOf(keys) {
   })
 }
 
-// A call and its result cross as JSON text (src/client.rs says why).
+// A call's result crosses as JSON text (src/client.rs says why). A call napi cannot read (a
+// circular object) rejects like every other malformed call.
 const nativeCall = native.Client.prototype.call
 native.Client.prototype.call = function call(clientCall) {
-  let text
   try {
-    text = JSON.stringify(clientCall)
+    return nativeCall.call(this, clientCall).then(JSON.parse)
   } catch (error) {
-    return Promise.reject(new CttError(`the call cannot be written as JSON: ${error.message}`, { code: 'invalid_input', cause: error }))
+    return Promise.reject(error)
   }
-  return nativeCall.call(this, text).then(JSON.parse)
 }
 
 // The options object is core's ClientOptions (unknown names are refused); the callback key or

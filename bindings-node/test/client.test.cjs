@@ -96,6 +96,11 @@ test('ids beyond Number.MAX_SAFE_INTEGER or not integers are refused', async () 
   // a wrong type too: the call (core's ClientCall) is read inside the Promise
   e = await rejectsWith(client.sbcGateways('54'), 'invalid_input')
   assert.match(e.message, /sbcGateways: invalid type: string "54", expected i64/)
+  // and one napi cannot read at all (a circular object) rejects too
+  const circular = { enterpriseName: 'X', services: ['SMS'] }
+  circular.self = circular
+  e = await rejectsWith(client.createEnterprise(circular), 'invalid_input')
+  assert.match(e.message, /nesting depth/)
 })
 
 test('actionItemUrl, approve, o365UserInfo, provisionTenantAdminApi, updateManagementConsent', async () => {
