@@ -193,17 +193,9 @@ impl Onboarding {
 }
 
 impl std::fmt::Display for Onboarding {
+    /// Core's summary of the flow (no secret in it).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.flow.read(|flow| {
-            write!(
-                f,
-                "Onboarding(id={}, enterprise={:?}, enterpriseId={:?}, complete={})",
-                flow.id(),
-                flow.plan().enterprise.enterprise_name,
-                flow.enterprise_id(),
-                flow.is_complete()
-            )
-        })
+        self.flow.read(|flow| std::fmt::Display::fmt(flow, f))
     }
 }
 

@@ -1,12 +1,14 @@
 //! What only a language binding needs from core, kept out of the public Rust API.
 //!
 //! Panic catching, the forced panic the bindings' tests use, and the log sink are how a binding
-//! keeps a Rust panic or a `tracing` event from crossing into its host; a Rust user of the crate
-//! has no use for them. They live behind this one hidden module so that core's documented surface
+//! keeps a Rust panic or a `tracing` event from crossing into its host; the fork-safe runtime is
+//! where a binding whose host has no tokio runtime (Python, Kotlin) runs core's futures. A Rust
+//! user of the crate has no use for them. They live behind this one hidden module so that core's documented surface
 //! is the SDK itself.
 
 use crate::error::{Error, Result};
 
+pub use crate::bindings_runtime::{OwnedTask, runtime, shutdown_runtime, spawn_owned};
 pub use crate::logging::{LogLevel, LogRecord, LogSink, install_sink, uninstall_sink};
 
 /// Runs `f`, turning a panic into [`Error::from_panic`]. Bindings wrap every call in this (or

@@ -16,6 +16,8 @@
 #[path = "bindings_support.rs"]
 pub mod __bindings;
 mod auth;
+#[path = "bindings_runtime.rs"]
+mod bindings_runtime;
 pub mod callback;
 pub mod client;
 pub mod clock;

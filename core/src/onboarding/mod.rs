@@ -194,5 +194,20 @@ impl Onboarding {
     }
 }
 
+/// A one-line summary that holds no secret, for logs and the hosts' `toString`:
+/// `Onboarding(id=…, enterprise="…", enterpriseId=…, complete=…)`.
+impl std::fmt::Display for Onboarding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Onboarding(id={}, enterprise={:?}, enterpriseId={:?}, complete={})",
+            self.id(),
+            self.plan().enterprise.enterprise_name,
+            self.enterprise_id(),
+            self.is_complete()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -79,3 +79,14 @@ fn json_round_trips_and_refuses_newer_schemas() {
     assert!(Onboarding::from_json("{}").is_err());
     assert!(Onboarding::from_json("nope").is_err());
 }
+
+#[test]
+fn the_summary_names_the_flow_and_holds_no_secret() {
+    let flow = Onboarding::new(plan(vec![Service::Sms])).expect("flow");
+    let summary = flow.to_string();
+    let expected = format!(
+        "Onboarding(id={}, enterprise=\"Acme\", enterpriseId=None, complete=false)",
+        flow.id()
+    );
+    assert_eq!(summary, expected);
+}
