@@ -50,9 +50,7 @@ fn docstring(out: &mut String, indent: &str, doc: &str) {
 
 /// [`docstring`] of a text already in the docstring style.
 fn docstring_rst(out: &mut String, indent: &str, doc: &str) {
-    let doc = doc
-        .replace('\\', "\\\\")
-        .replace("\"\"\"", "\\\"\\\"\\\"");
+    let doc = doc.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
     let lines = wrap(&doc, WIDTH - indent.len() - 3);
     match lines.as_slice() {
         [] => {}
@@ -340,7 +338,10 @@ fn client_calls(out: &mut String, ctx: &Ctx<'_>, calls: &[Call], is_async: bool)
         if !args.is_empty() {
             doc.push_str(&format!("\n\n{}", args.join("\n")));
         }
-        let ret = c.returns.as_ref().map_or("None".into(), |t| ctx.annotation(t));
+        let ret = c
+            .returns
+            .as_ref()
+            .map_or("None".into(), |t| ctx.annotation(t));
         out.push('\n');
         out.push_str(&bracketed(
             "    ",
@@ -356,7 +357,10 @@ fn client_calls(out: &mut String, ctx: &Ctx<'_>, calls: &[Call], is_async: bool)
         } else {
             format!("result: {ret} = ")
         };
-        let inline = format!("        {assign}{wait}self._call({{{}}}{tail})", entries.join(", "));
+        let inline = format!(
+            "        {assign}{wait}self._call({{{}}}{tail})",
+            entries.join(", ")
+        );
         if inline.len() <= WIDTH {
             out.push_str(&inline);
             out.push('\n');
