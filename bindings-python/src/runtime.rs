@@ -1,86 +1,32 @@
-//! The tokio runtime behind every call, rebuilt in a process forked after it started.
+//! The tokio runtime behind every call: core's binding runtime (`__bindings::runtime`, rebuilt in
+//! a process forked after it started, see its docs), and the blocking bridge onto it.
 //!
-//! reqwest needs a tokio reactor, so the binding drives the core's futures on a multi-threaded
-//! tokio runtime. `pyo3_async_runtimes::tokio` keeps its runtime in a `OnceLock` that can never be
-//! replaced. That breaks `fork()`: only the forking thread survives in the child, so a child of a
-//! gunicorn master, a Celery prefork pool or `multiprocessing` (fork start method) inherits a
-//! runtime whose worker threads do not exist, and every call it makes hangs forever.
-//!
-//! So this module keeps its own runtime, tagged with the process id that built it. Every use
-//! compares the tag with the current process id; in a forked child they differ, and a fresh
-//! runtime is built there. The parent's runtime is never dropped in the child (dropping would
-//! join threads that do not exist there); it is leaked, which costs the child a little memory
-//! once. The slot's lock is only ever taken by a thread that holds the GIL (every entry point
-//! calls [`runtime`] before it detaches), and `os.fork()` holds the GIL too, so the child never
-//! inherits it locked.
+//! `pyo3_async_runtimes::tokio` keeps its runtime in a `OnceLock` that can never be replaced, so
+//! a forked child (gunicorn `--preload`, a Celery prefork pool, `multiprocessing` with fork) would
+//! inherit a runtime without threads and hang; core's runtime is tagged with its process id and
+//! rebuilt there. Its slot's lock is only ever taken by a thread that holds the GIL (every entry
+//! point calls [`py_runtime`] before it detaches), and `os.fork()` holds the GIL too, so the child
+//! never inherits it locked.
 
 use crate::error::to_py;
 use ctt_onboard::__bindings::catch_panic;
 use ctt_onboard::Result;
 use pyo3::prelude::*;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-
-/// The runtime of the current process and the id of the process that built it.
-static SLOT: Mutex<Option<(u32, Arc<tokio::runtime::Runtime>)>> = Mutex::new(None);
-
-/// The runtime for this process, built on first use and again in a forked child.
-pub fn runtime() -> std::io::Result<Arc<tokio::runtime::Runtime>> {
-    let pid = std::process::id();
-    let mut slot = SLOT.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((owner, rt)) = slot.as_ref()
-        && *owner == pid
-    {
-        return Ok(rt.clone());
-    }
-    let rt = Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("ctt-onboard")
-            .enable_all()
-            .build()?,
-    );
-    if let Some((_, inherited)) = slot.replace((pid, rt.clone())) {
-        // Inherited from the parent across fork(): its threads are gone, so it must not be dropped.
-        std::mem::forget(inherited);
-    }
-    Ok(rt)
-}
+use std::sync::Arc;
 
 /// Stops this process's runtime; the package registers it with `atexit`. Its worker threads must
 /// be gone before the interpreter finalizes: a worker that drops a Python object (a finished
 /// awaitable's result) while the final garbage collection runs crashes the process at exit. The
-/// GIL is released while the workers stop, so any of them that needs it can finish. A runtime
-/// still shared with a call in flight on another thread is left running rather than torn down
-/// under it; a later call builds a new one.
+/// GIL is released while the workers stop, so any of them that needs it can finish.
 #[pyfunction]
 pub fn shutdown_runtime(py: Python<'_>) {
-    let pid = std::process::id();
-    let taken = {
-        let mut slot = SLOT.lock().unwrap_or_else(|p| p.into_inner());
-        match slot.take() {
-            Some((owner, rt)) if owner == pid => Some(rt),
-            Some(inherited) => {
-                // From the parent across fork(): its threads are gone, so it must not be dropped.
-                std::mem::forget(inherited);
-                None
-            }
-            None => None,
-        }
-    };
-    if let Some(rt) = taken {
-        py.detach(move || match Arc::try_unwrap(rt) {
-            Ok(rt) => rt.shutdown_timeout(std::time::Duration::from_secs(2)),
-            Err(shared) => std::mem::forget(shared),
-        });
-    }
+    py.detach(|| ctt_onboard::__bindings::shutdown_runtime(std::time::Duration::from_secs(2)));
 }
 
-/// The runtime, with a failure to build it as a Python `RuntimeError`.
+/// The runtime, with a failure to build it as the `CttError` of its code.
 pub fn py_runtime() -> PyResult<Arc<tokio::runtime::Runtime>> {
-    runtime().map_err(|e| {
-        pyo3::exceptions::PyRuntimeError::new_err(format!("could not start the tokio runtime: {e}"))
-    })
+    ctt_onboard::__bindings::runtime().map_err(|e| Python::attach(|py| to_py(py, e)))
 }
 
 /// Runs a core future to completion on this thread with the GIL released, inside the runtime's
