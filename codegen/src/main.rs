@@ -1,10 +1,12 @@
 //! ctt-codegen: the host-language types of every boundary shape, from the JSON Schema that
 //! ctt-onboard and ctt-sim derive (feature `schema`, doc comments as descriptions).
 //!
-//! Each shape is declared once, in Rust; this writes what Python and TypeScript need of it:
-//! `bindings-python/python/ctt_onboard/_generated.py` (the model classes, the open enums, the
-//! error codes) and `bindings-node/lib/generated.d.ts` (an interface or union per shape). The
-//! files are committed. `--write` rewrites them; `--check` rewrites nothing and exits 1 naming
+//! Each shape is declared once, in Rust, and so is each call (`ClientCall`, `SimCall`); this
+//! writes what Python and TypeScript need of them: `bindings-python/python/ctt_onboard/_generated.py`
+//! (the model classes, the open enums, the error codes, the client's methods),
+//! `bindings-node/lib/generated.d.ts` (an interface or union per shape, the client's method
+//! declarations) and `bindings-node/lib/generated.cjs` (the client's methods, the error codes).
+//! The files are committed. `--write` rewrites them; `--check` rewrites nothing and exits 1 naming
 //! each stale file (`make check-generated`, part of `make test`).
 
 mod doc;
@@ -135,6 +137,10 @@ fn generate() -> Vec<(PathBuf, String)> {
         (
             root.join("bindings-node/lib/generated.d.ts"),
             ts::write(&defs, &calls),
+        ),
+        (
+            root.join("bindings-node/lib/generated.cjs"),
+            ts::write_js(&defs, &calls),
         ),
     ]
 }
