@@ -167,3 +167,31 @@ async fn the_probe_answers_its_echo_without_a_request() {
     }
     assert!(sim.requests().is_empty(), "no request was sent");
 }
+
+/// The bindings' tests' failing call: any code, with its status, request id and wait; or a panic.
+#[tokio::test]
+async fn the_fail_call_answers_the_error_it_describes() {
+    let sim = sim();
+    let client = client(&sim);
+    let fail = json!({"call": "__fail", "code": "rate_limited", "message": "slow down",
+        "status": 429, "requestId": "req-7", "retryAfterMs": 1500});
+    let e = client
+        .call(ClientCall::from_value(fail).expect("a well-formed call"))
+        .await
+        .expect_err("it fails");
+    assert_eq!(e.code(), ErrorCode::RateLimited);
+    assert_eq!(e.status(), Some(429));
+    assert_eq!(e.request_id(), Some("req-7"));
+    assert_eq!(
+        e.retry_after(),
+        Some(std::time::Duration::from_millis(1500))
+    );
+    assert!(e.message().contains("slow down"), "{e}");
+    let panics = ClientCall::from_value(
+        json!({"call": "__fail", "code": "api", "message": "x", "panic": true}),
+    )
+    .expect("a well-formed call");
+    let caught = ctt_onboard::__bindings::catch_panic(client.call(panics)).await;
+    assert_eq!(caught.expect_err("it panicked").code(), ErrorCode::Api);
+    assert!(sim.requests().is_empty(), "no request was sent");
+}

@@ -10,7 +10,7 @@
 //! [`Client::call`] is all a new call needs to reach every language.
 
 use super::Client;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::models::{ActionType, AuthenticationResult, NewEnterprise};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -115,6 +115,30 @@ pub enum ClientCall {
         /// What to answer.
         echo: Value,
     },
+    /// Not part of the API: the bindings' tests' way to see any core error (or a panic) reach
+    /// their host through the path every call takes. It sends nothing and fails with the error
+    /// these fields describe, or panics when `panic` is true. Left out of the schema.
+    #[doc(hidden)]
+    #[serde(rename = "__fail")]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    Fail {
+        /// The error's code.
+        code: ErrorCode,
+        /// The error's message.
+        message: String,
+        /// The HTTP status it carries.
+        #[serde(default)]
+        status: Option<u16>,
+        /// The request id it carries.
+        #[serde(default)]
+        request_id: Option<String>,
+        /// The wait it asks for, in milliseconds.
+        #[serde(default)]
+        retry_after_ms: Option<u64>,
+        /// Panic instead (a binding must turn the panic into an `api` error).
+        #[serde(default)]
+        panic: bool,
+    },
 }
 
 impl ClientCall {
@@ -133,6 +157,7 @@ impl ClientCall {
             Self::Enterprises { .. } => "enterprises",
             Self::FindEnterprise { .. } => "findEnterprise",
             Self::Probe { .. } => "__probe",
+            Self::Fail { .. } => "__fail",
         }
     }
 
@@ -200,6 +225,25 @@ impl Client {
                     })?;
                 }
                 Ok(echo)
+            }
+            ClientCall::Fail { panic: true, .. } => {
+                crate::__bindings::forced_panic_for_tests().map(|()| Value::Null)
+            }
+            ClientCall::Fail {
+                code,
+                message,
+                status,
+                request_id,
+                retry_after_ms,
+                panic: false,
+            } => {
+                let mut error = Error::new(code, message)
+                    .with_request_id(request_id)
+                    .with_retry_after(retry_after_ms.map(std::time::Duration::from_millis));
+                if let Some(status) = status {
+                    error = error.with_status(status);
+                }
+                Err(error)
             }
         }
     }
@@ -278,6 +322,14 @@ mod tests {
             ClientCall::Probe {
                 hops: 2,
                 echo: serde_json::json!([1, "two"]),
+            },
+            ClientCall::Fail {
+                code: ErrorCode::Timeout,
+                message: "slow".into(),
+                status: Some(504),
+                request_id: None,
+                retry_after_ms: Some(1500),
+                panic: false,
             },
         ];
         for call in calls {
