@@ -941,8 +941,9 @@ def conversion(lang: str, impl: str, op: str, probe: Any) -> tuple[Part | None, 
         return (
             Part(to_value.value, to_value.per_round, " (Rust half)"),
             (
-                "serde_json::to_value of the result (Rust) only: the JavaScript half (napi's "
-                "Value to JS objects, on the JavaScript thread) has no entry point without a call"
+                "serde_json::to_value of the result (Rust, where every call's result goes "
+                "through) only: the rest of the result's way into JavaScript objects has no entry "
+                "point without a call (the __probe echo of the second table covers it both ways)"
             ),
         )
     return None, "no probe"
