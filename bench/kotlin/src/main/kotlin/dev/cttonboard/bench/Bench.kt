@@ -213,7 +213,7 @@ private fun batchOf(op: String): Int = if (op.startsWith("probe:")) PROBE_BATCH 
 
 /** What each probe of the per-call breakdown calls (bench/NOTES.md, "Where the time goes"). */
 private val PROBE_CALLS = mapOf(
-    "crossing" to "client.baseUrl() (a sync export returning a String: one JNA downcall)",
+    "crossing" to "client.baseUrl() (a sync uniffi export returning a String: its JNA calls and Structures)",
     "noio" to "client.resellerId() (suspend) with the reseller id given to the builder (no request)",
     "noio-blocking" to "client.blocking().resellerId(), the same through the blocking twin",
     "convert" to "the generated FfiConverterSequenceTypeSbcGateway.read of the sbcGateways result " +
