@@ -6,7 +6,6 @@
 //! `ERROR_CLASSES` and fills in `code`, `status`, `request_id` and `retry_after`; the core's cause
 //! chain becomes `__cause__`.
 
-use ctt_onboard::__bindings::forced_panic_for_tests;
 use ctt_onboard::{Error, ErrorCode};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -72,47 +71,6 @@ fn parse_code(code: &str) -> PyResult<ErrorCode> {
 #[pyfunction]
 pub fn is_transient(code: &str) -> PyResult<bool> {
     Ok(Error::new(parse_code(code)?, "").is_transient())
-}
-
-/// Builds the exception a core error with these fields becomes, without raising it: lets the
-/// test suite check the mapping of every code, including those the simulator never answers with.
-#[pyfunction]
-#[pyo3(signature = (code, message, status=None, request_id=None, retry_after=None))]
-pub fn error_for_code(
-    py: Python<'_>,
-    code: &str,
-    message: &str,
-    status: Option<u16>,
-    request_id: Option<String>,
-    retry_after: Option<f64>,
-) -> PyResult<Py<pyo3::exceptions::PyBaseException>> {
-    let retry_after = retry_after.and_then(|s| std::time::Duration::try_from_secs_f64(s).ok());
-    let mut error = Error::new(parse_code(code)?, message)
-        .with_request_id(request_id)
-        .with_retry_after(retry_after);
-    if let Some(status) = status {
-        error = error.with_status(status);
-    }
-    Ok(to_py(py, error).into_value(py))
-}
-
-/// Panics inside a core call on purpose, through the wrapper every blocking call uses: shows
-/// that a panic becomes an `ApiError`.
-#[pyfunction]
-pub fn forced_panic(py: Python<'_>) -> PyResult<()> {
-    crate::runtime::block_on(py, async { forced_panic_for_tests() })
-}
-
-/// `forced_panic` through [`crate::completion::Completions`], the path every `AsyncClient` call
-/// takes: resolves `future` with the error.
-#[pyfunction]
-pub fn forced_panic_start(
-    py: Python<'_>,
-    completions: PyRef<'_, crate::completion::Completions>,
-    future: Py<PyAny>,
-) -> PyResult<u64> {
-    let panicking = async { forced_panic_for_tests().map(|()| serde_json::Value::Null) };
-    completions.start(py, future, None, panicking)
 }
 
 /// Runs `f`, turning a panic into an `api` error (sync twin of the futures' wrapper).

@@ -51,9 +51,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(onboarding::verify_callback, m)?)?;
     m.add_function(wrap_pyfunction!(onboarding::claimed_flow_id, m)?)?;
     m.add_function(wrap_pyfunction!(error::is_transient, m)?)?;
-    m.add_function(wrap_pyfunction!(error::error_for_code, m)?)?;
-    m.add_function(wrap_pyfunction!(error::forced_panic, m)?)?;
-    m.add_function(wrap_pyfunction!(error::forced_panic_start, m)?)?;
     m.add_function(wrap_pyfunction!(models::validate_enterprise, m)?)?;
     m.add_function(wrap_pyfunction!(models::callback_tenant_id, m)?)?;
     m.add_function(wrap_pyfunction!(models::auth_tenant_id, m)?)?;

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import pickle
 
 import ctt_onboard as ctt
 import pytest
 from conftest import unique_name
-from ctt_onboard import _native
 from ctt_onboard._generated import ERROR_CODES
 from ctt_onboard.errors import ERROR_CLASSES
 from ctt_onboard.testing import Simulator
@@ -33,6 +31,14 @@ EXPECTED = {
 }
 
 
+def fail(client: ctt.Client, code: str, message: str, **fields: object) -> ctt.CttError:
+    """The exception a core error with these fields becomes, through the path every call takes
+    (core's hidden ``__fail`` call, which sends nothing)."""
+    with pytest.raises(ctt.CttError) as info:
+        client._call({"call": "__fail", "code": code, "message": message, **fields})
+    return info.value
+
+
 def test_the_classes_cover_every_core_code() -> None:
     # The generated ERROR_CODES are core's codes (`make check-generated`), and each has its class.
     assert [code for code, _ in ERROR_CODES] == list(EXPECTED)
@@ -41,15 +47,17 @@ def test_the_classes_cover_every_core_code() -> None:
         assert getattr(ctt, EXPECTED[code].__name__) is EXPECTED[code]
 
 
-def test_is_transient_is_cores_rule() -> None:
-    errors = [_native.error_for_code(code, "x") for code in EXPECTED]
+def test_is_transient_is_cores_rule(client: ctt.Client) -> None:
+    errors = [fail(client, code, "x") for code in EXPECTED]
     transient = {e.code for e in errors if isinstance(e, ctt.CttError) and e.is_transient}
     assert transient == {"rate_limited", "server", "timeout", "network"}
 
 
 @pytest.mark.parametrize("code", list(EXPECTED))
-def test_each_code_becomes_its_class_with_status_and_request_id(code: str) -> None:
-    err = _native.error_for_code(code, "it failed", 503, "req-42", 1.5)
+def test_each_code_becomes_its_class_with_status_and_request_id(
+    client: ctt.Client, code: str
+) -> None:
+    err = fail(client, code, "it failed", status=503, requestId="req-42", retryAfterMs=1500)
     cls = EXPECTED[code]
     assert type(err) is cls
     assert isinstance(err, ctt.CttError)
@@ -69,12 +77,12 @@ def test_each_code_becomes_its_class_with_status_and_request_id(code: str) -> No
     )
 
 
-def test_builtin_bases() -> None:
+def test_builtin_bases(client: ctt.Client) -> None:
     assert issubclass(ctt.InvalidInputError, ValueError)
     assert issubclass(ctt.TimeoutError, builtins.TimeoutError)
     assert issubclass(ctt.NetworkError, ConnectionError)
     assert issubclass(ctt.NotFoundError, LookupError)
-    err = _native.error_for_code("timeout", "slow")
+    err = fail(client, "timeout", "slow")
     assert isinstance(err, builtins.TimeoutError)
     assert (err.status, err.request_id, err.retry_after) == (None, None, None)
     assert str(err) == "slow"
@@ -199,21 +207,19 @@ def test_the_cause_chain_becomes_dunder_cause(sim: Simulator) -> None:
     assert str(info.value.__cause__)
 
 
-def test_a_panic_becomes_an_api_error_not_an_unwind() -> None:
+PANIC = {"call": "__fail", "code": "api", "message": "unused", "panic": True}
+
+
+def test_a_panic_becomes_an_api_error_not_an_unwind(client: ctt.Client) -> None:
     with pytest.raises(ctt.ApiError, match="internal error") as info:
-        _native.forced_panic()
+        client._call(PANIC)
     assert info.value.code == "api"
 
 
-async def test_a_panic_in_an_async_client_call_becomes_an_api_error() -> None:
+async def test_a_panic_in_an_async_client_call_becomes_an_api_error(
+    async_client: ctt.AsyncClient,
+) -> None:
     # The path every AsyncClient call and advance_async take: the loop's completion queue.
-    loop = asyncio.get_running_loop()
-    completions = _native.Completions()
-    loop.add_reader(completions.fileno(), completions.drain)
-    try:
-        future = loop.create_future()
-        _native.forced_panic_start(completions, future)
-        with pytest.raises(ctt.ApiError, match="forced panic"):
-            await future
-    finally:
-        loop.remove_reader(completions.fileno())
+    with pytest.raises(ctt.ApiError, match="forced panic"):
+        await async_client._call(PANIC)
+    assert await async_client.reseller_id() > 0, "the client still answers"

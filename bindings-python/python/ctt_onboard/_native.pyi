@@ -25,9 +25,6 @@ __all__ = [
     "callback_tenant_id",
     "claimed_flow_id",
     "drain_logs",
-    "error_for_code",
-    "forced_panic",
-    "forced_panic_start",
     "is_transient",
     "logs_pending",
     "register_model",
@@ -124,26 +121,6 @@ class NativeSimulator:
 def is_transient(code: str) -> bool:
     """True when repeating a call that failed with ``code`` may succeed (core's
     ``Error::is_transient``)."""
-
-def error_for_code(
-    code: str,
-    message: str,
-    status: Optional[int] = None,
-    request_id: Optional[str] = None,
-    retry_after: Optional[float] = None,
-) -> BaseException:
-    """Builds the exception a core error with these fields becomes, without raising it: lets the
-    test suite check the mapping of every code, including those the simulator never answers
-    with."""
-
-def forced_panic() -> None:
-    """Panics inside a core call on purpose (``ctt_onboard::error::forced_panic_for_tests``),
-    through the same wrapper every blocking call uses: shows that a panic becomes an
-    ``ApiError``."""
-
-def forced_panic_start(completions: Completions, future: Any) -> int:
-    """``forced_panic`` through ``Completions``, the path every ``AsyncClient`` call takes:
-    resolves ``future`` with the error."""
 
 def validate_enterprise(enterprise: dict[str, Any]) -> None:
     """Checks a new enterprise (its wire-named dict) the way ``create_enterprise`` does before
