@@ -951,8 +951,9 @@ def conversion(lang: str, impl: str, op: str, probe: Any) -> tuple[Part | None, 
 
 def echo_table(r: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
     """What core's hidden ClientCall `__probe` shows in each binding that forwards it: one
-    wake-up from another runtime task (as an IO completion gives), and the conversion of the
-    gateways both ways (in as the argument `echo`, out as the result), each apart from IO."""
+    wake-up from another thread (a blocking-pool task finishing, as an IO completion wakes a
+    call), and the conversion of the gateways both ways (in as the argument `echo`, out as the
+    result), each apart from IO."""
     pr = {(x["lang"], x["impl"], x["probe"]): x for x in r.get("probes", [])}
     unexplained = {
         (row["lang"], row["impl"]): row["parts"].get("unexplained")
@@ -987,7 +988,7 @@ def echo_table(r: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
         "",
         (
             "Through core's hidden ClientCall `__probe` (no request; it answers its `echo` after "
-            "`hops` wake-ups from another task of the runtime), where the binding forwards it: "
+            "`hops` wake-ups from another thread), where the binding forwards it: "
             "`echo-null` is a whole no-IO call through the binding's generic call path; one "
             "wake-up = (`hops` - `echo-null`) / hops; the conversion both ways = `echo` of the "
             "gateways - `echo-null` (the gateways cross in as the argument and out as the "

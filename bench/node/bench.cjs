@@ -189,7 +189,7 @@ function batch(call, sync) {
 
 // A probe whose entry point a build no longer has is left out (the breakdown shows it missing).
 // The echo and hops probes go through core's hidden ClientCall __probe (no request: it answers
-// its echo after `hops` wake-ups from another runtime task) and the native call every generated
+// its echo after `hops` wake-ups from another thread) and the native call every generated
 // method uses.
 async function probes(client, gateways) {
   const out = []

@@ -323,7 +323,7 @@ def probes(
                 (impl, "probe:convert-empty", batched(lambda: build("SbcGateway", [])))
             )
     # Core's hidden ClientCall `__probe` (no request: answers `echo` after `hops` wake-ups from
-    # another runtime task), through the same `_call` every generated method uses.
+    # another thread), through the same `_call` every generated method uses.
     model = getattr(ctt, "SbcGateway", None)
     gateways = [json.loads(t) for t in items]
     null = {"call": "__probe", "hops": 0, "echo": None}

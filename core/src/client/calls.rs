@@ -103,9 +103,9 @@ pub enum ClientCall {
         name: String,
     },
     /// Not part of the API: the benchmarks' probe of a binding's own cost. It sends nothing and
-    /// answers `echo` after `hops` wake-ups from another task of the runtime (as an IO completion
-    /// wakes a call), so the bench can time a binding's conversion of a result (`echo`) and its
-    /// wake-ups (`hops`) apart from IO. Left out of the schema, so no host declares it.
+    /// answers `echo` after `hops` wake-ups from another thread (as an IO completion wakes a
+    /// call), so the bench can time a binding's conversion of a result (`echo`) and its wake-ups
+    /// (`hops`) apart from IO. Left out of the schema, so no host declares it.
     #[doc(hidden)]
     #[serde(rename = "__probe")]
     #[cfg_attr(feature = "schema", schemars(skip))]
@@ -219,8 +219,11 @@ impl Client {
                 name: n,
             } => out(name, self.find_enterprise(reseller_id, &n).await?),
             ClientCall::Probe { hops, echo } => {
+                // A blocking-pool thread finishing wakes the call from another thread, as the IO
+                // driver does when an answer arrives (a spawned task could run on the same
+                // worker and cost far less than a real wake-up).
                 for _ in 0..hops {
-                    tokio::spawn(async {}).await.map_err(|e| {
+                    tokio::task::spawn_blocking(|| ()).await.map_err(|e| {
                         Error::flow_state(format!("the probe's wake-up failed: {e}"))
                     })?;
                 }
