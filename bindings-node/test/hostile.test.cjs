@@ -120,7 +120,8 @@ test("the caller's bad input is refused with invalid_input naming the problem, a
     ['reseller id missing', () => client.pbxTypes(), /pbxTypes: missing field `resellerId`/],
     ['redirect URL a number', () => client.actionItemUrl('REGISTRATION', 'A', 42), /actionItemUrl: invalid type: integer `42`, expected a string/],
     ['enterprise name missing', () => client.findEnterprise(rid), /findEnterprise: missing field `name`/],
-    ['MSAL result a string', () => client.o365UserInfo('token'), /o365UserInfo: invalid type: string "token", expected struct AuthenticationResult/],
+    // The string may be the token itself: the message masks it (core's ClientCall::from_value).
+    ['MSAL result a string', () => client.o365UserInfo('token'), /o365UserInfo: invalid type: string "\*\*\*", expected struct AuthenticationResult/],
     ['MSAL result empty', () => client.o365UserInfo({}), /authenticationResult\.accessToken/],
     ['Onboarding()', () => new Onboarding(), /undefined cannot be represented/],
     ['Onboarding(null)', () => new Onboarding(null), /OnboardingPlan: invalid type: null/],

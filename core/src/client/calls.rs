@@ -12,6 +12,7 @@
 use super::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::models::{ActionType, AuthenticationResult, NewEnterprise};
+use crate::secret::redact_excerpt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -163,14 +164,21 @@ impl ClientCall {
 
     /// A call read from its serde value (a host's dict or object); `invalid_input` names the
     /// call and the field at fault.
+    /// serde quotes a value it refuses, so the message is masked like a response body: JWT-shaped
+    /// words, and every string of the MSAL result (`auth`, where tokens stand), are never shown.
     pub fn from_value(value: Value) -> Result<Self> {
         let name = value
             .get("call")
             .and_then(Value::as_str)
             .unwrap_or("(no \"call\")")
             .to_owned();
-        serde_json::from_value(value)
-            .map_err(|e| Error::invalid_input(format!("client call {name}: {e}")))
+        let mut secrets = Vec::new();
+        strings(value.get("auth"), &mut secrets);
+        serde_json::from_value(value).map_err(|e| {
+            let known: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            let detail = redact_excerpt(&e.to_string(), &known, 500);
+            Error::invalid_input(format!("client call {name}: {detail}"))
+        })
     }
 }
 
@@ -252,6 +260,16 @@ impl Client {
     }
 }
 
+/// Every string in `value`, at any depth.
+fn strings(value: Option<&Value>, out: &mut Vec<String>) {
+    match value {
+        Some(Value::String(s)) => out.push(s.clone()),
+        Some(Value::Array(items)) => items.iter().for_each(|v| strings(Some(v), out)),
+        Some(Value::Object(map)) => map.values().for_each(|v| strings(Some(v), out)),
+        _ => {}
+    }
+}
+
 /// A call's result as its serde value.
 fn out<T: Serialize>(call: &str, value: T) -> Result<Value> {
     serde_json::to_value(value)
@@ -293,6 +311,24 @@ mod tests {
         assert!(e.message().contains("deleteEverything"), "{}", e.message());
         let e = ClientCall::from_value(json!({"resellerId": 1})).expect_err("no call");
         assert!(e.message().contains("no \"call\""), "{}", e.message());
+    }
+
+    #[test]
+    fn a_refused_call_never_shows_a_token() {
+        let opaque = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiJ0In0.c2lnbmF0dXJl";
+        for auth in [
+            json!(opaque),
+            json!({"accessToken": opaque, "expiresOn": "soon"}),
+        ] {
+            let call = json!({"call": "o365UserInfo", "auth": auth});
+            let e = ClientCall::from_value(call).expect_err("refused");
+            assert!(!e.message().contains(opaque), "{}", e.message());
+        }
+        let call = json!({"call": "sbcGateways", "resellerId": jwt});
+        let e = ClientCall::from_value(call).expect_err("refused");
+        assert!(!e.message().contains(jwt), "{}", e.message());
+        assert!(e.message().contains("sbcGateways"), "{}", e.message());
     }
 
     #[test]
